@@ -1,0 +1,4 @@
+"""credit_scoring
+"""
+
+__version__ = "0.1"

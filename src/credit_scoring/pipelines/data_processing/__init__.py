@@ -1,0 +1,5 @@
+"""Raw applicant table -> validated, cleaned, engineered, split model input."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,37 @@
+"""data_processing: applicants_raw -> model_input_train / model_input_test + feature_schema."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import add_domain_features, clean_applicants, split_train_test, validate_applicants
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                validate_applicants,
+                inputs=["applicants_raw", "params:data_processing"],
+                outputs="applicants_validated",
+                name="validate_applicants",
+            ),
+            Node(
+                clean_applicants,
+                inputs=["applicants_validated", "params:data_processing"],
+                outputs="applicants_clean",
+                name="clean_applicants",
+            ),
+            Node(
+                add_domain_features,
+                inputs=["applicants_clean", "params:data_processing.feature_recipes"],
+                outputs="applicants_features",
+                name="add_domain_features",
+            ),
+            Node(
+                split_train_test,
+                inputs=["applicants_features", "params:data_processing"],
+                outputs=["model_input_train", "model_input_test", "feature_schema"],
+                name="split_train_test",
+            ),
+        ],
+        tags=["training"],
+    )

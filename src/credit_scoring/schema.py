@@ -1,0 +1,171 @@
+"""Applicant-table contract: raw-data validation and the feature schema every stage shares.
+
+All knowledge of *which* column is the target, the id or a feature comes from parameters
+(``parameters_data_processing.yml``) or from the ``feature_schema`` dataset that
+data_processing persists; no column name of any particular data set lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+TARGET_KEY = "data_processing.target"
+
+
+class ApplicantDataError(ValueError):
+    """Raised when an applicant table cannot be used; the message names the column and the fix."""
+
+
+def _target_labels(target: dict[str, Any], observed: pd.Series) -> list[Any]:
+    """The two target labels the table must contain: bad first, then good."""
+    column, bad = target["column"], target["bad_label"]
+    good = target.get("good_label")
+    values = list(observed.dropna().unique())
+    if bad not in values:
+        raise ApplicantDataError(
+            f"Target column '{column}' never takes the bad label {bad!r} (values seen: "
+            f"{values[:10]}). Set {TARGET_KEY}.bad_label to the value that marks a default."
+        )
+    if good is None:
+        others = [v for v in values if v != bad]
+        if len(others) != 1:
+            raise ApplicantDataError(
+                f"Target column '{column}' must be binary, but besides the bad label {bad!r} it "
+                f"holds {others[:10]}. Map it to two values upstream, or set "
+                f"{TARGET_KEY}.good_label so that other values are reported as errors."
+            )
+        good = others[0]
+    return [bad, good]
+
+
+def raw_schema(applicants: pd.DataFrame, params: dict[str, Any]) -> pa.DataFrameSchema:
+    """Build the pandera schema a raw applicant table must satisfy under ``params``.
+
+    Declared columns (target, id, numeric overrides, range rules) must exist; the target
+    must hold only the configured bad/good labels; ids must be unique; columns declared
+    numeric must parse as numbers. Undeclared columns pass and are typed by inference.
+    """
+    target = params["target"]
+    labels = _target_labels(target, applicants[target["column"]])
+    columns: dict[str, pa.Column] = {
+        target["column"]: pa.Column(
+            nullable=False,
+            checks=pa.Check.isin(
+                labels,
+                error=f"target must be one of {labels}; fix the rows or {TARGET_KEY}.good_label",
+            ),
+        )
+    }
+    if params.get("id_column"):
+        columns[params["id_column"]] = pa.Column(nullable=False, unique=True)
+    for column in params["columns"].get("numeric", []):
+        columns[column] = pa.Column(float, coerce=True, nullable=True)
+    for column in params.get("valid_ranges", {}):
+        columns.setdefault(column, pa.Column(nullable=True))
+    for column in params["columns"].get("categorical", []):
+        columns.setdefault(column, pa.Column(nullable=True))
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+_CHECK_WORDS = {
+    "not_nullable": "has missing values",
+    "field_uniqueness": "has duplicate values; each applicant needs a unique id",
+    "column_in_dataframe": "is declared in the parameters but absent from the table",
+}
+
+
+def _describe_failures(errors: SchemaErrors) -> str:
+    cases = errors.failure_cases
+    lines = []
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        examples = group["failure_case"].drop_duplicates().head(5).tolist()
+        if check == "column_in_dataframe":
+            column, examples = examples[0], []
+        words = _CHECK_WORDS.get(check, check)
+        lines.append(f"  - column '{column}' {words}" + (f" (e.g. {examples})" if examples else ""))
+    return "\n".join(lines)
+
+
+def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Fail fast, before any training, on a table the pipelines cannot learn from.
+
+    Raises:
+        ApplicantDataError: for an empty table, a missing target or declared column, a
+            non-binary target or missing bad label, duplicate or missing ids, or values
+            that do not parse as the declared type.
+    """
+    if applicants.empty:
+        raise ApplicantDataError(
+            "The applicant table is empty (0 rows). Check the file behind the "
+            "'applicants_raw' entry of conf/base/catalog.yml."
+        )
+    target_column = params["target"]["column"]
+    if target_column not in applicants.columns:
+        raise ApplicantDataError(
+            f"Target column '{target_column}' is missing (columns: {list(applicants.columns)}). "
+            f"Set {TARGET_KEY}.column in conf/base/parameters_data_processing.yml."
+        )
+    fold_column = params["split"]["fold_column"]
+    if fold_column in applicants.columns:
+        raise ApplicantDataError(
+            f"Column '{fold_column}' is reserved for the cross-validation fold id. "
+            "Rename it or set data_processing.split.fold_column."
+        )
+    schema = raw_schema(applicants, params)
+    try:
+        schema.validate(applicants, lazy=True)
+    except SchemaErrors as errors:
+        raise ApplicantDataError(
+            "The applicant table does not match parameters_data_processing.yml:\n"
+            f"{_describe_failures(errors)}\n"
+            "Fix the data, or the column names / labels in conf/base/parameters_data_processing.yml."
+        ) from None
+    return applicants
+
+
+def build_feature_schema(
+    model_input: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Describe the model input so later stages need no data_processing parameters.
+
+    Numeric columns are those with a numeric dtype after cleaning; every other feature is
+    categorical, and its levels seen in ``model_input`` are recorded (scoring counts
+    values outside them as unseen).
+    """
+    reserved = {params["target"]["column"], params["split"]["fold_column"]}
+    if params.get("id_column"):
+        reserved.add(params["id_column"])
+    features = [c for c in model_input.columns if c not in reserved]
+    numeric = [c for c in features if pd.api.types.is_numeric_dtype(model_input[c])]
+    categorical = [c for c in features if c not in numeric]
+    return {
+        "target": params["target"]["column"],
+        "id_column": params.get("id_column"),
+        "fold_column": params["split"]["fold_column"],
+        "numeric": numeric,
+        "categorical": categorical,
+        "categories": {
+            c: sorted(model_input[c].dropna().astype(str).unique().tolist()) for c in categorical
+        },
+    }
+
+
+def features(table: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:
+    """The model's input columns, in training order."""
+    columns = feature_schema["numeric"] + feature_schema["categorical"]
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ApplicantDataError(
+            f"Feature columns {missing} are missing from the table; the model was trained on "
+            f"{columns}. Re-run data_processing or supply those columns."
+        )
+    return table[columns]
+
+
+def target(table: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.Series:
+    """The 0/1 default flag (1 = bad) that data_processing derived from the raw target."""
+    return table[feature_schema["target"]]

@@ -1,0 +1,91 @@
+"""data_processing nodes: cleaning rules, feature recipes and the split every stage shares."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_scoring.pipelines.data_processing.nodes import (
+    add_domain_features,
+    clean_applicants,
+    split_train_test,
+)
+
+
+def test_clean_encodes_bad_as_one_and_types_features(loan_book, loan_book_params):
+    clean = clean_applicants(loan_book, loan_book_params)
+    assert clean["defaulted"].tolist() == (loan_book["defaulted"] == "Y").astype(int).tolist()
+    assert clean["income"].dtype == float and clean["term_months"].dtype == float
+    # integer-coded product forced categorical, without a ".0"
+    assert set(clean["product_code"].dropna()) == {"101", "202", "303"}
+    # id kept as is, not turned into a feature type
+    assert clean["loan_id"].equals(loan_book["loan_id"])
+
+
+def test_clean_strips_text_and_turns_blanks_into_missing(loan_book, loan_book_params):
+    clean = clean_applicants(loan_book, loan_book_params)
+    assert "west" in set(clean["region"].dropna())
+    assert clean["region"].isna().sum() == (loan_book["region"] == "").sum()
+
+
+def test_clean_blanks_values_outside_valid_range(loan_book, loan_book_params):
+    loan_book.loc[[1, 2], "income"] = [-5.0, 0.0]
+    clean = clean_applicants(loan_book, loan_book_params)
+    assert np.isnan(clean.loc[1, "income"])
+    assert clean.loc[2, "income"] == 0.0  # the bound itself is valid
+
+
+def test_clean_drops_configured_columns(loan_book, loan_book_params):
+    loan_book_params["columns"]["drop"] = ["region"]
+    assert "region" not in clean_applicants(loan_book, loan_book_params)
+
+
+def test_ratio_recipe_is_added_and_zero_denominator_gives_missing():
+    table = pd.DataFrame({"amount": [100.0, 50.0], "months": [10.0, 0.0]})
+    recipes = {"ratios": {"monthly": {"numerator": "amount", "denominator": "months"}}}
+    out = add_domain_features(table, recipes)
+    assert out.loc[0, "monthly"] == 10.0
+    assert np.isnan(out.loc[1, "monthly"])
+
+
+def test_recipe_with_absent_columns_is_skipped(loan_book, loan_book_params, caplog):
+    out = add_domain_features(loan_book, loan_book_params["feature_recipes"])
+    assert "loan_to_income" in out
+    assert "monthly_instalment" not in out
+    assert "monthly_instalment" in caplog.text
+
+
+@pytest.fixture
+def split(loan_book, loan_book_params):
+    clean = clean_applicants(loan_book, loan_book_params)
+    return split_train_test(clean, loan_book_params)
+
+
+def test_split_is_stratified_and_disjoint(split, loan_book):
+    train, test, _ = split
+    assert len(train) + len(test) == len(loan_book)
+    assert not set(train["loan_id"]) & set(test["loan_id"])
+    assert abs(train["defaulted"].mean() - test["defaulted"].mean()) < 0.02
+
+
+def test_every_training_row_gets_a_stratified_fold(split, loan_book_params):
+    train, _, _ = split
+    folds = train["cv_fold"]
+    assert sorted(folds.unique()) == list(range(loan_book_params["split"]["cv_folds"]))
+    bad_rates = train.groupby("cv_fold")["defaulted"].mean()
+    assert bad_rates.max() - bad_rates.min() < 0.03
+
+
+def test_split_is_reproducible_from_its_seed(loan_book, loan_book_params, split):
+    again = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params)
+    pd.testing.assert_frame_equal(split[0], again[0])
+    loan_book_params["split"]["random_state"] = 8
+    other = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params)
+    assert not split[0].index.equals(other[0].index)
+
+
+def test_feature_schema_lists_model_columns_only(split):
+    _, _, schema = split
+    assert schema["target"] == "defaulted" and schema["id_column"] == "loan_id"
+    assert set(schema["numeric"]) == {"income", "loan_amount", "term_months"}
+    assert set(schema["categorical"]) == {"region", "product_code"}
+    assert schema["categories"]["product_code"] == ["101", "202", "303"]
