@@ -89,12 +89,13 @@ def loan_book_params() -> dict:
 def project_copy(tmp_path, monkeypatch) -> Path:
     """A runnable copy of the project with its own MLflow database, cwd set to it.
 
-    conf/local/mlflow.yml points tracking at the copy's SQLite file, exactly the edit a
-    team makes to use a tracking server.
+    conf/local/mlflow.yml sets only the tracking URI and the artifact location, exactly
+    the edit a team makes to use a tracking server; the rest comes from conf/base.
     """
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root)
+    (root / "src").mkdir()  # the package itself is imported from the installed project
     shutil.copytree(PROJECT_ROOT / "conf" / "base", root / "conf" / "base")
     (root / "conf" / "local").mkdir()
     for layer in ("01_raw", "02_intermediate", "04_feature", "05_model_input", "06_models",
@@ -104,7 +105,14 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     (root / "mlruns").mkdir()
     write_yaml(
         root / "conf" / "local" / "mlflow.yml",
-        {"server": {"mlflow_tracking_uri": f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"}},
+        {
+            "server": {"mlflow_tracking_uri": f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"},
+            "tracking": {
+                "experiment": {
+                    "create_experiment_kwargs": {"artifact_location": str(root / "team_store")}
+                }
+            },
+        },
     )
     monkeypatch.chdir(root)
     return root

@@ -83,10 +83,11 @@ def _describe_failures(errors: SchemaErrors) -> str:
     lines = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         examples = group["failure_case"].drop_duplicates().head(5).tolist()
-        if check == "column_in_dataframe":
-            column, examples = examples[0], []
         words = _CHECK_WORDS.get(check, check)
-        lines.append(f"  - column '{column}' {words}" + (f" (e.g. {examples})" if examples else ""))
+        if check == "column_in_dataframe":  # pandera reports the absent column as the case
+            lines.append(f"  - column '{examples[0]}' {words}")
+        else:
+            lines.append(f"  - column '{column}' {words} (e.g. {examples})")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+import skops.io
 from kedro.io import AbstractDataset, DatasetError
 from mlflow.models import infer_signature
 
@@ -84,8 +85,6 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
     @staticmethod
     def _trusted_types(model: Any) -> list[str]:
         """The classes skops may rebuild: exactly those this project put into the model."""
-        import skops.io
-
         return skops.io.get_untrusted_types(data=skops.io.dumps(model))
 
     def _load(self) -> dict[str, str]:

@@ -55,12 +55,12 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
             clean[column] = pd.to_numeric(clean[column], errors="raise").astype(float)
 
     for column, (low, high) in params.get("valid_ranges", {}).items():
-        low, high = (-np.inf if low is None else low), (np.inf if high is None else high)
-        outside = clean[column].notna() & ~clean[column].between(low, high)
+        bounds = (-np.inf if low is None else low, np.inf if high is None else high)
+        outside = clean[column].notna() & ~clean[column].between(*bounds)
         if outside.any():
             logger.warning(
                 "%d value(s) of '%s' outside the valid range [%s, %s] set to missing.",
-                int(outside.sum()), column, low, high,
+                int(outside.sum()), column, *bounds,
             )
             clean.loc[outside, column] = np.nan
 
