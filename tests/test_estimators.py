@@ -1,9 +1,11 @@
 """Candidates built from YAML specs carry their preprocessing and their seed."""
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from credit_scoring.estimators import build_estimator
+from credit_scoring.estimators import NativeCategories, build_estimator
 
 SCHEMA = {"numeric": ["income"], "categorical": ["region"]}
 LOGISTIC = {
@@ -36,3 +38,37 @@ def test_fitted_candidate_scores_raw_rows_with_missing_and_unseen_values():
     new = pd.DataFrame({"income": [float("nan"), 2.5], "region": ["zzz", None]})
     pd_ = model.predict_proba(new)[:, 1]
     assert ((pd_ > 0) & (pd_ < 1)).all()
+
+
+def test_native_categories_map_missing_and_unseen_to_one_level():
+    train = pd.DataFrame({"income": [1.0, 2.0], "region": ["north", "south"]})
+    encoder = NativeCategories(["region"]).fit(train)
+    out = encoder.transform(pd.DataFrame({"income": [3.0, 4.0, np.nan],
+                                          "region": ["south", "mars", None]}))
+    assert out["region"].dtype == "category"
+    assert list(out["region"].cat.categories) == ["north", "south", "__missing__"]
+    assert out["region"].tolist() == ["south", "__missing__", "__missing__"]
+    assert np.isnan(out.loc[2, "income"])  # numbers untouched, missing kept for the trees
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"estimator": "xgboost.XGBClassifier",
+         "params": {"n_estimators": 10, "enable_categorical": True, "n_jobs": 1},
+         "preprocessing": "native_categorical"},
+        {"estimator": "catboost.CatBoostClassifier",
+         "params": {"iterations": 10, "verbose": 0, "allow_writing_files": False},
+         "preprocessing": "native_categorical", "categorical_features_param": "cat_features"},
+    ],
+    ids=["xgboost", "catboost"],
+)
+def test_gradient_boosting_uses_native_categories_and_is_seeded(spec):
+    model = build_estimator(spec, SCHEMA, random_state=5)
+    assert model.named_steps["model"].get_params()["random_state"] == 5
+    clone(model)  # cross-validation clones every candidate
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"income": rng.normal(size=80), "region": rng.choice(["a", "b"], 80)})
+    y = (X["region"] == "a").astype(int)
+    pd_ = model.fit(X, y).predict_proba(X.assign(region=["zzz"] * 80))[:, 1]
+    assert pd_.shape == (80,)

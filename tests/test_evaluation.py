@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 from credit_scoring.evaluation import (
     METRICS,
+    balanced_sample_weight,
     cross_validate_pd,
     gini,
     ks_statistic,
@@ -50,11 +52,14 @@ def test_cross_validation_uses_the_persisted_folds():
     X = pd.DataFrame({"x": rng.normal(size=300)})
     y = pd.Series((X["x"] + rng.normal(size=300) > 0).astype(int))
     folds = pd.Series(np.arange(300) % 3)
-    summary = cross_validate_pd(LogisticRegression(), X, y, folds)
+    summary, oof_pd = cross_validate_pd(LogisticRegression(), X, y, folds)
     manual = []
     for fold in range(3):
         model = LogisticRegression().fit(X[folds != fold], y[folds != fold])
-        manual.append(pd_metrics(y[folds == fold], model.predict_proba(X[folds == fold])[:, 1]))
+        held_out_pd = model.predict_proba(X[folds == fold])[:, 1]
+        # each row's out-of-fold PD comes from the model that did not see it
+        np.testing.assert_allclose(oof_pd[folds == fold], held_out_pd)
+        manual.append(pd_metrics(y[folds == fold], held_out_pd))
     for name in METRICS:
         assert summary[f"cv_{name}_mean"] == pytest.approx(np.mean([m[name] for m in manual]))
         assert summary[f"cv_{name}_std"] == pytest.approx(np.std([m[name] for m in manual]))
@@ -68,3 +73,18 @@ def test_ranking_respects_metric_direction():
     assert rank_candidates(table, "brier")["candidate"].tolist() == ["a", "b"]
     with pytest.raises(ValueError, match="Unknown selection metric 'auc'"):
         rank_candidates(table, "auc")
+
+
+def test_balanced_class_weighting_reaches_every_fold_fit():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=400)})
+    y = pd.Series((X["x"] + rng.normal(size=400) > 1.2).astype(int))  # ~15% bads
+    folds = pd.Series(np.arange(400) % 4)
+    model = Pipeline([("model", LogisticRegression())])
+    _, plain = cross_validate_pd(model, X, y, folds)
+    _, weighted = cross_validate_pd(model, X, y, folds, balanced_sample_weight(y, "balanced"))
+    # up-weighting the rare bads raises every PD, as class_weight="balanced" would
+    assert weighted.mean() > plain.mean() + 0.1
+    assert balanced_sample_weight(y, None) is None
+    with pytest.raises(ValueError, match="class_weighting.*'heavy'"):
+        balanced_sample_weight(y, "heavy")

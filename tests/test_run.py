@@ -11,10 +11,21 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from .conftest import LOAN_BOOK_PARAMS, make_loan_book, write_yaml
 
 pytestmark = pytest.mark.integration
+
+def use_small_trees(project: Path) -> None:
+    """conf/local override with 40 trees per family: keeps the suite fast (the default
+    configuration itself runs in the first test)."""
+    config = yaml.safe_load((project / "conf/base/parameters_model_comparison.yml").read_text())
+    candidates = config["model_comparison"]["candidates"]
+    candidates["random_forest"]["params"]["n_estimators"] = 40
+    candidates["xgboost"]["params"]["n_estimators"] = 40
+    candidates["catboost"]["params"]["iterations"] = 40
+    write_yaml(project / "conf/local/parameters_model_comparison.yml", config)
 
 
 def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -33,11 +44,11 @@ def tracked_runs(project: Path) -> pd.DataFrame:
     return mlflow.search_runs(experiment_names=["credit_scoring"])
 
 
-def candidate_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["tags.credit_scoring.stage"].notna()].set_index("tags.mlflow.runName")
+def candidate_runs(runs: pd.DataFrame, stage: str) -> pd.DataFrame:
+    return runs[runs["tags.credit_scoring.stage"] == stage].set_index("tags.mlflow.runName")
 
 
-def test_default_run_tracks_params_metrics_and_loadable_models(project_copy):
+def test_default_run_tracks_every_candidate_side_by_side(project_copy):
     kedro_run(project_copy)
 
     runs = tracked_runs(project_copy)
@@ -46,46 +57,78 @@ def test_default_run_tracks_params_metrics_and_loadable_models(project_copy):
     assert parent["artifact_uri"].startswith((project_copy / "team_store").as_uri())
     assert parent["params.data_processing.split.random_state"] == "42"
     assert parent["params.baselines.candidates.logistic_regression.params.C"] == "0.1"
-    candidates = candidate_runs(runs)
-    assert sorted(candidates.index) == ["logistic_regression", "prior_only"]
-    assert (candidates["tags.mlflow.parentRunId"] == parent["run_id"]).all()
 
-    logistic = candidates.loc["logistic_regression"]
+    baselines = candidate_runs(runs, "baselines")
+    comparison = candidate_runs(runs, "model_comparison")
+    assert sorted(baselines.index) == ["logistic_regression", "prior_only"]
+    assert sorted(comparison.index) == ["catboost", "random_forest", "xgboost"]
+    children = pd.concat([baselines, comparison])
+    assert (children["tags.mlflow.parentRunId"] == parent["run_id"]).all()
+    for metric in ("roc_auc", "gini", "ks", "pr_auc", "brier", "log_loss"):
+        assert children[f"metrics.cv_{metric}_mean"].notna().all()
+        assert children[f"metrics.cv_{metric}_std"].notna().all()
+        assert children[f"metrics.test_{metric}"].notna().all()
+    assert (children["metrics.fit_time_s"] > 0).all()
+    assert comparison.loc["xgboost", "params.model.max_depth"] == "3"
+
+    logistic = baselines.loc["logistic_regression"]
     assert 0.75 <= logistic["metrics.cv_roc_auc_mean"] <= 0.82
     assert logistic["metrics.cv_gini_mean"] == pytest.approx(
         2 * logistic["metrics.cv_roc_auc_mean"] - 1
     )
-    for metric in ("ks", "pr_auc", "brier", "log_loss"):
-        assert logistic[f"metrics.test_{metric}"] > 0
-    assert candidates.loc["prior_only", "metrics.cv_roc_auc_mean"] == pytest.approx(0.5)
+    assert baselines.loc["prior_only", "metrics.cv_roc_auc_mean"] == pytest.approx(0.5)
 
+    # every logged model scores raw (un-encoded) applicant rows
     test_rows = pd.read_parquet(project_copy / "data/05_model_input/model_input_test.parquet")
-    model = mlflow.pyfunc.load_model(f"runs:/{logistic['run_id']}/model")
-    pd_ = model.predict(test_rows.drop(columns="creditability"))[:, 1]
-    assert pd_.shape == (250,) and ((pd_ > 0) & (pd_ < 1)).all()
+    for run_id in children["run_id"]:
+        pd_ = mlflow.pyfunc.load_model(f"runs:/{run_id}/model").predict(
+            test_rows.drop(columns="creditability")
+        )
+        assert pd_.shape == (250,) and ((pd_ >= 0) & (pd_ <= 1)).all()
 
-    report = pd.read_csv(project_copy / "data/08_reporting/baseline_metrics.csv")
-    assert report["candidate"].tolist() == ["logistic_regression", "prior_only"]
-    artifacts = mlflow.MlflowClient().list_artifacts(parent["run_id"])
-    assert "baseline_metrics.csv" in [a.path for a in artifacts]
+    # the selected family is the argmax of the logged CV metric
+    selected = pd.read_json(project_copy / "data/06_models/selected_family.json", typ="series")
+    assert selected["candidate"] == comparison["metrics.cv_roc_auc_mean"].idxmax()
+
+    report = project_copy / "data/08_reporting/model_comparison"
+    ranked = pd.read_csv(report / "metrics.csv")
+    assert ranked["candidate"].iloc[0] == selected["candidate"]
+    for name in ("metrics.md", "roc_curves.png", "precision_recall_curves.png",
+                 "best_feature_importance.png", "feature_importance.csv"):
+        assert (report / name).stat().st_size > 0
+    logged = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
+                                                                    "model_comparison")]
+    assert "model_comparison/roc_curves.png" in logged
+    assert "model_comparison/selected_family.json" in logged
 
 
 def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
+    use_small_trees(project_copy)
     kedro_run(project_copy, "data_processing")
     assert (project_copy / "data/05_model_input/model_input_train.parquet").exists()
-    kedro_run(project_copy, "baselines")
-    kedro_run(project_copy, "baselines")
+    kedro_run(project_copy, "baselines", "model_comparison")
+    kedro_run(project_copy, "baselines", "model_comparison")
 
     runs = tracked_runs(project_copy)
-    assert sorted(runs["tags.mlflow.runName"].unique()) == [
-        "baselines", "data_processing", "logistic_regression", "prior_only"
+    assert set(runs["tags.mlflow.runName"]) >= {"data_processing", "baselines+model_comparison"}
+    for stage in ("baselines", "model_comparison"):
+        candidates = candidate_runs(runs, stage)
+        metrics = [c for c in candidates.columns
+                   if c.startswith(("metrics.cv_", "metrics.test_")) and "time" not in c]
+        for name in candidates.index.unique():
+            first, second = candidates.loc[name, metrics].to_numpy()
+            np.testing.assert_array_equal(first, second, err_msg=f"{stage}/{name}")
+
+
+def test_train_is_the_quick_path_from_raw_data_to_a_tracked_xgboost(project_copy):
+    kedro_run(project_copy, "train")
+    runs = tracked_runs(project_copy)
+    assert runs[runs["tags.mlflow.parentRunId"].isna()]["tags.mlflow.runName"].tolist() == [
+        "train"
     ]
-    logistic = candidate_runs(runs).loc["logistic_regression"]
-    metric_columns = [c for c in logistic.columns if c.startswith("metrics.cv_roc") or
-                      c.startswith("metrics.test_")]
-    first, second = logistic.iloc[0], logistic.iloc[1]
-    for column in metric_columns:
-        assert first[column] == second[column], column
+    xgboost = candidate_runs(runs, "train").loc["xgboost"]
+    assert xgboost["metrics.cv_roc_auc_mean"] > 0.7
+    assert xgboost["params.estimator"] == "xgboost.XGBClassifier"
 
 
 def test_another_applicant_table_runs_by_config_alone(project_copy):
@@ -96,10 +139,13 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     })
     write_yaml(local / "parameters_data_processing.yml", {"data_processing": LOAN_BOOK_PARAMS})
 
+    use_small_trees(project_copy)
     kedro_run(project_copy)
 
-    logistic = candidate_runs(tracked_runs(project_copy)).loc["logistic_regression"]
+    runs = tracked_runs(project_copy)
+    logistic = candidate_runs(runs, "baselines").loc["logistic_regression"]
     assert logistic["metrics.cv_roc_auc_mean"] > 0.6  # the synthetic risk signal is learnt
+    assert (candidate_runs(runs, "model_comparison")["metrics.cv_roc_auc_mean"] > 0.6).all()
     train = pd.read_parquet(project_copy / "data/05_model_input/model_input_train.parquet")
     assert {"loan_to_income", "cv_fold", "defaulted"} <= set(train.columns)
     assert set(train["cv_fold"]) == {0, 1, 2}
@@ -110,7 +156,7 @@ def _digest(path: Path) -> str:
 
 
 def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy):
-    kedro_run(project_copy)
+    kedro_run(project_copy, "data_processing", "baselines")
     model_input = project_copy / "data/05_model_input/model_input_train.parquet"
     before = _digest(model_input)
     runs_before = tracked_runs(project_copy)
@@ -118,7 +164,7 @@ def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy)
     raw = pd.read_csv(project_copy / "data/01_raw/germancredit.csv")
     raw["creditability"] = np.where(raw.index % 3 == 0, "bad", "unknown")
     raw.to_csv(project_copy / "data/01_raw/germancredit.csv", index=False)
-    failed = kedro_run(project_copy, check=False)
+    failed = kedro_run(project_copy, "data_processing", "baselines", check=False)
     assert failed.returncode != 0
     assert "ApplicantDataError" in failed.stderr + failed.stdout
     assert "creditability" in failed.stderr + failed.stdout

@@ -1,14 +1,17 @@
 """Candidates land in a real MLflow store as one run each, with loadable models."""
 
+from pathlib import Path
+
 import mlflow
+import mlflow.catboost
+import mlflow.sklearn
+import mlflow.xgboost
 import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+from credit_scoring.estimators import build_estimator
 from credit_scoring.tracking import MlflowCandidateRunsDataset, flatten_params
 
 
@@ -24,11 +27,13 @@ def tracking_store(tmp_path, monkeypatch):
     mlflow.set_tracking_uri(previous)
 
 
-def _candidate(seed):
+def _candidate(seed, spec=None):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
-    y = (X["a"] > 0).astype(int)
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.choice(["x", "y", None], 60)})
+    y = ((X["a"] > 0) | (X["b"] == "x")).astype(int)
+    spec = spec or {"estimator": "sklearn.linear_model.LogisticRegression",
+                    "preprocessing": "one_hot_scaled"}
+    model = build_estimator(spec, {"numeric": ["a"], "categorical": ["b"]}, seed).fit(X, y)
     return {
         "model": model,
         "params": {"estimator": "logistic", "model": {"C": 1.0}},
@@ -54,9 +59,45 @@ def test_each_candidate_is_a_run_nested_under_the_active_run(tracking_store):
 
     uris = dataset.load()
     reloaded = mlflow.pyfunc.load_model(uris["first"])
-    np.testing.assert_allclose(reloaded.predict(X), first["model"].predict_proba(X))
+    np.testing.assert_allclose(reloaded.predict(X), first["model"].predict_proba(X)[:, 1])
     signature_columns = reloaded.metadata.get_input_schema().input_names()
     assert signature_columns == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "flavour", "native_file"),
+    [
+        ({"estimator": "sklearn.ensemble.RandomForestClassifier",
+          "params": {"n_estimators": 5}, "preprocessing": "one_hot"}, "sklearn", "model.skops"),
+        ({"estimator": "xgboost.XGBClassifier",
+          "params": {"n_estimators": 5, "enable_categorical": True},
+          "preprocessing": "native_categorical"}, "xgboost", "model.ubj"),
+        ({"estimator": "catboost.CatBoostClassifier",
+          "params": {"iterations": 5, "verbose": 0, "allow_writing_files": False},
+          "preprocessing": "native_categorical", "categorical_features_param": "cat_features"},
+         "catboost", "model.cb"),
+    ],
+    ids=["sklearn", "xgboost", "catboost"],
+)
+def test_model_is_stored_natively_and_scores_raw_rows_like_in_memory(
+    tracking_store, tmp_path, spec, flavour, native_file
+):
+    candidate, X = _candidate(3, spec)
+    MlflowCandidateRunsDataset(stage="model_comparison").save({"candidate": candidate})
+    uri = MlflowCandidateRunsDataset(stage="model_comparison").load()["candidate"]
+
+    raw = X.assign(b=X["b"].where(X.index % 5 != 0, "never seen"))
+    np.testing.assert_allclose(
+        mlflow.pyfunc.load_model(uri).predict(raw),
+        candidate["model"].predict_proba(raw)[:, 1],
+        rtol=1e-6,
+    )
+    local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "dl")))
+    native = local / "artifacts" / "estimator"
+    assert (native / native_file).exists()
+    assert not list(local.rglob("*.pkl"))  # nothing in the model is a pickle
+    estimator = getattr(mlflow, flavour).load_model(str(native))
+    assert type(estimator) is type(candidate["model"][-1])
 
 
 def test_load_without_runs_says_which_pipeline_to_run(tracking_store):

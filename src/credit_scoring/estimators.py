@@ -6,9 +6,12 @@ see held-out rows, and the fitted object that MLflow logs scores un-encoded appl
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import pandas as pd
 from kedro.utils import load_obj
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -37,11 +40,54 @@ def _one_hot(feature_schema: dict[str, Any], scale: bool) -> ColumnTransformer:
     )
 
 
+class NativeCategories(TransformerMixin, BaseEstimator):
+    """Give categorical columns a pandas ``category`` dtype for native tree handling.
+
+    XGBoost (``enable_categorical``) and CatBoost (``cat_features``) split on categories
+    directly, but only read the ``category`` dtype. Levels are those seen in ``fit``, plus
+    ``missing_label``, which also absorbs missing and unseen values: a category the model
+    never saw is scored like a missing one instead of failing. Numbers pass untouched
+    (both libraries route missing numbers natively).
+    """
+
+    def __init__(self, columns: list[str], missing_label: str = "__missing__") -> None:
+        self.columns = columns
+        self.missing_label = missing_label
+
+    def fit(self, X: pd.DataFrame, y=None) -> NativeCategories:
+        self.categories_ = {
+            c: sorted(X[c].dropna().astype(str).unique()) + [self.missing_label]
+            for c in self.columns
+        }
+        self.feature_names_in_ = list(X.columns)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X[self.feature_names_in_].copy()
+        for column, levels in self.categories_.items():
+            values = X[column].astype(str).where(X[column].notna(), self.missing_label)
+            known = values.where(values.isin(levels), self.missing_label)
+            X[column] = pd.Categorical(known, categories=levels)
+        return X
+
+    def get_feature_names_out(self, input_features=None) -> list[str]:
+        return list(self.feature_names_in_)
+
+
 PREPROCESSING = {
     "one_hot_scaled": lambda schema: _one_hot(schema, scale=True),
     "one_hot": lambda schema: _one_hot(schema, scale=False),
+    "native_categorical": lambda schema: NativeCategories(schema["categorical"]),
 }
 """Preprocessing recipes a candidate can name in its ``preprocessing`` key."""
+
+
+def _takes_seed(estimator_class: type) -> bool:
+    # XGBoost accepts random_state through **kwargs, CatBoost lists it only in __init__
+    return (
+        "random_state" in inspect.signature(estimator_class).parameters
+        or "random_state" in estimator_class().get_params()
+    )
 
 
 def build_estimator(
@@ -51,8 +97,10 @@ def build_estimator(
 
     Args:
         spec: ``estimator`` (import path of a scikit-learn compatible classifier),
-            ``params`` (its keyword arguments) and ``preprocessing`` (a key of
-            ``PREPROCESSING``).
+            ``params`` (its keyword arguments), ``preprocessing`` (a key of
+            ``PREPROCESSING``) and optionally ``categorical_features_param``, the
+            estimator argument that receives the categorical column names (CatBoost's
+            ``cat_features``).
         feature_schema: the numeric / categorical column lists from data_processing.
         random_state: seed given to the estimator unless its params set one.
     """
@@ -63,8 +111,11 @@ def build_estimator(
         )
     estimator_class = load_obj(spec["estimator"])
     params = dict(spec.get("params") or {})
-    if "random_state" in estimator_class().get_params():
+    if _takes_seed(estimator_class):
         params.setdefault("random_state", random_state)
+    if spec.get("categorical_features_param"):
+        # a tuple: CatBoost copies a list, which breaks scikit-learn's clone() check
+        params[spec["categorical_features_param"]] = tuple(feature_schema["categorical"])
     return Pipeline(
         [
             ("preprocess", PREPROCESSING[spec["preprocessing"]](feature_schema)),

@@ -7,7 +7,6 @@ sample (``pd_metrics``) and across the persisted cross-validation folds
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -18,16 +17,13 @@ from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
     log_loss,
-    make_scorer,
     roc_auc_score,
     roc_curve,
 )
 from sklearn.model_selection import PredefinedSplit, cross_validate
+from sklearn.utils.class_weight import compute_sample_weight
 
-from credit_scoring.estimators import build_estimator
 from credit_scoring.schema import features, target
-
-logger = logging.getLogger(__name__)
 
 
 def gini(y_true, pd_scores) -> float:
@@ -65,27 +61,52 @@ def pd_metrics(y_true, pd_scores) -> dict[str, float]:
     return {name: float(metric(y_true, pd_scores)) for name, metric in METRICS.items()}
 
 
-def cross_validate_pd(
-    estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, folds: pd.Series
-) -> dict[str, float]:
-    """Mean and std of every PD metric over the persisted folds (``fold_id`` per row).
+def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndarray | None:
+    """Per-row weights for the configured class-imbalance treatment (None = unweighted).
 
-    Returns ``cv_<metric>_mean`` / ``cv_<metric>_std`` and the mean fit time per fold.
+    ``balanced`` weighs each class inversely to its frequency, which every scikit-learn
+    compatible estimator (logistic, random forest, XGBoost, CatBoost) accepts as
+    ``sample_weight``; it shifts PDs upwards, so calibrate before reading them as
+    probabilities.
     """
-    scoring = {
-        name: make_scorer(metric, response_method="predict_proba")
-        for name, metric in METRICS.items()
-    }
+    if class_weighting is None:
+        return None
+    if class_weighting != "balanced":
+        raise ValueError(f"class_weighting must be null or 'balanced', not {class_weighting!r}.")
+    return compute_sample_weight("balanced", y)
+
+
+def cross_validate_pd(
+    estimator: BaseEstimator,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: pd.Series,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[dict[str, float], pd.Series]:
+    """Every PD metric over the persisted folds (fold id per row), plus out-of-fold PDs.
+
+    Returns:
+        ``cv_<metric>_mean`` / ``cv_<metric>_std`` and the mean fit time per fold; and
+        each training row's PD from the model that did not see it (for curves and
+        cut-off selection without touching the test set).
+    """
     scores = cross_validate(
-        clone(estimator), X, y, cv=PredefinedSplit(folds.to_numpy()), scoring=scoring,
-        error_score="raise",
+        clone(estimator), X, y, cv=PredefinedSplit(folds.to_numpy()),
+        params=None if sample_weight is None else {"model__sample_weight": sample_weight},
+        return_estimator=True, return_indices=True, error_score="raise",
     )
+    oof_pd = pd.Series(np.nan, index=X.index, name="pd")
+    fold_metrics = []
+    for model, held_out in zip(scores["estimator"], scores["indices"]["test"], strict=True):
+        oof_pd.iloc[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
+        fold_metrics.append(pd_metrics(y.iloc[held_out], oof_pd.iloc[held_out]))
     summary = {}
     for name in METRICS:
-        summary[f"cv_{name}_mean"] = float(np.mean(scores[f"test_{name}"]))
-        summary[f"cv_{name}_std"] = float(np.std(scores[f"test_{name}"]))
+        values = [m[name] for m in fold_metrics]
+        summary[f"cv_{name}_mean"] = float(np.mean(values))
+        summary[f"cv_{name}_std"] = float(np.std(values))
     summary["cv_fit_time_s_mean"] = float(np.mean(scores["fit_time"]))
-    return summary
+    return summary, oof_pd
 
 
 def fit_and_evaluate(
@@ -93,23 +114,30 @@ def fit_and_evaluate(
     train: pd.DataFrame,
     test: pd.DataFrame,
     feature_schema: dict[str, Any],
-) -> tuple[BaseEstimator, dict[str, float]]:
+    class_weighting: str | None = None,
+) -> tuple[BaseEstimator, dict[str, float], pd.Series]:
     """Cross-validate on train's persisted folds, refit once on all of train, score test.
 
     The test set only ever receives the refitted model's predictions: nothing is selected
     on it.
+
+    Returns:
+        The refitted model, its CV and test metrics, and the out-of-fold training PDs.
     """
     X_train, y_train = features(train, feature_schema), target(train, feature_schema)
-    metrics = cross_validate_pd(estimator, X_train, y_train, train[feature_schema["fold_column"]])
+    weights = balanced_sample_weight(y_train, class_weighting)
+    metrics, oof_pd = cross_validate_pd(
+        estimator, X_train, y_train, train[feature_schema["fold_column"]], weights
+    )
     model = clone(estimator)
     started = time.perf_counter()
-    model.fit(X_train, y_train)
+    model.fit(X_train, y_train, **({} if weights is None else {"model__sample_weight": weights}))
     metrics["fit_time_s"] = time.perf_counter() - started
     test_pd = model.predict_proba(features(test, feature_schema))[:, 1]
     metrics.update(
         {f"test_{k}": v for k, v in pd_metrics(target(test, feature_schema), test_pd).items()}
     )
-    return model, metrics
+    return model, metrics, oof_pd
 
 
 def rank_candidates(metrics: pd.DataFrame, selection_metric: str) -> pd.DataFrame:
@@ -128,39 +156,3 @@ def as_table(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({name: r["metrics"] for name, r in results.items()}).T.rename_axis(
         "candidate"
     ).reset_index()
-
-
-def evaluate_candidates(
-    model_input_train: pd.DataFrame,
-    model_input_test: pd.DataFrame,
-    feature_schema: dict[str, Any],
-    params: dict[str, Any],
-) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
-    """Cross-validate, refit and test-score every candidate configured in ``params``.
-
-    Returns:
-        Candidate name -> fitted model, its params, metrics and an input example (the
-        shape ``MlflowCandidateRunsDataset`` logs as one MLflow run per candidate), and
-        the metrics as one row per candidate, best first by the CV selection metric.
-    """
-    results = {}
-    for name, spec in params["candidates"].items():
-        estimator = build_estimator(spec, feature_schema, params["random_state"])
-        model, metrics = fit_and_evaluate(
-            estimator, model_input_train, model_input_test, feature_schema
-        )
-        logger.info(
-            "%s: CV ROC AUC %.3f ± %.3f, test ROC AUC %.3f",
-            name, metrics["cv_roc_auc_mean"], metrics["cv_roc_auc_std"], metrics["test_roc_auc"],
-        )
-        results[name] = {
-            "model": model,
-            "params": {
-                "estimator": spec["estimator"],
-                "preprocessing": spec["preprocessing"],
-                "model": estimator.named_steps["model"].get_params(),
-            },
-            "metrics": metrics,
-            "input_example": features(model_input_train, feature_schema).head(5),
-        }
-    return results, rank_candidates(as_table(results), params["selection_metric"])

@@ -5,10 +5,24 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+from credit_scoring.pipelines import data_processing
+
+QUICK_PATHS = {"train"}
+"""Pipelines run by name only, not part of the default workflow."""
+
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every folder under ``pipelines/`` by name; ``__default__`` runs the whole workflow."""
+    """Every folder under ``pipelines/`` by name; ``__default__`` runs the whole workflow.
+
+    Kedro 1.7 imports only the pipelines a ``kedro run --pipelines ...`` asks for, so
+    this registry never assumes that any other one is present.
+    """
     pipelines = find_pipelines(raise_errors=True)
-    # `start=` keeps sum() working once a kedro-mlflow PipelineML joins the registry.
-    pipelines["__default__"] = sum(pipelines.values(), start=Pipeline([]))
+    if "__default__" in pipelines:
+        workflow = [p for name, p in pipelines.items() if name not in {"__default__", *QUICK_PATHS}]
+        # `start=` keeps sum() working once a kedro-mlflow PipelineML joins the registry.
+        pipelines["__default__"] = sum(workflow, start=Pipeline([]))
+    if "train" in pipelines:
+        # the quick path goes from raw data, so it carries its own data_processing
+        pipelines["train"] = data_processing.create_pipeline() + pipelines["train"]
     return pipelines

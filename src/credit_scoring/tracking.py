@@ -9,16 +9,53 @@ and never call ``mlflow`` themselves.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.catboost
+import mlflow.sklearn
+import mlflow.xgboost
 import pandas as pd
 import skops.io
 from kedro.io import AbstractDataset, DatasetError
 from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
 
+PD_MODEL_CODE = str(Path(__file__).with_name("pd_model.py"))
 STAGE_TAG = "credit_scoring.stage"
 CANDIDATE_TAG = "credit_scoring.candidate"
+
+
+def _trusted_types(obj: Any) -> list[str]:
+    """The classes skops may rebuild on load: exactly those this project put into ``obj``."""
+    return skops.io.get_untrusted_types(data=skops.io.dumps(obj))
+
+
+def _save_sklearn(estimator: Any, path: Path) -> None:
+    mlflow.sklearn.save_model(
+        estimator, path, serialization_format="skops",
+        skops_trusted_types=_trusted_types(estimator),
+    )
+
+
+NATIVE_FLAVOURS: dict[str, Callable[[Any, Path], None]] = {
+    "sklearn": _save_sklearn,
+    "xgboost": lambda estimator, path: mlflow.xgboost.save_model(estimator, path, model_format="ubj"),
+    "catboost": mlflow.catboost.save_model,
+}
+"""Top-level package of a fitted estimator -> how its native MLflow flavour saves it."""
+
+
+def _requirements(flavour: str) -> list[str]:
+    """Pinned packages the logged PD model needs: MLflow, skops, pandas and its framework."""
+    packages = ["mlflow", "skops", "pandas", "numpy", "scikit-learn"]
+    if flavour != "sklearn":
+        packages.append(flavour)
+    return [f"{package}=={version(package)}" for package in packages]
 
 
 def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -37,30 +74,23 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
     """Save: one MLflow run per candidate. Load: the latest model URI of each candidate.
 
     Each saved value maps a candidate name to a dict with ``model`` (a fitted
-    scikit-learn compatible estimator exposing ``predict_proba``), ``params`` (a dict,
+    scikit-learn ``Pipeline`` of preprocessing steps and a final estimator exposing
+    ``predict_proba``; logged as a ``pd_model.PDModel``), ``params`` (a dict,
     flattened into run params), ``metrics`` (name -> float) and ``input_example`` (a few
     raw input rows, used for the model signature).
     """
 
-    def __init__(
-        self,
-        stage: str,
-        serialization_format: str = "skops",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, stage: str, metadata: dict[str, Any] | None = None) -> None:
         """
         Args:
             stage: tag value that groups the runs of one pipeline (e.g. ``baselines``).
-            serialization_format: how ``mlflow.sklearn`` stores the model; the default,
-                ``skops``, loads without unpickling arbitrary code.
             metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
         """
         self._stage = stage
-        self._serialization_format = serialization_format
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"stage": self._stage, "serialization_format": self._serialization_format}
+        return {"stage": self._stage}
 
     def _save(self, data: dict[str, dict[str, Any]]) -> None:
         for name, result in data.items():
@@ -70,22 +100,36 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
                 mlflow.log_metrics(result["metrics"])
                 self._log_model(result["model"], result["input_example"])
 
-    def _log_model(self, model: Any, input_example: pd.DataFrame) -> None:
-        pd_output = model.predict_proba(input_example)
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(input_example, pd_output),
-            input_example=input_example,
-            serialization_format=self._serialization_format,
-            skops_trusted_types=self._trusted_types(model),
-            pyfunc_predict_fn="predict_proba",
-        )
-
-    @staticmethod
-    def _trusted_types(model: Any) -> list[str]:
-        """The classes skops may rebuild: exactly those this project put into the model."""
-        return skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    def _log_model(self, model: Pipeline, input_example: pd.DataFrame) -> None:
+        """Log ``model`` as a PD pyfunc whose estimator is stored in its native flavour."""
+        preprocess, estimator = model[:-1], model[-1]
+        flavour = type(estimator).__module__.split(".")[0]
+        if flavour not in NATIVE_FLAVOURS:
+            raise ValueError(
+                f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
+                f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            preprocessing_path = Path(tmp) / "preprocessing.skops"
+            skops.io.dump(preprocess, preprocessing_path)
+            estimator_path = Path(tmp) / "estimator"
+            NATIVE_FLAVOURS[flavour](estimator, estimator_path)
+            mlflow.pyfunc.log_model(
+                name="model",
+                python_model=PD_MODEL_CODE,
+                artifacts={
+                    "preprocessing": str(preprocessing_path),
+                    "estimator": str(estimator_path),
+                },
+                model_config={
+                    "estimator_flavour": flavour,
+                    "preprocessing_trusted_types": _trusted_types(preprocess),
+                },
+                signature=infer_signature(input_example, model.predict_proba(input_example)[:, 1]),
+                input_example=input_example,
+                # declared, not inferred: inference reloads the model in a subprocess
+                pip_requirements=_requirements(flavour),
+            )
 
     def _load(self) -> dict[str, str]:
         runs = mlflow.search_runs(

@@ -1,24 +1,13 @@
-"""baselines: prior-only and logistic-regression benchmarks on the persisted model input."""
+"""baselines: prior-only and logistic-regression benchmarks on the persisted model input.
 
-from kedro.pipeline import Node, Pipeline
+The stage is the shared candidate-evaluation template (``credit_scoring.candidates``)
+under the ``baselines`` namespace; its candidates live in parameters_baselines.yml.
+"""
 
-from .nodes import evaluate_candidates
+from kedro.pipeline import Pipeline
+
+from credit_scoring.candidates import candidate_evaluation
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
-        [
-            Node(
-                evaluate_candidates,
-                inputs=[
-                    "model_input_train",
-                    "model_input_test",
-                    "feature_schema",
-                    "params:baselines",
-                ],
-                outputs=["baseline_candidates", "baseline_metrics"],
-                name="evaluate_baseline_candidates",
-            ),
-        ],
-        tags=["training"],
-    )
+    return candidate_evaluation("baselines")

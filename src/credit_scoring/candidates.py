@@ -1,0 +1,103 @@
+"""Candidate evaluation shared by baselines and model_comparison (and any later stage).
+
+A stage is one instance of the same template pipeline under its own namespace, as in
+kedro-viz's demo project, so a baseline and a challenger are built, cross-validated on
+the same persisted folds and reported in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from kedro.pipeline import Node, Pipeline
+
+from credit_scoring.estimators import build_estimator
+from credit_scoring.evaluation import as_table, fit_and_evaluate, rank_candidates
+from credit_scoring.reporting import feature_importance
+from credit_scoring.schema import features
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate_candidates(
+    model_input_train: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    candidates: dict[str, dict[str, Any]],
+    random_state: int,
+    selection_metric: str,
+    class_weighting: str | None,
+) -> tuple[dict[str, dict[str, Any]], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cross-validate, refit and test-score every configured candidate.
+
+    Returns:
+        - candidate name -> fitted model, its params, metrics and an input example (the
+          shape ``MlflowCandidateRunsDataset`` logs as one MLflow run per candidate);
+        - the metrics as one row per candidate, best first by the CV selection metric;
+        - the out-of-fold PD of every training row per candidate, with target and fold;
+        - each candidate's native feature importance per applicant attribute.
+    """
+    results = {}
+    predictions = model_input_train[[feature_schema["target"], feature_schema["fold_column"]]]
+    importances = {}
+    for name, spec in candidates.items():
+        estimator = build_estimator(spec, feature_schema, random_state)
+        model, metrics, oof_pd = fit_and_evaluate(
+            estimator, model_input_train, model_input_test, feature_schema, class_weighting
+        )
+        logger.info(
+            "%s: CV ROC AUC %.3f ± %.3f, test ROC AUC %.3f, final fit %.2fs",
+            name, metrics["cv_roc_auc_mean"], metrics["cv_roc_auc_std"],
+            metrics["test_roc_auc"], metrics["fit_time_s"],
+        )
+        predictions = predictions.assign(**{name: oof_pd})
+        importances[name] = feature_importance(model)
+        results[name] = {
+            "model": model,
+            "params": {
+                "estimator": spec["estimator"],
+                "preprocessing": spec["preprocessing"],
+                "class_weighting": class_weighting,
+                "model": {
+                    k: v for k, v in estimator.named_steps["model"].get_params().items()
+                    if k != spec.get("categorical_features_param")
+                },
+            },
+            "metrics": metrics,
+            "input_example": features(model_input_train, feature_schema).head(5),
+        }
+    ranking = rank_candidates(as_table(results), selection_metric)
+    importance_table = pd.DataFrame(importances).rename_axis("feature").reset_index()
+    return results, ranking, predictions, importance_table
+
+
+def candidate_evaluation(stage: str) -> Pipeline:
+    """The evaluate-candidates template, namespaced as ``stage``.
+
+    Reads ``params:<stage>.candidates`` / ``random_state`` / ``selection_metric`` /
+    ``class_weighting`` and writes ``<stage>.candidates`` (MLflow runs), ``.metrics``,
+    ``.oof_predictions`` and ``.feature_importance``.
+    """
+    return Pipeline(
+        [
+            Node(
+                evaluate_candidates,
+                inputs=[
+                    "model_input_train",
+                    "model_input_test",
+                    "feature_schema",
+                    "params:candidates",
+                    "params:random_state",
+                    "params:selection_metric",
+                    "params:class_weighting",
+                ],
+                outputs=["candidates", "metrics", "oof_predictions", "feature_importance"],
+                name="evaluate_candidates",
+            )
+        ],
+        namespace=stage,
+        inputs={"model_input_train", "model_input_test", "feature_schema"},
+        tags=["training"],
+    )

@@ -1,0 +1,42 @@
+"""model_comparison: tree-model families against each other on the baselines' folds.
+
+The shared candidate-evaluation template under the ``model_comparison`` namespace,
+followed by the selection tuning reads and the comparison report.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from credit_scoring.candidates import candidate_evaluation
+
+from .nodes import best_feature_importance, comparison_curves, comparison_table, select_family
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    report = Pipeline(
+        [
+            Node(
+                select_family,
+                inputs=["metrics", "params:candidates", "params:selection_metric"],
+                outputs="selected_family",
+                name="select_family",
+            ),
+            Node(comparison_table, "metrics", "metrics_markdown", name="comparison_table"),
+            Node(
+                comparison_curves,
+                inputs=["oof_predictions", "metrics", "feature_schema"],
+                outputs=["roc_curves", "precision_recall_curves"],
+                name="comparison_curves",
+            ),
+            Node(
+                best_feature_importance,
+                inputs=["feature_importance", "metrics"],
+                outputs="best_feature_importance",
+                name="best_feature_importance",
+            ),
+        ],
+        namespace="model_comparison",
+        inputs={"feature_schema"},
+        outputs={"selected_family"},  # read by tuning, outside the namespace
+        tags=["reporting"],
+    )
+    return candidate_evaluation("model_comparison") + report

@@ -1,0 +1,83 @@
+"""Figures and tables for model reports: shared by every pipeline that compares or explains models."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are files; never open a window
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+from sklearn.pipeline import Pipeline
+
+
+def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], display, title: str):
+    figure, ax = plt.subplots(figsize=(6, 5))
+    for name in candidates:
+        display.from_predictions(predictions[target], predictions[name], name=name, ax=ax)
+    ax.set_title(title)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def roc_curves(predictions: pd.DataFrame, target: str, candidates: list[str]) -> Figure:
+    """ROC curves of several candidates' out-of-fold PDs on one figure (AUC in the legend)."""
+    return _curves(predictions, target, candidates, RocCurveDisplay,
+                   "ROC curves, out-of-fold predictions on train")
+
+
+def precision_recall_curves(predictions: pd.DataFrame, target: str, candidates: list[str]) -> Figure:
+    """Precision-recall curves (bad = positive class) of several candidates on one figure."""
+    return _curves(predictions, target, candidates, PrecisionRecallDisplay,
+                   "Precision-recall curves, out-of-fold predictions on train")
+
+
+def feature_importance(model: Pipeline) -> pd.Series:
+    """The final estimator's own importance per model input column, largest first.
+
+    Tree models report their native importance (split gain / prediction change); linear
+    models the absolute coefficient on standardised inputs; a model with neither (the
+    prior-only baseline) gets an empty series. One-hot columns are summed back to the
+    original feature so the reader sees applicant attributes.
+    """
+    preprocess, estimator = model[:-1], model[-1]
+    if hasattr(estimator, "feature_importances_"):
+        values = estimator.feature_importances_
+    elif hasattr(estimator, "coef_"):
+        values = abs(estimator.coef_[0])
+    else:
+        return pd.Series(dtype=float)
+    names = preprocess.get_feature_names_out()
+    importance = pd.Series(values, index=names, dtype=float)
+    original = [_original_feature(n, model.feature_names_in_) for n in names]
+    return importance.groupby(original).sum().sort_values(ascending=False)
+
+
+def _original_feature(encoded: str, features) -> str:
+    """Map 'purpose_car (new)' or 'missingindicator_age' back to 'purpose' / 'age'."""
+    for feature in sorted(features, key=len, reverse=True):
+        if encoded == feature or encoded.startswith(f"{feature}_"):
+            return feature
+        if encoded == f"missingindicator_{feature}":
+            return feature
+    return encoded
+
+
+def importance_plot(importance: pd.Series, title: str, top: int = 20) -> Figure:
+    """Horizontal bar chart of the ``top`` most important features."""
+    shown = importance.head(top).iloc[::-1]
+    figure, ax = plt.subplots(figsize=(7, 0.3 * len(shown) + 1.2))
+    ax.barh(shown.index, shown.to_numpy())
+    figure.suptitle(title)
+    ax.set_xlabel("importance")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
+    """A metrics table as Markdown, for reports people read in MLflow or a code review."""
+    return table.to_markdown(index=False, floatfmt=f".{digits}f")
