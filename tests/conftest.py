@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,3 +121,15 @@ def project_copy(tmp_path, monkeypatch) -> Path:
 
 def write_yaml(path: Path, content: dict) -> None:
     path.write_text(yaml.safe_dump(content, sort_keys=False))
+
+
+@pytest.fixture
+def tracking_store(tmp_path, monkeypatch):
+    """A throw-away SQLite tracking store and experiment whose artifacts stay in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.create_experiment("test", artifact_location=(tmp_path / "artifacts").as_uri())
+    mlflow.set_experiment("test")
+    yield
+    mlflow.set_tracking_uri(previous)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 import yaml
@@ -28,11 +29,23 @@ def use_small_trees(project: Path) -> None:
     write_yaml(project / "conf/local/parameters_model_comparison.yml", config)
 
 
-def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`kedro run [--pipelines ...]` in the project copy, exactly as a user types it."""
+def use_small_tuning(project: Path, n_trials: int) -> None:
+    """conf/local override of the tuning budget."""
+    config = yaml.safe_load((project / "conf/base/parameters_tuning.yml").read_text())
+    config["tuning"]["n_trials"] = n_trials
+    write_yaml(project / "conf/local/parameters_tuning.yml", config)
+
+
+def kedro_command(*pipelines: str) -> list[str]:
     command = [sys.executable, "-m", "kedro", "run"]
     if pipelines:
         command += ["--pipelines", ",".join(pipelines)]
+    return command
+
+
+def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`kedro run [--pipelines ...]` in the project copy, exactly as a user types it."""
+    command = kedro_command(*pipelines)
     result = subprocess.run(command, check=False, cwd=project, capture_output=True, text=True)
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -140,6 +153,7 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     write_yaml(local / "parameters_data_processing.yml", {"data_processing": LOAN_BOOK_PARAMS})
 
     use_small_trees(project_copy)
+    use_small_tuning(project_copy, n_trials=4)
     kedro_run(project_copy)
 
     runs = tracked_runs(project_copy)
@@ -175,3 +189,42 @@ def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy)
     assert (kept["status"] == "FINISHED").all()
     new = runs_after[~runs_after["run_id"].isin(runs_before["run_id"])]
     assert new["status"].tolist() == ["FAILED"]
+
+
+def test_two_tuning_processes_share_one_study_and_log_every_trial(project_copy):
+    use_small_trees(project_copy)
+    use_small_tuning(project_copy, n_trials=8)
+    kedro_run(project_copy, "data_processing", "model_comparison")
+
+    workers = [subprocess.Popen(kedro_command("tuning"), cwd=project_copy,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    errors = [worker.communicate()[1] for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+
+    selected = pd.read_json(project_copy / "data/06_models/selected_family.json", typ="series")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(project_copy / "data/06_models/optuna/journal.log")
+    ))
+    summaries = optuna.get_all_study_summaries(storage)
+    assert [s.study_name for s in summaries] == [f"credit_scoring.{selected['candidate']}"]
+    study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
+    finished = [t for t in study.trials if t.state.is_finished()]
+    assert len(finished) >= 8
+
+    runs = tracked_runs(project_copy)
+    workers_runs = runs[runs["tags.mlflow.runName"] == "tuning"]
+    assert len(workers_runs) == 2
+    trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
+    assert len(trials) == len(finished)
+    assert set(trials["tags.mlflow.parentRunId"]) == set(workers_runs["run_id"])  # both worked
+    assert trials["metrics.cv_roc_auc_mean"].notna().any()
+
+    tuned = candidate_runs(runs, "tuning")
+    assert len(tuned) == 2
+    assert (tuned["metrics.test_roc_auc"] > 0.6).all()
+    assert (tuned["metrics.cv_roc_auc_mean"] >= tuned["metrics.untuned_cv_roc_auc_mean"] - 1e-9).all()
+    spec = pd.read_json(project_copy / "data/06_models/tuned_model_spec.json", typ="series")
+    assert spec["family"] == selected["candidate"]
+    for plot in ("optimization_history", "param_importances", "slice"):
+        assert (project_copy / f"data/08_reporting/tuning/{plot}.png").stat().st_size > 0

@@ -15,18 +15,6 @@ from credit_scoring.estimators import build_estimator
 from credit_scoring.tracking import MlflowCandidateRunsDataset, flatten_params
 
 
-@pytest.fixture
-def tracking_store(tmp_path, monkeypatch):
-    """A throw-away SQLite tracking store whose artifacts stay under tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.create_experiment("tracking_test", artifact_location=(tmp_path / "artifacts").as_uri())
-    mlflow.set_experiment("tracking_test")
-    yield
-    mlflow.set_tracking_uri(previous)
-
-
 def _candidate(seed, spec=None):
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.choice(["x", "y", None], 60)})

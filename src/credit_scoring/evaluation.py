@@ -8,6 +8,7 @@ sample (``pd_metrics``) and across the persisted cross-validation folds
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,25 @@ def cross_validate_pd(
         summary[f"cv_{name}_std"] = float(np.std(values))
     summary["cv_fit_time_s_mean"] = float(np.mean(scores["fit_time"]))
     return summary, oof_pd
+
+
+def fold_scores(
+    estimator: BaseEstimator,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: pd.Series,
+    metric: str,
+    sample_weight: np.ndarray | None = None,
+) -> Iterator[float]:
+    """One held-out ``metric`` value per persisted fold, fold by fold.
+
+    Lazy on purpose: hyper-parameter search reports each fold as it comes, so a
+    hopeless configuration is pruned before its remaining folds are fitted.
+    """
+    for train_rows, held_out in PredefinedSplit(folds.to_numpy()).split():
+        fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight[train_rows]}
+        model = clone(estimator).fit(X.iloc[train_rows], y.iloc[train_rows], **fit_params)
+        yield METRICS[metric](y.iloc[held_out], model.predict_proba(X.iloc[held_out])[:, 1])
 
 
 def fit_and_evaluate(

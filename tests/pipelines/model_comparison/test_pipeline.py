@@ -85,7 +85,7 @@ def test_report_has_table_curves_and_importance(comparison_outputs):
     table = comparison_outputs["model_comparison.metrics_markdown"]
     assert table.splitlines()[0].startswith("|   rank | candidate")
     for figure in ("roc_curves", "precision_recall_curves", "best_feature_importance"):
-        assert isinstance(comparison_outputs[f"model_comparison.{figure}"], Figure)
+        assert isinstance(comparison_outputs[f"model_comparison.{figure}_plot"], Figure)
     importance = comparison_outputs["model_comparison.feature_importance"].set_index("feature")
     assert {"region", "product_code", "loan_to_income"} <= set(importance.index)
 

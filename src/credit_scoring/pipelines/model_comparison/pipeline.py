@@ -24,13 +24,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 comparison_curves,
                 inputs=["oof_predictions", "metrics", "feature_schema"],
-                outputs=["roc_curves", "precision_recall_curves"],
+                outputs=["roc_curves_plot", "precision_recall_curves_plot"],
                 name="comparison_curves",
             ),
             Node(
                 best_feature_importance,
                 inputs=["feature_importance", "metrics"],
-                outputs="best_feature_importance",
+                outputs="best_feature_importance_plot",
                 name="best_feature_importance",
             ),
         ],

@@ -1,0 +1,42 @@
+"""tuning: Optuna study for the selected family -> refit of the best configuration.
+
+`kedro run --pipelines tuning` reads what model_comparison persisted
+(data/06_models/selected_family.json) and the model input; several such processes
+against one storage cooperate on one study.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import refit_best, study_plots, tune_hyperparameters
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                tune_hyperparameters,
+                inputs=["model_input_train", "feature_schema", "selected_family", "params:tuning"],
+                outputs=["study", "study_summary"],
+                name="tune_hyperparameters",
+            ),
+            Node(
+                refit_best,
+                inputs=["model_input_train", "model_input_test", "feature_schema",
+                        "study_summary", "params:tuning"],
+                outputs=["candidates", "tuned_model_spec"],
+                name="refit_best",
+            ),
+            Node(
+                study_plots,
+                inputs="study",
+                outputs=["optimization_history_plot", "param_importances_plot", "slice_plot"],
+                name="study_plots",
+                tags=["reporting"],
+            ),
+        ],
+        namespace="tuning",
+        inputs={"model_input_train", "model_input_test", "feature_schema", "selected_family"},
+        outputs={"tuned_model_spec"},  # read by thresholding, outside the namespace
+        parameters={"params:tuning"},
+        tags=["training"],
+    )

@@ -1,0 +1,157 @@
+"""tuning nodes: a tiny persisted study, resuming, pruning and the never-worse rule."""
+
+import logging
+
+import mlflow
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import FixedTrial, TrialState
+
+from credit_scoring.pipelines.data_processing.nodes import (
+    add_domain_features,
+    clean_applicants,
+    split_train_test,
+)
+from credit_scoring.pipelines.tuning.nodes import (
+    family_to_tune,
+    refit_best,
+    study_plots,
+    suggest_params,
+    tune_hyperparameters,
+)
+from credit_scoring.schema import features
+from credit_scoring.tracking import MlflowCandidateRunsDataset
+
+XGBOOST = {
+    "estimator": "xgboost.XGBClassifier",
+    "params": {"n_estimators": 20, "max_depth": 2, "enable_categorical": True, "n_jobs": 1},
+    "preprocessing": "native_categorical",
+}
+SELECTED = {"candidate": "xgboost", "spec": XGBOOST, "cv_score_mean": 0.7}
+
+
+@pytest.fixture
+def model_input(loan_book, loan_book_params):
+    clean = clean_applicants(loan_book, loan_book_params)
+    return split_train_test(
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+    )
+
+
+@pytest.fixture
+def tuning_params(tmp_path):
+    return {
+        "family": None,
+        "candidates": {"xgboost": XGBOOST},
+        "objective_metric": "roc_auc",
+        "random_state": 3,
+        "class_weighting": None,
+        "study_name": "test",
+        "storage": str(tmp_path / "optuna" / "journal.log"),
+        "n_trials": 3,
+        "timeout_s": None,
+        "sampler": {"class": "TPESampler", "kwargs": {"seed": 1}},
+        "pruner": {"class": "NopPruner", "kwargs": {}},
+        "search_spaces": {
+            "xgboost": {
+                "max_depth": {"type": "int", "low": 1, "high": 3},
+                "learning_rate": {"type": "float", "low": 0.05, "high": 0.3, "log": True},
+            }
+        },
+    }
+
+
+def test_search_space_yaml_maps_to_optuna_suggestions():
+    space = {
+        "depth": {"type": "int", "low": 2, "high": 8},
+        "rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
+        "features": {"type": "categorical", "choices": ["sqrt", 0.5]},
+    }
+    trial = FixedTrial({"depth": 4, "rate": 0.1, "features": 0.5})
+    assert suggest_params(trial, space) == {"depth": 4, "rate": 0.1, "features": 0.5}
+
+
+def test_configured_family_overrides_the_selection_and_must_have_a_space(tuning_params):
+    tuning_params["candidates"]["catboost"] = {"estimator": "catboost.CatBoostClassifier"}
+    tuning_params["family"] = "catboost"
+    with pytest.raises(ValueError, match="No search space for 'catboost'"):
+        family_to_tune(SELECTED, tuning_params)
+    tuning_params["search_spaces"]["catboost"] = {}
+    assert family_to_tune(SELECTED, tuning_params)["spec"]["estimator"].startswith("catboost")
+
+
+def test_study_is_persisted_and_a_rerun_resumes_it(model_input, tuning_params):
+    train, _, schema = model_input
+    study, summary = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    assert len(study.trials) == 3
+    assert summary["best_cv_score"] == pytest.approx(study.best_value)
+    assert set(summary["best_params"]) == {"max_depth", "learning_rate"}
+
+    # same budget: nothing left to do; larger budget: the same study grows
+    again, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    assert len(again.trials) == 3
+    tuning_params["n_trials"] = 5
+    resumed, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    assert len(resumed.trials) == 5
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(tuning_params["storage"])
+    )
+    assert [s.study_name for s in optuna.get_all_study_summaries(storage)] == ["test.xgboost"]
+
+
+def test_folds_report_so_a_hopeless_trial_stops_after_one_fold(model_input, tuning_params):
+    train, _, schema = model_input
+    tuning_params["pruner"] = {"class": "ThresholdPruner", "kwargs": {"lower": 0.999}}
+    with pytest.raises(RuntimeError, match="no completed trial"):
+        tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    study = optuna.load_study(
+        study_name="test.xgboost",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(tuning_params["storage"])
+        ),
+    )
+    assert {t.state for t in study.trials} == {TrialState.PRUNED}
+    assert all(list(t.intermediate_values) == [0] for t in study.trials)
+
+
+def test_refit_keeps_the_untuned_model_when_tuning_did_not_beat_it(
+    model_input, tuning_params, caplog
+):
+    train, test, schema = model_input
+    summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
+               "best_params": {"max_depth": 1}, "best_cv_score": 0.0}
+    with caplog.at_level(logging.WARNING):
+        candidates, spec = refit_best(train, test, schema, summary, tuning_params)
+    assert spec["kept"] == "untuned" and spec["spec"] == XGBOOST
+    assert "keeping the untuned configuration" in caplog.text
+    assert list(candidates) == ["xgboost"]
+    assert candidates["xgboost"]["params"]["kept"] == "untuned"
+
+
+def test_refit_model_reloads_through_mlflow_with_identical_predictions(
+    model_input, tuning_params, tracking_store
+):
+    train, test, schema = model_input
+    summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
+               "best_params": {"max_depth": 3, "learning_rate": 0.2}, "best_cv_score": 1.0}
+    candidates, spec = refit_best(train, test, schema, summary, tuning_params)
+    assert spec["kept"] == "tuned" and spec["spec"]["params"]["max_depth"] == 3
+    assert spec["cv_roc_auc_mean"] == candidates["xgboost_tuned"]["metrics"]["cv_roc_auc_mean"]
+
+    dataset = MlflowCandidateRunsDataset(stage="tuning")
+    dataset.save(candidates)
+    reloaded = mlflow.pyfunc.load_model(dataset.load()["xgboost_tuned"])
+    X_test = features(test, schema)
+    np.testing.assert_allclose(
+        reloaded.predict(X_test),
+        candidates["xgboost_tuned"]["model"].predict_proba(X_test)[:, 1],
+        rtol=1e-6,
+    )
+
+
+def test_study_plots_are_figures(model_input, tuning_params):
+    train, _, schema = model_input
+    study, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    history, importance, slices = study_plots(study)
+    assert history.axes and importance.axes and slices.axes
