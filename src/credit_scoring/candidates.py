@@ -11,7 +11,9 @@ import logging
 from typing import Any
 
 import pandas as pd
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node
+from kedro.pipeline import Pipeline as KedroPipeline
+from sklearn.pipeline import Pipeline
 
 from credit_scoring.estimators import build_estimator
 from credit_scoring.evaluation import as_table, fit_and_evaluate, rank_candidates
@@ -54,33 +56,51 @@ def evaluate_candidates(
         )
         predictions = predictions.assign(**{name: oof_pd})
         importances[name] = feature_importance(model)
-        results[name] = {
-            "model": model,
-            "params": {
-                "estimator": spec["estimator"],
-                "preprocessing": spec["preprocessing"],
-                "class_weighting": class_weighting,
-                "model": {
-                    k: v for k, v in estimator.named_steps["model"].get_params().items()
-                    if k != spec.get("categorical_features_param")
-                },
-            },
-            "metrics": metrics,
-            "input_example": features(model_input_train, feature_schema).head(5),
-        }
+        results[name] = candidate_record(
+            spec, model, metrics, features(model_input_train, feature_schema).head(5),
+            class_weighting=class_weighting,
+        )
     ranking = rank_candidates(as_table(results), selection_metric)
     importance_table = pd.DataFrame(importances).rename_axis("feature").reset_index()
     return results, ranking, predictions, importance_table
 
 
-def candidate_evaluation(stage: str) -> Pipeline:
+def candidate_record(
+    spec: dict[str, Any],
+    model: Pipeline,
+    metrics: dict[str, float],
+    input_example: pd.DataFrame,
+    **run_params: Any,
+) -> dict[str, Any]:
+    """One candidate in the shape ``MlflowCandidateRunsDataset`` logs as an MLflow run.
+
+    Run params are the spec's estimator and preprocessing, ``run_params`` (e.g. the class
+    weighting) and every hyper-parameter of the fitted estimator under ``model.``; the
+    categorical column list is left out (it is data, not a choice).
+    """
+    estimator_params = model.named_steps["model"].get_params()
+    estimator_params.pop(spec.get("categorical_features_param"), None)
+    return {
+        "model": model,
+        "params": {
+            "estimator": spec["estimator"],
+            "preprocessing": spec["preprocessing"],
+            **run_params,
+            "model": estimator_params,
+        },
+        "metrics": metrics,
+        "input_example": input_example,
+    }
+
+
+def candidate_evaluation(stage: str) -> KedroPipeline:
     """The evaluate-candidates template, namespaced as ``stage``.
 
     Reads ``params:<stage>.candidates`` / ``random_state`` / ``selection_metric`` /
     ``class_weighting`` and writes ``<stage>.candidates`` (MLflow runs), ``.metrics``,
     ``.oof_predictions`` and ``.feature_importance``.
     """
-    return Pipeline(
+    return KedroPipeline(
         [
             Node(
                 evaluate_candidates,

@@ -82,6 +82,11 @@ PREPROCESSING = {
 """Preprocessing recipes a candidate can name in its ``preprocessing`` key."""
 
 
+def with_params(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a candidate spec whose estimator params are updated with ``overrides``."""
+    return {**spec, "params": {**(spec.get("params") or {}), **overrides}}
+
+
 def _takes_seed(estimator_class: type) -> bool:
     # XGBoost accepts random_state through **kwargs, CatBoost lists it only in __init__
     return (

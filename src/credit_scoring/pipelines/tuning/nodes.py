@@ -20,7 +20,8 @@ from optuna.trial import TrialState
 from optuna.visualization import matplotlib as optuna_plots
 from optuna_integration.mlflow import MLflowCallback
 
-from credit_scoring.estimators import build_estimator
+from credit_scoring.candidates import candidate_record
+from credit_scoring.estimators import build_estimator, with_params
 from credit_scoring.evaluation import (
     balanced_sample_weight,
     fit_and_evaluate,
@@ -106,8 +107,7 @@ def tune_hyperparameters(
     weights = balanced_sample_weight(y, params["class_weighting"])
 
     def objective(trial: optuna.Trial) -> float:
-        spec = {**family["spec"],
-                "params": {**family["spec"].get("params", {}), **suggest_params(trial, space)}}
+        spec = with_params(family["spec"], suggest_params(trial, space))
         estimator = build_estimator(spec, feature_schema, params["random_state"])
         scores = []
         for fold, score in enumerate(
@@ -194,8 +194,7 @@ def refit_best(
         balanced_sample_weight(y, params["class_weighting"]),
     ))))
     kept_tuned = study_summary["best_cv_score"] >= untuned_cv
-    tuned = {**base, "params": {**base.get("params", {}), **study_summary["best_params"]}}
-    spec = tuned if kept_tuned else base
+    spec = with_params(base, study_summary["best_params"]) if kept_tuned else base
     if not kept_tuned:
         logger.warning(
             "Tuning did not beat the untuned %s (best trial CV %s %.4f < untuned %.4f): "
@@ -209,20 +208,10 @@ def refit_best(
     metrics.update({f"best_trial_cv_{metric}_mean": study_summary["best_cv_score"],
                     f"untuned_cv_{metric}_mean": untuned_cv})
     name = f"{study_summary['candidate']}_tuned" if kept_tuned else study_summary["candidate"]
-    candidate = {
-        "model": model,
-        "params": {
-            "estimator": spec["estimator"],
-            "preprocessing": spec["preprocessing"],
-            "class_weighting": params["class_weighting"],
-            "kept": "tuned" if kept_tuned else "untuned",
-            "study_name": study_summary["study_name"],
-            "model": {k: v for k, v in estimator.named_steps["model"].get_params().items()
-                      if k != spec.get("categorical_features_param")},
-        },
-        "metrics": metrics,
-        "input_example": X.head(5),
-    }
+    candidate = candidate_record(
+        spec, model, metrics, X.head(5), class_weighting=params["class_weighting"],
+        kept="tuned" if kept_tuned else "untuned", study_name=study_summary["study_name"],
+    )
     return {name: candidate}, {
         "candidate": name,
         "family": study_summary["candidate"],
