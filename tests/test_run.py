@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,38 @@ def test_default_run_tracks_every_candidate_side_by_side(project_copy):
     assert "model_comparison/roc_curves.png" in logged
     assert "model_comparison/selected_family.json" in logged
 
+    # ... and ends with a registered champion that scores raw rows in a fresh process
+    champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
+    cutoff = json.loads((project_copy / "data/06_models/champion_cutoff.json").read_text())
+    assert float(champion.tags["cutoff"]) == pytest.approx(cutoff["cutoff"])
+    assert champion.tags["cost_accept_bad"] == "5" and champion.tags["cost_decline_good"] == "1"
+    in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
+    scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion",
+                                  test_rows.drop(columns="creditability"))
+    assert (scored["decision"] == in_memory["decision"]).all()
+    np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
+    decisions = pd.read_csv(project_copy / "data/08_reporting/thresholding/decision.csv")
+    naive, chosen = decisions["expected_cost"]
+    assert chosen < naive  # the 5:1 cost matrix makes 0.5 a poor cut-off
+    thresholding = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
+                                                                         "thresholding")]
+    for name in ("cost_curve.png", "reliability_train.png", "reliability_test.png",
+                 "score_distribution.png", "score_band.csv", "metrics.md", "champion_cutoff.json"):
+        assert f"thresholding/{name}" in thresholding
+
+
+def score_in_new_process(project: Path, model_uri: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Load ``model_uri`` from the project's tracking store in a fresh Python and score rows."""
+    rows.to_parquet(project / "rows.parquet")
+    script = (
+        "import mlflow, pandas as pd;"
+        f"mlflow.set_tracking_uri('sqlite:///{project / 'mlruns' / 'mlflow.db'}');"
+        f"mlflow.pyfunc.load_model('{model_uri}').predict(pd.read_parquet('rows.parquet'))"
+        ".to_parquet('scored.parquet')"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=project)
+    return pd.read_parquet(project / "scored.parquet")
+
 
 def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
     use_small_trees(project_copy)
@@ -163,6 +196,25 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     train = pd.read_parquet(project_copy / "data/05_model_input/model_input_train.parquet")
     assert {"loan_to_income", "cv_fold", "defaulted"} <= set(train.columns)
     assert set(train["cv_fold"]) == {0, 1, 2}
+    champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
+    assert champion.tags["candidate"].endswith("_tuned") or champion.tags["candidate"] in {
+        "random_forest", "xgboost", "catboost"}
+
+
+def test_a_bad_cost_matrix_stops_thresholding_before_any_work(project_copy):
+    config = yaml.safe_load((project_copy / "conf/base/parameters_thresholding.yml").read_text())
+    config["thresholding"]["costs"]["decline_good"] = 0
+    config["thresholding"]["constraints"]["min_approval_rate"] = 1.2
+    write_yaml(project_copy / "conf/local/parameters_thresholding.yml", config)
+    failed = kedro_run(project_copy, "thresholding", check=False)
+    output = " ".join((failed.stdout + failed.stderr).split())  # undo the log's line wrapping
+    assert failed.returncode != 0
+    assert "thresholding.costs.decline_good must be a positive number, got 0" in output
+    assert "min_approval_rate must be null or a rate in [0, 1], got 1.2" in output
+    # nothing was fitted, nothing registered
+    assert not (project_copy / "data/07_model_output/thresholding").exists()
+    tracked_runs(project_copy)
+    assert mlflow.MlflowClient().search_registered_models() == []
 
 
 def _digest(path: Path) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from kedro.utils import load_obj
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -127,3 +128,19 @@ def build_estimator(
             ("model", estimator_class(**params)),
         ]
     )
+
+
+def split_calibration(model: BaseEstimator) -> tuple[Pipeline, Any]:
+    """A fitted PD model -> (preprocessing + estimator ``Pipeline``, PD calibrator or None).
+
+    A ``CalibratedClassifierCV`` fitted with ``ensemble=False`` holds one estimator
+    refitted on all rows and one calibrator (``predict`` maps its PD to a calibrated PD).
+    """
+    if isinstance(model, CalibratedClassifierCV):
+        if len(model.calibrated_classifiers_) != 1:
+            raise ValueError(
+                "Expected CalibratedClassifierCV(ensemble=False): one estimator, one calibrator."
+            )
+        fitted = model.calibrated_classifiers_[0]
+        return fitted.estimator, fitted.calibrators[0]
+    return model, None

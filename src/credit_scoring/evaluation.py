@@ -77,6 +77,19 @@ def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndar
     return compute_sample_weight("balanced", y)
 
 
+def out_of_fold_metrics(y: pd.Series, oof_pd: pd.Series, folds: pd.Series) -> dict[str, float]:
+    """``cv_<metric>_mean`` / ``cv_<metric>_std`` over folds, from out-of-fold PDs."""
+    per_fold = [
+        pd_metrics(y[folds == fold], oof_pd[folds == fold]) for fold in np.unique(folds)
+    ]
+    summary = {}
+    for name in METRICS:
+        values = [m[name] for m in per_fold]
+        summary[f"cv_{name}_mean"] = float(np.mean(values))
+        summary[f"cv_{name}_std"] = float(np.std(values))
+    return summary
+
+
 def cross_validate_pd(
     estimator: BaseEstimator,
     X: pd.DataFrame,
@@ -97,15 +110,9 @@ def cross_validate_pd(
         return_estimator=True, return_indices=True, error_score="raise",
     )
     oof_pd = pd.Series(np.nan, index=X.index, name="pd")
-    fold_metrics = []
     for model, held_out in zip(scores["estimator"], scores["indices"]["test"], strict=True):
         oof_pd.iloc[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
-        fold_metrics.append(pd_metrics(y.iloc[held_out], oof_pd.iloc[held_out]))
-    summary = {}
-    for name in METRICS:
-        values = [m[name] for m in fold_metrics]
-        summary[f"cv_{name}_mean"] = float(np.mean(values))
-        summary[f"cv_{name}_std"] = float(np.std(values))
+    summary = out_of_fold_metrics(y, oof_pd, folds)
     summary["cv_fit_time_s_mean"] = float(np.mean(scores["fit_time"]))
     return summary, oof_pd
 

@@ -1,21 +1,26 @@
-"""MLflow "model from code": raw applicant rows -> PD, around a natively stored estimator.
+"""MLflow "model from code": raw applicant rows -> PD (and, for the champion, a decision).
 
-MLflow logs this file itself (no pickled Python object). The logged model holds two
-artifacts: the fitted preprocessing (skops, which rebuilds only the listed trusted
-classes) and the estimator saved by its framework's own MLflow flavour
-(``mlflow.sklearn`` in skops format, ``mlflow.xgboost`` as UBJ, ``mlflow.catboost`` as
-``.cbm``), loadable on its own with ``mlflow.<flavour>.load_model``.
+MLflow logs this file itself (no pickled Python object). The logged model holds the
+fitted preprocessing (skops, which rebuilds only the listed trusted classes), the
+estimator saved by its framework's own MLflow flavour (``mlflow.sklearn`` in skops
+format, ``mlflow.xgboost`` as UBJ, ``mlflow.catboost`` as ``.cbm``, loadable on its own
+with ``mlflow.<flavour>.load_model``) and, when calibrated, the PD calibrator (skops).
+
+A model logged with a ``decision`` policy (the champion) returns a table of ``pd``,
+``score`` (scorecard points) and ``decision`` (accept / decline at the cut-off);
+otherwise it returns the PD alone.
 """
 
 from __future__ import annotations
 
 import importlib
 
-import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
+
+from credit_scoring.decisions import decision_table
 
 
 class PDModel(PythonModel):
@@ -28,9 +33,20 @@ class PDModel(PythonModel):
         )
         flavour = importlib.import_module(f"mlflow.{config['estimator_flavour']}")
         self.estimator = flavour.load_model(context.artifacts["estimator"])
+        self.calibrator = None
+        if "calibrator" in context.artifacts:
+            self.calibrator = skops.io.load(
+                context.artifacts["calibrator"], trusted=config["calibrator_trusted_types"]
+            )
+        self.decision = config.get("decision")
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> np.ndarray:
-        return self.estimator.predict_proba(self.preprocess.transform(model_input))[:, 1]
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        pd_scores = self.estimator.predict_proba(self.preprocess.transform(model_input))[:, 1]
+        if self.calibrator is not None:
+            pd_scores = self.calibrator.predict(pd_scores)
+        if self.decision is None:
+            return pd_scores
+        return decision_table(pd_scores, self.decision, index=model_input.index)
 
 
 set_model(PDModel())

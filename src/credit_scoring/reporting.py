@@ -7,9 +7,11 @@ import matplotlib
 matplotlib.use("Agg")  # reports are files; never open a window
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+from sklearn.calibration import CalibrationDisplay
+from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay, brier_score_loss
 from sklearn.pipeline import Pipeline
 
 
@@ -81,3 +83,54 @@ def importance_plot(importance: pd.Series, title: str, top: int = 20) -> Figure:
 def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
     """A metrics table as Markdown, for reports people read in MLflow or a code review."""
     return table.to_markdown(index=False, floatfmt=f".{digits}f")
+
+
+def _finish(figure: Figure) -> Figure:
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def cost_curve_plot(curve: pd.DataFrame, cutoff: float, naive_cutoff: float = 0.5) -> Figure:
+    """Expected cost per applicant against the PD cut-off, with the chosen and naive points."""
+    figure, ax = plt.subplots(figsize=(7, 4.5))
+    ordered = curve.sort_values("cutoff")
+    ax.plot(ordered["cutoff"], ordered["expected_cost"], label="expected cost per applicant")
+    for value, style, name in ((cutoff, "-", "chosen"), (naive_cutoff, ":", "naive")):
+        at = np.interp(value, ordered["cutoff"], ordered["expected_cost"])
+        ax.axvline(value, color="grey", linestyle=style)
+        ax.plot([value], [at], "o", label=f"{name} cut-off {value:.3f}: cost {at:.3f}")
+    ax.set_xlabel("PD cut-off (decline when PD >= cut-off)")
+    ax.set_ylabel("expected cost per applicant")
+    ax.set_title("Misclassification cost by cut-off, out-of-fold PDs on train")
+    ax.legend()
+    return _finish(figure)
+
+
+def reliability_plot(
+    target: pd.Series, before: pd.Series, after: pd.Series, title: str, n_bins: int = 10
+) -> Figure:
+    """Calibration (reliability) curves of PDs before and after calibration, Brier in the legend."""
+    figure, ax = plt.subplots(figsize=(6, 5))
+    for name, pd_scores in (("before calibration", before), ("after calibration", after)):
+        CalibrationDisplay.from_predictions(
+            target, pd_scores, n_bins=n_bins, strategy="quantile", ax=ax,
+            name=f"{name} (Brier {brier_score_loss(target, pd_scores):.4f})",
+        )
+    ax.set_title(title)
+    return _finish(figure)
+
+
+def score_distribution_plot(target: pd.Series, points: pd.Series, cutoff_points: int) -> Figure:
+    """Histogram of scorecard points of goods and bads, with the cut-off score."""
+    figure, ax = plt.subplots(figsize=(7, 4.5))
+    bins = np.histogram_bin_edges(points, bins=30)
+    for label, name in ((0, "good"), (1, "bad")):
+        ax.hist(points[target == label], bins=bins, alpha=0.6, density=True, label=name)
+    ax.axvline(cutoff_points, color="black", linestyle="--",
+               label=f"cut-off score {cutoff_points} (decline at or below)")
+    ax.set_xlabel("score (points)")
+    ax.set_ylabel("density")
+    ax.set_title("Score distribution of goods and bads, test set")
+    ax.legend()
+    return _finish(figure)

@@ -9,6 +9,7 @@ and never call ``mlflow`` themselves.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
 from importlib.metadata import version
@@ -22,12 +23,21 @@ import mlflow.xgboost
 import pandas as pd
 import skops.io
 from kedro.io import AbstractDataset, DatasetError
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
+from mlflow.pyfunc import PyFuncModel
+from mlflow.tracking import MlflowClient
 from sklearn.pipeline import Pipeline
+
+from credit_scoring.decisions import decision_table
+from credit_scoring.estimators import split_calibration
 
 PD_MODEL_CODE = str(Path(__file__).with_name("pd_model.py"))
 STAGE_TAG = "credit_scoring.stage"
 CANDIDATE_TAG = "credit_scoring.candidate"
+
+logger = logging.getLogger(__name__)
 
 
 def _trusted_types(obj: Any) -> list[str]:
@@ -70,6 +80,70 @@ def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def log_pd_model(
+    model: Pipeline,
+    input_example: pd.DataFrame,
+    calibrator: Any = None,
+    decision: dict[str, Any] | None = None,
+    registered_model_name: str | None = None,
+) -> ModelInfo:
+    """Log ``model`` to the active run as a ``pd_model.PDModel`` pyfunc named ``model``.
+
+    The estimator is stored in its native flavour, preprocessing and ``calibrator`` (a
+    fitted PD -> PD map with ``predict``) in skops; ``decision`` (cut-off and scorecard
+    scaling) makes the pyfunc return PD, score and decision.
+    """
+    preprocess, estimator = model[:-1], model[-1]
+    flavour = type(estimator).__module__.split(".")[0]
+    # integer columns as float in the signature: a missing value at scoring time
+    # turns an integer column into floats, which an integer signature would reject
+    input_example = input_example.astype(
+        {c: "float64" for c in input_example.select_dtypes("integer").columns}
+    )
+    if flavour not in NATIVE_FLAVOURS:
+        raise ValueError(
+            f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
+            f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
+        )
+    config: dict[str, Any] = {
+        "estimator_flavour": flavour,
+        "preprocessing_trusted_types": _trusted_types(preprocess),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        artifacts = {
+            "preprocessing": str(Path(tmp) / "preprocessing.skops"),
+            "estimator": str(Path(tmp) / "estimator"),
+        }
+        skops.io.dump(preprocess, artifacts["preprocessing"])
+        NATIVE_FLAVOURS[flavour](estimator, Path(artifacts["estimator"]))
+        if calibrator is not None:
+            artifacts["calibrator"] = str(Path(tmp) / "calibrator.skops")
+            skops.io.dump(calibrator, artifacts["calibrator"])
+            config["calibrator_trusted_types"] = _trusted_types(calibrator)
+        if decision is not None:
+            config["decision"] = decision
+        output = _predict_like_pd_model(model, calibrator, decision, input_example)
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=PD_MODEL_CODE,
+            artifacts=artifacts,
+            model_config=config,
+            signature=infer_signature(input_example, output),
+            input_example=input_example,
+            # declared, not inferred: inference reloads the model in a subprocess
+            pip_requirements=_requirements(flavour),
+            registered_model_name=registered_model_name,
+        )
+
+
+def _predict_like_pd_model(model, calibrator, decision, rows: pd.DataFrame):
+    """What the logged pyfunc returns for ``rows``, for its MLflow signature."""
+    pd_scores = model.predict_proba(rows)[:, 1]
+    if calibrator is not None:
+        pd_scores = calibrator.predict(pd_scores)
+    return pd_scores if decision is None else decision_table(pd_scores, decision)
+
+
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):
     """Save: one MLflow run per candidate. Load: the latest model URI of each candidate.
 
@@ -98,38 +172,7 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
             with mlflow.start_run(run_name=name, nested=mlflow.active_run() is not None, tags=tags):
                 mlflow.log_params(flatten_params(result["params"]))
                 mlflow.log_metrics(result["metrics"])
-                self._log_model(result["model"], result["input_example"])
-
-    def _log_model(self, model: Pipeline, input_example: pd.DataFrame) -> None:
-        """Log ``model`` as a PD pyfunc whose estimator is stored in its native flavour."""
-        preprocess, estimator = model[:-1], model[-1]
-        flavour = type(estimator).__module__.split(".")[0]
-        if flavour not in NATIVE_FLAVOURS:
-            raise ValueError(
-                f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
-                f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            preprocessing_path = Path(tmp) / "preprocessing.skops"
-            skops.io.dump(preprocess, preprocessing_path)
-            estimator_path = Path(tmp) / "estimator"
-            NATIVE_FLAVOURS[flavour](estimator, estimator_path)
-            mlflow.pyfunc.log_model(
-                name="model",
-                python_model=PD_MODEL_CODE,
-                artifacts={
-                    "preprocessing": str(preprocessing_path),
-                    "estimator": str(estimator_path),
-                },
-                model_config={
-                    "estimator_flavour": flavour,
-                    "preprocessing_trusted_types": _trusted_types(preprocess),
-                },
-                signature=infer_signature(input_example, model.predict_proba(input_example)[:, 1]),
-                input_example=input_example,
-                # declared, not inferred: inference reloads the model in a subprocess
-                pip_requirements=_requirements(flavour),
-            )
+                log_pd_model(result["model"], result["input_example"])
 
     def _load(self) -> dict[str, str]:
         runs = mlflow.search_runs(
@@ -146,3 +189,93 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
             row[f"tags.{CANDIDATE_TAG}"]: f"runs:/{row['run_id']}/model"
             for _, row in latest.iterrows()
         }
+
+
+class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
+    """Save: log and register the champion, moving its alias only to a model not worse.
+
+    Load: the model version that holds the alias, as an MLflow pyfunc that returns PD,
+    score and decision for raw applicant rows.
+
+    A saved value holds ``model`` (a scikit-learn ``FixedThresholdClassifier`` around
+    a frozen, optionally ``CalibratedClassifierCV``-calibrated preprocessing + estimator
+    ``Pipeline``), ``scorecard`` (points scaling), ``params``, ``metrics``, ``tags``
+    (written to the model version too, e.g. the cut-off and costs), ``input_example``
+    and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
+    """
+
+    def __init__(
+        self,
+        registered_model_name: str,
+        alias: str = "champion",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """
+        Args:
+            registered_model_name: name in the MLflow Model Registry.
+            alias: the alias that marks the model version in use.
+            metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
+        """
+        self._name = registered_model_name
+        self._alias = alias
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"registered_model_name": self._name, "alias": self._alias}
+
+    def _save(self, data: dict[str, Any]) -> None:
+        pipeline, calibrator = split_calibration(data["model"].estimator.estimator)
+        decision = {"cutoff": float(data["model"].threshold), "scorecard": data["scorecard"]}
+        tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: self._alias}
+        with mlflow.start_run(run_name=self._alias, nested=mlflow.active_run() is not None,
+                              tags=tags) as run:
+            mlflow.log_params(flatten_params(data["params"]))
+            mlflow.log_metrics(data["metrics"])
+            info = log_pd_model(pipeline, data["input_example"], calibrator, decision,
+                                registered_model_name=self._name)
+            version = str(info.registered_model_version)
+            client = MlflowClient()
+            for key, value in data["tags"].items():
+                client.set_model_version_tag(self._name, version, key, str(value))
+            metric = data["selection_metric"]
+            score = data["metrics"][metric]
+            client.set_model_version_tag(self._name, version, metric, str(score))
+            verdict = self._promote(client, version, metric, score, data["higher_is_better"])
+            client.set_model_version_tag(self._name, version, "champion_decision", verdict)
+            mlflow.set_tag("champion_decision", verdict)
+            logger.info("%s version %s (run %s): %s", self._name, version, run.info.run_id, verdict)
+
+    def _promote(
+        self, client: MlflowClient, version: str, metric: str, score: float, higher_is_better: bool
+    ) -> str:
+        """Move the alias to ``version`` unless the current holder is better; say why."""
+        try:
+            current = client.get_model_version_by_alias(self._name, self._alias)
+        except MlflowException:
+            current = None
+        if current is not None and metric in current.tags:
+            held = float(current.tags[metric])
+            worse = score < held if higher_is_better else score > held
+            if worse:
+                verdict = (
+                    f"kept version {current.version} as {self._alias}: {metric} {score:.4f} "
+                    f"is worse than its {held:.4f}"
+                )
+                logger.warning("%s: %s", self._name, verdict)
+                return verdict
+            previous = f"; replaces version {current.version} ({metric} {held:.4f})"
+        else:
+            previous = "; no comparable previous champion"
+        client.set_registered_model_alias(self._name, self._alias, version)
+        return f"promoted to {self._alias}: {metric} {score:.4f}{previous}"
+
+    def _load(self) -> PyFuncModel:
+        uri = f"models:/{self._name}@{self._alias}"
+        try:
+            return mlflow.pyfunc.load_model(uri)
+        except MlflowException as error:
+            raise DatasetError(
+                f"Cannot load {uri} ({error}); run `kedro run --pipelines thresholding` "
+                "to register a champion."
+            ) from error
+

@@ -122,10 +122,10 @@ def test_refit_keeps_the_untuned_model_when_tuning_did_not_beat_it(
     summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
                "best_params": {"max_depth": 1}, "best_cv_score": 0.0}
     with caplog.at_level(logging.WARNING):
-        candidates, spec = refit_best(train, test, schema, summary, tuning_params)
+        candidates, spec, oof = refit_best(train, test, schema, summary, tuning_params)
     assert spec["kept"] == "untuned" and spec["spec"] == XGBOOST
     assert "keeping the untuned configuration" in caplog.text
-    assert list(candidates) == ["xgboost"]
+    assert list(candidates) == ["xgboost"] and list(oof.columns)[-1] == "xgboost"
     assert candidates["xgboost"]["params"]["kept"] == "untuned"
 
 
@@ -135,8 +135,11 @@ def test_refit_model_reloads_through_mlflow_with_identical_predictions(
     train, test, schema = model_input
     summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
                "best_params": {"max_depth": 3, "learning_rate": 0.2}, "best_cv_score": 1.0}
-    candidates, spec = refit_best(train, test, schema, summary, tuning_params)
+    candidates, spec, oof = refit_best(train, test, schema, summary, tuning_params)
     assert spec["kept"] == "tuned" and spec["spec"]["params"]["max_depth"] == 3
+    # out-of-fold PDs for thresholding: every training row, scored by a model that did not see it
+    assert list(oof.columns) == [schema["target"], schema["fold_column"], "xgboost_tuned"]
+    assert oof.index.equals(train.index) and oof["xgboost_tuned"].between(0, 1).all()
     assert spec["cv_roc_auc_mean"] == candidates["xgboost_tuned"]["metrics"]["cv_roc_auc_mean"]
 
     dataset = MlflowCandidateRunsDataset(stage="tuning")

@@ -174,7 +174,7 @@ def refit_best(
     feature_schema: dict[str, Any],
     study_summary: dict[str, Any],
     params: dict[str, Any],
-) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], pd.DataFrame]:
     """Refit the best configuration on all of train and score test, unless it is worse.
 
     The untuned family is cross-validated on the same folds; if the best trial does not
@@ -182,8 +182,9 @@ def refit_best(
     MLflow, so a worse model is never shipped silently.
 
     Returns:
-        The chosen model as a candidate for ``MlflowCandidateRunsDataset`` and the
-        specification later stages refit or look up (``tuned_model_spec``).
+        The chosen model as a candidate for ``MlflowCandidateRunsDataset``, the
+        specification later stages refit (``tuned_model_spec``) and its out-of-fold
+        training PDs with target and fold, which thresholding calibrates and cuts.
     """
     base = study_summary["spec"]
     metric = params["objective_metric"]
@@ -202,7 +203,7 @@ def refit_best(
             study_summary["candidate"], metric, study_summary["best_cv_score"], untuned_cv,
         )
     estimator = build_estimator(spec, feature_schema, params["random_state"])
-    model, metrics, _ = fit_and_evaluate(
+    model, metrics, oof_pd = fit_and_evaluate(
         estimator, model_input_train, model_input_test, feature_schema, params["class_weighting"]
     )
     metrics.update({f"best_trial_cv_{metric}_mean": study_summary["best_cv_score"],
@@ -217,9 +218,14 @@ def refit_best(
         "family": study_summary["candidate"],
         "kept": candidate["params"]["kept"],
         "spec": spec,
+        # what a refit needs to reproduce this model and its out-of-fold PDs
+        "random_state": params["random_state"],
+        "class_weighting": params["class_weighting"],
         f"cv_{metric}_mean": metrics[f"cv_{metric}_mean"],
         f"untuned_cv_{metric}_mean": untuned_cv,
-    }
+    }, model_input_train[[feature_schema["target"], feature_schema["fold_column"]]].assign(
+        **{name: oof_pd}
+    )
 
 
 def study_plots(study: optuna.Study) -> tuple[Figure, Figure, Figure]:

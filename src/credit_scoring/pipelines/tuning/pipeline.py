@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 refit_best,
                 inputs=["model_input_train", "model_input_test", "feature_schema",
                         "study_summary", "params:tuning"],
-                outputs=["candidates", "tuned_model_spec"],
+                outputs=["candidates", "tuned_model_spec", "oof_predictions"],
                 name="refit_best",
             ),
             Node(
@@ -36,7 +36,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="tuning",
         inputs={"model_input_train", "model_input_test", "feature_schema", "selected_family"},
-        outputs={"tuned_model_spec"},  # read by thresholding, outside the namespace
+        # read by thresholding, outside the namespace
+        outputs={"tuned_model_spec": "tuned_model_spec", "oof_predictions": "tuned_oof_predictions"},
         parameters={"params:tuning"},
         tags=["training"],
     )

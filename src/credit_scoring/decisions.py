@@ -1,0 +1,194 @@
+"""From PDs to lending decisions: cost of a cut-off, the cost-optimal cut-off, scorecard points.
+
+Convention everywhere: an applicant is **declined when PD >= cut-off** (the rule of
+scikit-learn's ``FixedThresholdClassifier``) and accepted otherwise. The two
+misclassification costs are ``accept_bad`` (a defaulter was accepted) and
+``decline_good`` (a good applicant was turned away). For calibrated PDs the cost-optimal
+cut-off is ``decline_good / (decline_good + accept_bad)``.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, roc_curve
+
+from credit_scoring.evaluation import METRICS
+
+COSTS = ("accept_bad", "decline_good")
+CALIBRATION_METHODS = (None, "isotonic", "sigmoid")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+
+
+def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """Check the thresholding parameters before any model is fitted; return them unchanged.
+
+    Raises:
+        ValueError: naming the parameter and what would be valid.
+    """
+    problems = []
+    for key in COSTS:
+        value = policy["costs"].get(key)
+        if not _positive(value):
+            problems.append(f"thresholding.costs.{key} must be a positive number, got {value!r}")
+    for key in ("min_approval_rate", "max_bad_rate"):
+        value = policy["constraints"].get(key)
+        if value is not None and not (isinstance(value, Real) and 0 <= value <= 1):
+            problems.append(
+                f"thresholding.constraints.{key} must be null or a rate in [0, 1], got {value!r}"
+            )
+    method = policy["calibration"]["method"]
+    if method not in CALIBRATION_METHODS:
+        problems.append(
+            f"thresholding.calibration.method must be one of {list(CALIBRATION_METHODS)}, "
+            f"got {method!r}"
+        )
+    scorecard = policy["scorecard"]
+    for key in ("base_odds", "pdo"):
+        if not _positive(scorecard.get(key)):
+            problems.append(
+                f"thresholding.scorecard.{key} must be a positive number, got {scorecard.get(key)!r}"
+            )
+    metric = policy["champion"]["selection_metric"]
+    if metric not in METRICS:
+        problems.append(
+            f"thresholding.champion.selection_metric must be one of {list(METRICS)}, got {metric!r}"
+        )
+    if problems:
+        raise ValueError("Invalid thresholding parameters:\n- " + "\n- ".join(problems))
+    return policy
+
+
+def analytic_cutoff(costs: dict[str, float]) -> float:
+    """The Bayes-optimal cut-off for perfectly calibrated PDs."""
+    return costs["decline_good"] / (costs["decline_good"] + costs["accept_bad"])
+
+
+def cost_curve(y_true: pd.Series, pd_scores: pd.Series, costs: dict[str, float]) -> pd.DataFrame:
+    """Expected cost per applicant, approval rate and bad rate among approved at every cut-off.
+
+    One row per distinct PD (from ``roc_curve``), so the minimum over rows is the exact
+    minimum over all cut-offs on this sample; the first row (cut-off 1) accepts everyone.
+    """
+    fpr, tpr, cutoffs = roc_curve(y_true, pd_scores, drop_intermediate=False)
+    n_bad = float(np.sum(y_true))
+    n_good = len(y_true) - n_bad
+    accepted_bad = n_bad * (1 - tpr)
+    declined_good = n_good * fpr
+    accepted = accepted_bad + n_good - declined_good
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bad_rate = np.where(accepted > 0, accepted_bad / accepted, np.nan)
+    return pd.DataFrame(
+        {
+            "cutoff": np.minimum(cutoffs, 1.0),
+            "expected_cost": (costs["accept_bad"] * accepted_bad
+                              + costs["decline_good"] * declined_good) / len(y_true),
+            "approval_rate": accepted / len(y_true),
+            "bad_rate_approved": bad_rate,
+        }
+    )
+
+
+def choose_cutoff(curve: pd.DataFrame, constraints: dict[str, float | None]) -> pd.Series:
+    """The cheapest row of ``cost_curve`` that meets the approval and bad-rate constraints.
+
+    Ties go to the higher approval rate. Raises a ValueError that states the best
+    achievable rates when no cut-off meets the constraints.
+    """
+    feasible = pd.Series(True, index=curve.index)
+    if constraints.get("min_approval_rate") is not None:
+        feasible &= curve["approval_rate"] >= constraints["min_approval_rate"]
+    if constraints.get("max_bad_rate") is not None:
+        feasible &= curve["bad_rate_approved"] <= constraints["max_bad_rate"]
+    if not feasible.any():
+        raise ValueError(
+            "No cut-off meets thresholding.constraints "
+            f"(min_approval_rate={constraints.get('min_approval_rate')}, "
+            f"max_bad_rate={constraints.get('max_bad_rate')}) on the out-of-fold PDs: "
+            f"approving {curve['approval_rate'].min():.1%} to 100% of applicants gives a bad "
+            f"rate among approved of {curve['bad_rate_approved'].min():.1%} to "
+            f"{curve['bad_rate_approved'].max():.1%}. Relax one constraint."
+        )
+    ordered = curve[feasible].sort_values(["expected_cost", "approval_rate"],
+                                          ascending=[True, False])
+    return ordered.iloc[0]
+
+
+def decision_outcomes(
+    y_true: pd.Series, declined: np.ndarray, costs: dict[str, float]
+) -> dict[str, float]:
+    """Confusion matrix in lending words, approval rate, bad rate among approved, cost."""
+    (accepted_good, declined_good), (accepted_bad, declined_bad) = confusion_matrix(
+        y_true, declined, labels=[0, 1]
+    )
+    n = len(y_true)
+    accepted = accepted_good + accepted_bad
+    return {
+        "accepted_good": int(accepted_good),
+        "declined_good": int(declined_good),
+        "accepted_bad": int(accepted_bad),
+        "declined_bad": int(declined_bad),
+        "approval_rate": accepted / n,
+        "bad_rate_approved": accepted_bad / accepted if accepted else float("nan"),
+        "expected_cost": (costs["accept_bad"] * accepted_bad
+                          + costs["decline_good"] * declined_good) / n,
+    }
+
+
+def scorecard_points(pd_scores: np.ndarray, scorecard: dict[str, float]) -> np.ndarray:
+    """Integer scorecard points: ``base_score`` at good:bad odds ``base_odds``, +``pdo`` per doubling.
+
+    score = base_score + pdo / ln 2 * ln(odds / base_odds), odds = (1 - PD) / PD; PDs
+    are clipped to [1e-6, 1 - 1e-6] so certain PDs still get a finite score.
+    """
+    p = np.clip(np.asarray(pd_scores, dtype=float), 1e-6, 1 - 1e-6)
+    factor = scorecard["pdo"] / np.log(2)
+    points = scorecard["base_score"] + factor * (np.log((1 - p) / p) - np.log(scorecard["base_odds"]))
+    return np.round(points).astype(int)
+
+
+def score_bands(
+    target: pd.Series, points: np.ndarray, n_bands: int, cutoff_points: int
+) -> pd.DataFrame:
+    """Score-band table: equal-population bands with count, bads, bad rate and decision.
+
+    A band is declined when all its scores are at or below the cut-off score, accepted
+    when all are above it, and "split" when the cut-off falls inside it.
+    """
+    scored = pd.DataFrame({"bad": np.asarray(target), "score": points})
+    scored["band"] = pd.qcut(scored["score"], q=n_bands, duplicates="drop")
+    table = scored.groupby("band", observed=True).agg(
+        score_min=("score", "min"), score_max=("score", "max"),
+        applicants=("bad", "size"), bads=("bad", "sum"),
+    )
+    table["bad_rate"] = table["bads"] / table["applicants"]
+    table["share"] = table["applicants"] / len(scored)
+    table["decision"] = np.select(
+        [table["score_max"] <= cutoff_points, table["score_min"] > cutoff_points],
+        ["decline", "accept"], default="split",
+    )
+    return table.reset_index(drop=True).rename_axis("band").reset_index()
+
+
+def decision_table(
+    pd_scores: np.ndarray, decision: dict[str, Any], index: pd.Index | None = None
+) -> pd.DataFrame:
+    """What the champion returns per applicant: PD, scorecard points, accept / decline.
+
+    Args:
+        decision: ``cutoff`` (decline when PD >= cutoff) and ``scorecard`` scaling.
+    """
+    return pd.DataFrame(
+        {
+            "pd": pd_scores,
+            "score": scorecard_points(pd_scores, decision["scorecard"]),
+            "decision": np.where(pd_scores >= decision["cutoff"], "decline", "accept"),
+        },
+        index=index,
+    )

@@ -1,0 +1,85 @@
+"""thresholding: calibrate the tuned model, choose the cost-optimal cut-off, register the champion.
+
+`kedro run --pipelines thresholding` reads what tuning persisted (tuned_model_spec.json
+and its out-of-fold PDs) and the model input. Parameters are checked first, so a bad
+cost matrix fails before any model is fitted; the champion is registered last, so a
+failed run never touches the registry.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from credit_scoring.decisions import validate_policy
+
+from .nodes import (
+    calibrate_pd_model,
+    champion_candidate,
+    decision_markdown,
+    evaluate_decisions,
+    score_band_report,
+    select_cutoff,
+    threshold_plots,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(validate_policy, "params:thresholding", "policy", name="validate_policy"),
+            Node(
+                calibrate_pd_model,
+                inputs=["model_input_train", "feature_schema", "tuned_model_spec",
+                        "tuned_oof_predictions", "policy"],
+                outputs=["pd_model", "oof_predictions"],
+                name="calibrate_pd_model",
+                tags=["training"],
+            ),
+            Node(
+                select_cutoff,
+                inputs=["oof_predictions", "feature_schema", "policy"],
+                outputs=["champion_cutoff", "cost_curve_report"],
+                name="select_cutoff",
+            ),
+            Node(
+                evaluate_decisions,
+                inputs=["pd_model", "model_input_test", "feature_schema", "champion_cutoff", "policy"],
+                outputs=["test_scores", "decision_report"],
+                name="evaluate_decisions",
+            ),
+            Node(
+                score_band_report,
+                inputs=["test_scores", "feature_schema", "champion_cutoff", "policy"],
+                outputs="score_band_report",
+                name="score_band_report",
+                tags=["reporting"],
+            ),
+            Node(
+                decision_markdown,
+                inputs=["decision_report", "score_band_report", "champion_cutoff"],
+                outputs="metrics_markdown",
+                name="decision_markdown",
+                tags=["reporting"],
+            ),
+            Node(
+                threshold_plots,
+                inputs=["oof_predictions", "test_scores", "cost_curve_report", "feature_schema",
+                        "champion_cutoff"],
+                outputs=["cost_curve_plot", "reliability_train_plot", "reliability_test_plot",
+                         "score_distribution_plot"],
+                name="threshold_plots",
+                tags=["reporting"],
+            ),
+            Node(
+                champion_candidate,
+                inputs=["pd_model", "champion_cutoff", "oof_predictions", "test_scores",
+                        "decision_report", "tuned_model_spec", "model_input_train",
+                        "feature_schema", "policy"],
+                outputs="champion",
+                name="register_champion",
+            ),
+        ],
+        namespace="thresholding",
+        inputs={"model_input_train", "model_input_test", "feature_schema", "tuned_model_spec",
+                "tuned_oof_predictions"},
+        outputs={"champion", "champion_cutoff"},  # read by scoring, outside the namespace
+        parameters={"params:thresholding"},
+    )

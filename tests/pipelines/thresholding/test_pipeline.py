@@ -1,0 +1,164 @@
+"""thresholding in memory: calibration, the cut-off, the test report and the registered champion."""
+
+import copy
+import subprocess
+import sys
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from mlflow.tracking import MlflowClient
+
+from credit_scoring.estimators import build_estimator
+from credit_scoring.evaluation import fit_and_evaluate
+from credit_scoring.pipelines.data_processing.nodes import (
+    add_domain_features,
+    clean_applicants,
+    split_train_test,
+)
+from credit_scoring.pipelines.thresholding import create_pipeline
+from credit_scoring.schema import features
+from credit_scoring.tracking import MlflowChampionDataset
+from tests.conftest import LOAN_BOOK_PARAMS, make_loan_book
+
+FOREST = {
+    "estimator": "sklearn.ensemble.RandomForestClassifier",
+    "params": {"n_estimators": 40, "min_samples_leaf": 5, "n_jobs": 1},
+    "preprocessing": "one_hot",
+}
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so the test can read every output."""
+
+    def _release(self) -> None:
+        pass
+
+
+def thresholding_params(project_params, **costs):
+    params = copy.deepcopy(project_params["thresholding"])
+    params["costs"].update(costs)
+    return params
+
+
+def run_thresholding(loan_book, loan_book_params, params):
+    """Run the pipeline on the synthetic loan book with a small forest as the 'tuned' model."""
+    clean = clean_applicants(loan_book, loan_book_params)
+    train, test, schema = split_train_test(
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+    )
+    _, _, oof_pd = fit_and_evaluate(build_estimator(FOREST, schema, 42), train, test, schema)
+    pipeline = create_pipeline()
+    catalog = DataCatalog(
+        datasets={
+            "model_input_train": MemoryDataset(train),
+            "model_input_test": MemoryDataset(test),
+            "feature_schema": MemoryDataset(schema),
+            "tuned_model_spec": MemoryDataset({
+                "candidate": "random_forest_tuned", "spec": FOREST, "random_state": 42,
+                "class_weighting": None,
+            }),
+            "tuned_oof_predictions": MemoryDataset(
+                train[[schema["target"], schema["fold_column"]]].assign(random_forest_tuned=oof_pd)
+            ),
+            "params:thresholding": MemoryDataset(params),
+            **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
+        }
+    )
+    SequentialRunner().run(pipeline, catalog)
+    return catalog, test, schema
+
+
+@pytest.fixture(scope="module")
+def outputs(project_params):
+    return run_thresholding(make_loan_book(), copy.deepcopy(LOAN_BOOK_PARAMS),
+                            thresholding_params(project_params))
+
+
+def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
+    catalog, test, schema = outputs
+    cutoff = catalog.load("champion_cutoff")
+    oof = catalog.load("thresholding.oof_predictions")
+    curve = catalog.load("thresholding.cost_curve_report")
+    # the chosen cut-off is the cheapest point of the out-of-fold cost curve
+    assert cutoff["oof_expected_cost"] == pytest.approx(curve["expected_cost"].min())
+    assert cutoff["analytic_cutoff"] == pytest.approx(1 / 6)
+    assert len(oof) + len(test) == 400 and oof["pd"].between(0, 1).all()
+
+    scores = catalog.load("thresholding.test_scores")
+    assert scores.index.equals(test.index)
+    assert ((scores["pd"] >= cutoff["cutoff"]) == (scores["decision"] == "decline")).all()
+    report = catalog.load("thresholding.decision_report").set_index("cut-off rule")
+    assert list(report.index) == ["naive 0.5", "cost-optimal"]
+    counts = report[["accepted_good", "declined_good", "accepted_bad", "declined_bad"]]
+    assert (counts.sum(axis=1) == len(test)).all()
+    chosen = report.loc["cost-optimal"]
+    assert chosen["approval_rate"] == pytest.approx((scores["decision"] == "accept").mean())
+    assert chosen["cost_saving_pct"] == pytest.approx(
+        100 * (1 - chosen["expected_cost"] / report.loc["naive 0.5", "expected_cost"])
+    )
+
+
+def test_isotonic_calibration_lowers_the_out_of_fold_brier_score(outputs):
+    catalog, _, schema = outputs
+    metrics = catalog.load("champion")["metrics"]
+    assert metrics["cv_brier_mean"] < metrics["cv_brier_uncalibrated"]
+    markdown = catalog.load("thresholding.metrics_markdown")
+    assert "Decline when PD >=" in markdown and "Score bands" in markdown
+    bands = catalog.load("thresholding.score_band_report")
+    assert bands["applicants"].sum() == 100
+
+
+def test_bad_cost_matrix_fails_before_any_model_is_fitted(loan_book, loan_book_params, project_params):
+    params = thresholding_params(project_params, accept_bad=-5)
+    with pytest.raises(ValueError, match="costs.accept_bad must be a positive number, got -5"):
+        run_thresholding(loan_book, loan_book_params, params)
+
+
+def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, tracking_store, caplog):
+    catalog, _, _ = outputs
+    champion = catalog.load("champion")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    client = MlflowClient()
+
+    def register(auc):
+        candidate = {**champion, "metrics": {**champion["metrics"], "cv_roc_auc_mean": auc}}
+        dataset.save(candidate)
+        return str(client.get_model_version_by_alias("test_pd", "champion").version)
+
+    assert register(0.80) == "1"
+    assert register(0.70) == "1"  # worse: the alias stays
+    kept = client.get_model_version("test_pd", "2")
+    assert kept.tags["champion_decision"].startswith("kept version 1 as champion")
+    assert "is worse than" in caplog.text
+    assert register(0.80) == "3"  # as good: the newer model takes over
+    version = client.get_model_version("test_pd", "3")
+    assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("champion_cutoff")["cutoff"])
+    assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "isotonic"
+
+
+def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_store, tmp_path):
+    catalog, test, schema = outputs
+    MlflowChampionDataset(registered_model_name="test_pd").save(catalog.load("champion"))
+    rows = features(test, schema)
+    rows.to_parquet(tmp_path / "rows.parquet")
+    script = (
+        "import mlflow, pandas as pd;"
+        f"mlflow.set_tracking_uri({mlflow.get_tracking_uri()!r});"
+        "model = mlflow.pyfunc.load_model('models:/test_pd@champion');"
+        f"model.predict(pd.read_parquet({str(tmp_path / 'rows.parquet')!r}))"
+        f".to_parquet({str(tmp_path / 'scored.parquet')!r})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
+    scored = pd.read_parquet(tmp_path / "scored.parquet")
+    in_memory = catalog.load("thresholding.test_scores")
+    assert list(scored.columns) == ["pd", "score", "decision"]
+    np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
+    assert (scored["decision"] == in_memory["decision"]).all()
+    assert (scored["score"] == in_memory["score"]).all()
+    # the catalog dataset loads the same version back for scoring
+    loaded = MlflowChampionDataset(registered_model_name="test_pd").load()
+    assert (loaded.predict(rows)["decision"] == in_memory["decision"]).all()

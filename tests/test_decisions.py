@@ -1,0 +1,126 @@
+"""Decision rules: the cost-optimal cut-off, constraints, parameter checks, scorecard points."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_scoring.decisions import (
+    analytic_cutoff,
+    choose_cutoff,
+    cost_curve,
+    decision_outcomes,
+    decision_table,
+    score_bands,
+    scorecard_points,
+    validate_policy,
+)
+
+COSTS = {"accept_bad": 5, "decline_good": 1}
+NO_CONSTRAINTS = {"min_approval_rate": None, "max_bad_rate": None}
+
+
+@pytest.fixture
+def calibrated_sample():
+    """PDs that are exactly calibrated: each applicant defaults with probability PD."""
+    rng = np.random.default_rng(3)
+    pd_scores = pd.Series(rng.uniform(0, 1, 40_000))
+    defaults = pd.Series((rng.uniform(0, 1, 40_000) < pd_scores).astype(int))
+    return defaults, pd_scores
+
+
+@pytest.mark.parametrize("costs", [COSTS, {"accept_bad": 1, "decline_good": 1},
+                                   {"accept_bad": 10, "decline_good": 2}])
+def test_chosen_cutoff_is_the_analytic_optimum_for_calibrated_pds(calibrated_sample, costs):
+    y, pd_scores = calibrated_sample
+    chosen = choose_cutoff(cost_curve(y, pd_scores, costs), NO_CONSTRAINTS)
+    assert chosen["cutoff"] == pytest.approx(analytic_cutoff(costs), abs=0.02)
+    # and it beats the analytic cut-off's cost on this sample (it is the sample minimum)
+    at_analytic = decision_outcomes(y, pd_scores >= analytic_cutoff(costs), costs)
+    assert chosen["expected_cost"] <= at_analytic["expected_cost"] + 1e-12
+
+
+def test_cost_curve_agrees_with_the_confusion_matrix_at_every_cutoff(calibrated_sample):
+    y, pd_scores = calibrated_sample
+    curve = cost_curve(y[:500], pd_scores[:500], COSTS)
+    for _, row in curve.iloc[1::37].iterrows():
+        outcome = decision_outcomes(y[:500], pd_scores[:500] >= row["cutoff"], COSTS)
+        assert row["expected_cost"] == pytest.approx(outcome["expected_cost"])
+        assert row["approval_rate"] == pytest.approx(outcome["approval_rate"])
+        assert row["bad_rate_approved"] == pytest.approx(outcome["bad_rate_approved"])
+
+
+def test_constraints_move_the_cutoff_and_are_met(calibrated_sample):
+    y, pd_scores = calibrated_sample
+    curve = cost_curve(y, pd_scores, COSTS)
+    volume = choose_cutoff(curve, {"min_approval_rate": 0.4, "max_bad_rate": None})
+    assert volume["approval_rate"] >= 0.4 and volume["cutoff"] > analytic_cutoff(COSTS) + 0.1
+    quality = choose_cutoff(curve, {"min_approval_rate": None, "max_bad_rate": 0.02})
+    assert quality["bad_rate_approved"] <= 0.02 and quality["cutoff"] < analytic_cutoff(COSTS)
+
+
+def test_impossible_constraints_say_so_with_the_achievable_range(calibrated_sample):
+    y, pd_scores = calibrated_sample
+    curve = cost_curve(y, pd_scores, COSTS)
+    with pytest.raises(ValueError, match=r"No cut-off meets .*min_approval_rate=0.9.*Relax"):
+        choose_cutoff(curve, {"min_approval_rate": 0.9, "max_bad_rate": 0.05})
+
+
+def policy(**changes):
+    base = {
+        "costs": dict(COSTS),
+        "constraints": dict(NO_CONSTRAINTS),
+        "calibration": {"method": "isotonic"},
+        "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
+        "champion": {"selection_metric": "roc_auc"},
+    }
+    for path, value in changes.items():
+        section, key = path.split("__")
+        base[section][key] = value
+    return base
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"costs__accept_bad": -5}, "costs.accept_bad must be a positive number, got -5"),
+        ({"costs__decline_good": 0}, "costs.decline_good must be a positive number, got 0"),
+        ({"costs__accept_bad": "high"}, "costs.accept_bad must be a positive number"),
+        ({"constraints__min_approval_rate": 1.5}, r"min_approval_rate must be null or a rate in \[0, 1\], got 1.5"),
+        ({"constraints__max_bad_rate": -0.1}, "max_bad_rate must be null or a rate"),
+        ({"calibration__method": "platt"}, "calibration.method must be one of"),
+        ({"scorecard__pdo": 0}, "scorecard.pdo must be a positive number"),
+        ({"champion__selection_metric": "accuracy"}, "selection_metric must be one of"),
+    ],
+)
+def test_bad_thresholding_parameters_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        validate_policy(policy(**changes))
+
+
+def test_valid_parameters_pass_unchanged():
+    assert validate_policy(policy()) == policy()
+
+
+def test_scorecard_points_follow_points_to_double_the_odds():
+    scorecard = {"base_score": 600, "base_odds": 50, "pdo": 20}
+    pd_at = lambda odds: 1 / (1 + odds)  # noqa: E731  good:bad odds -> PD
+    points = scorecard_points([pd_at(50), pd_at(100), pd_at(25), 0.0, 1.0], scorecard)
+    assert list(points[:3]) == [600, 620, 580]
+    assert points[3] > 850 and points[4] < 150  # certain PDs still get finite scores
+
+
+def test_decision_table_declines_at_the_cutoff_itself():
+    table = decision_table(np.array([0.1, 0.2, 0.3]), {
+        "cutoff": 0.2, "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20}})
+    assert list(table["decision"]) == ["accept", "decline", "decline"]
+    assert table["score"].is_monotonic_decreasing
+
+
+def test_score_bands_cover_everyone_and_rank_risk(calibrated_sample):
+    y, pd_scores = calibrated_sample
+    points = scorecard_points(pd_scores, {"base_score": 600, "base_odds": 50, "pdo": 20})
+    bands = score_bands(y, points, n_bands=10, cutoff_points=550)
+    assert bands["applicants"].sum() == len(y) and bands["share"].sum() == pytest.approx(1)
+    assert bands["bad_rate"].is_monotonic_decreasing  # higher score band, fewer bads
+    assert set(bands["decision"]) <= {"decline", "split", "accept"}
+    assert bands["decision"].iloc[0] == "decline" and bands["decision"].iloc[-1] == "accept"
