@@ -200,8 +200,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     A saved value holds ``model`` (a scikit-learn ``FixedThresholdClassifier`` around
     a frozen, optionally ``CalibratedClassifierCV``-calibrated preprocessing + estimator
     ``Pipeline``), ``scorecard`` (points scaling), ``params``, ``metrics``, ``tags``
-    (written to the model version too, e.g. the cut-off and costs), ``input_example``
-    and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
+    (written to the model version too, e.g. the cut-off and costs), ``description`` (of
+    the model version, Markdown), ``input_example`` and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
     """
 
     def __init__(
@@ -235,6 +235,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                                 registered_model_name=self._name)
             version = str(info.registered_model_version)
             client = MlflowClient()
+            client.update_model_version(self._name, version, description=data["description"])
             for key, value in data["tags"].items():
                 client.set_model_version_tag(self._name, version, key, str(value))
             metric = data["selection_metric"]

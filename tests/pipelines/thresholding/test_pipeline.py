@@ -138,6 +138,7 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     version = client.get_model_version("test_pd", "3")
     assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("champion_cutoff")["cutoff"])
     assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "isotonic"
+    assert version.description.startswith("# Cut-off decision")
 
 
 def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_store, tmp_path):

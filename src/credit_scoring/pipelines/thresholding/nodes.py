@@ -225,12 +225,16 @@ def champion_candidate(
     calibration_oof: pd.DataFrame,
     test_scores: pd.DataFrame,
     decision_report: pd.DataFrame,
+    decision_summary: str,
     tuned_model_spec: dict[str, Any],
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
     policy: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything the champion's MLflow run and model version carry.
+
+    The Markdown decision summary becomes the model version's description, so the
+    registry shows a reviewer the cut-off, its effect on test and the score bands.
 
     Metrics: CV (per persisted fold, calibrated out-of-fold PDs) and test PD metrics,
     Brier before / after calibration, and the cut-off's cost, approval and bad rates at
@@ -276,6 +280,7 @@ def champion_candidate(
             "calibration": policy["calibration"]["method"],
             "candidate": tuned_model_spec["candidate"],
         },
+        "description": decision_summary,
         "input_example": features(model_input_train, feature_schema).head(5),
         "selection_metric": f"cv_{selection}_mean",
         "higher_is_better": HIGHER_IS_BETTER[selection],

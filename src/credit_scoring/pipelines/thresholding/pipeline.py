@@ -71,7 +71,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 champion_candidate,
                 inputs=["pd_model", "champion_cutoff", "oof_predictions", "test_scores",
-                        "decision_report", "tuned_model_spec", "model_input_train",
+                        "decision_report", "metrics_markdown", "tuned_model_spec",
+                        "model_input_train",
                         "feature_schema", "policy"],
                 outputs="champion",
                 name="register_champion",
