@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +13,17 @@ import pandas as pd
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from credit_scoring.estimators import build_estimator
+from credit_scoring.evaluation import fit_and_evaluate
+from credit_scoring.pipelines.data_processing.nodes import (
+    add_domain_features,
+    clean_applicants,
+    split_train_test,
+)
+from credit_scoring.pipelines.thresholding import create_pipeline as thresholding_pipeline
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
@@ -133,3 +145,59 @@ def tracking_store(tmp_path, monkeypatch):
     mlflow.set_experiment("test")
     yield
     mlflow.set_tracking_uri(previous)
+
+
+FOREST = {
+    "estimator": "sklearn.ensemble.RandomForestClassifier",
+    "params": {"n_estimators": 40, "min_samples_leaf": 5, "n_jobs": 1},
+    "preprocessing": "one_hot",
+}
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so the test can read every output."""
+
+    def _release(self) -> None:
+        pass
+
+
+def thresholding_params(project_params, **costs):
+    params = copy.deepcopy(project_params["thresholding"])
+    params["costs"].update(costs)
+    return params
+
+
+def run_thresholding(loan_book, loan_book_params, params):
+    """Run the pipeline on the synthetic loan book with a small forest as the 'tuned' model."""
+    clean = clean_applicants(loan_book, loan_book_params)
+    train, test, schema = split_train_test(
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+    )
+    _, _, oof_pd = fit_and_evaluate(build_estimator(FOREST, schema, 42), train, test, schema)
+    pipeline = thresholding_pipeline()
+    catalog = DataCatalog(
+        datasets={
+            "model_input_train": MemoryDataset(train),
+            "model_input_test": MemoryDataset(test),
+            "feature_schema": MemoryDataset(schema),
+            "tuned_model_spec": MemoryDataset({
+                "candidate": "random_forest_tuned", "spec": FOREST, "random_state": 42,
+                "class_weighting": None,
+            }),
+            "tuned_oof_predictions": MemoryDataset(
+                train[[schema["target"], schema["fold_column"]]].assign(random_forest_tuned=oof_pd)
+            ),
+            "params:thresholding": MemoryDataset(params),
+            **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
+        }
+    )
+    SequentialRunner().run(pipeline, catalog)
+    return catalog, test, schema
+
+
+@pytest.fixture(scope="session")
+def thresholding_outputs(project_params):
+    """One in-memory thresholding run on the synthetic loan book, shared by the tests that
+    need a calibrated champion: (catalog with every output, test rows, feature schema)."""
+    return run_thresholding(make_loan_book(), copy.deepcopy(LOAN_BOOK_PARAMS),
+                            thresholding_params(project_params))

@@ -144,3 +144,13 @@ def split_calibration(model: BaseEstimator) -> tuple[Pipeline, Any]:
         fitted = model.calibrated_classifiers_[0]
         return fitted.estimator, fitted.calibrators[0]
     return model, None
+
+
+def original_feature(encoded: str, features: list[str]) -> str:
+    """Map an encoded column ('purpose_car (new)', 'missingindicator_age') to its attribute."""
+    for feature in sorted(features, key=len, reverse=True):
+        if encoded == feature or encoded.startswith(f"{feature}_"):
+            return feature
+        if encoded == f"missingindicator_{feature}":
+            return feature
+    return encoded

@@ -7,8 +7,9 @@ format, ``mlflow.xgboost`` as UBJ, ``mlflow.catboost`` as ``.cbm``, loadable on 
 with ``mlflow.<flavour>.load_model``) and, when calibrated, the PD calibrator (skops).
 
 A model logged with a ``decision`` policy (the champion) returns a table of ``pd``,
-``score`` (scorecard points) and ``decision`` (accept / decline at the cut-off);
-otherwise it returns the PD alone.
+``score`` (scorecard points) and ``decision`` (accept / decline at the cut-off) and, with
+``params={"reason_codes": n}``, the ``n`` attributes that pushed each declined
+applicant's PD up most (``reason_1`` ...); otherwise it returns the PD alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
 from credit_scoring.decisions import decision_table
+from credit_scoring.explain import contributions, reason_codes
 
 
 class PDModel(PythonModel):
@@ -46,7 +48,13 @@ class PDModel(PythonModel):
             pd_scores = self.calibrator.predict(pd_scores)
         if self.decision is None:
             return pd_scores
-        return decision_table(pd_scores, self.decision, index=model_input.index)
+        table = decision_table(pd_scores, self.decision, index=model_input.index)
+        n_reasons = int((params or {}).get("reason_codes", 0))
+        if n_reasons > 0:
+            declined = model_input[table["decision"] == "decline"]
+            reasons = reason_codes(contributions(self.preprocess, self.estimator, declined), n_reasons)
+            table = table.join(reasons)
+        return table
 
 
 set_model(PDModel())

@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline
 
 from credit_scoring.pipelines import data_processing
 
-QUICK_PATHS = {"train"}
+QUICK_PATHS = {"train", "scoring"}
 """Pipelines run by name only, not part of the default workflow."""
 
 

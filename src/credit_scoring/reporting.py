@@ -14,6 +14,8 @@ from sklearn.calibration import CalibrationDisplay
 from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay, brier_score_loss
 from sklearn.pipeline import Pipeline
 
+from credit_scoring.estimators import original_feature
+
 
 def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], display, title: str):
     figure, ax = plt.subplots(figsize=(6, 5))
@@ -54,18 +56,8 @@ def feature_importance(model: Pipeline) -> pd.Series:
         return pd.Series(dtype=float)
     names = preprocess.get_feature_names_out()
     importance = pd.Series(values, index=names, dtype=float)
-    original = [_original_feature(n, model.feature_names_in_) for n in names]
+    original = [original_feature(n, list(model.feature_names_in_)) for n in names]
     return importance.groupby(original).sum().sort_values(ascending=False)
-
-
-def _original_feature(encoded: str, features) -> str:
-    """Map 'purpose_car (new)' or 'missingindicator_age' back to 'purpose' / 'age'."""
-    for feature in sorted(features, key=len, reverse=True):
-        if encoded == feature or encoded.startswith(f"{feature}_"):
-            return feature
-        if encoded == f"missingindicator_{feature}":
-            return feature
-    return encoded
 
 
 def importance_plot(importance: pd.Series, title: str, top: int = 20) -> Figure:

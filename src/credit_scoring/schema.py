@@ -128,6 +128,51 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
     return applicants
 
 
+def validate_scoring(
+    applicants: pd.DataFrame, feature_schema: dict[str, Any], params: dict[str, Any]
+) -> pd.DataFrame:
+    """Check new applicants against the contract the model was trained under.
+
+    Every raw column the model needs (its features, or the inputs of the ratio recipes
+    that build them) must be present, and numeric features must parse as numbers. A
+    target column is not needed. Category values unseen in training are allowed: the
+    model handles them as trained to, and scoring counts them.
+
+    Raises:
+        ApplicantDataError: naming each missing column or unparseable value.
+    """
+    if applicants.empty:
+        raise ApplicantDataError(
+            "The table of applicants to score is empty (0 rows). Check the file behind the "
+            "'applicants_to_score' entry of conf/base/catalog.yml."
+        )
+    recipes = params.get("feature_recipes", {}).get("ratios", {})
+    needed: list[str] = []
+    for column in feature_schema["numeric"] + feature_schema["categorical"]:
+        recipe = recipes.get(column)
+        needed += [recipe["numerator"], recipe["denominator"]] if recipe else [column]
+    needed = list(dict.fromkeys(needed))
+    absent = [c for c in needed if c not in applicants.columns]
+    if absent:
+        raise ApplicantDataError(
+            f"Columns {absent} are missing from the applicants to score; the model needs "
+            f"{needed}. Add them, or retrain on a table without them."
+        )
+    columns = {
+        c: pa.Column(float, coerce=True, nullable=True)
+        for c in feature_schema["numeric"] if c in applicants.columns and c not in recipes
+    }
+    try:
+        pa.DataFrameSchema(columns, strict=False).validate(applicants, lazy=True)
+    except SchemaErrors as errors:
+        raise ApplicantDataError(
+            "The applicants to score do not match the training schema:\n"
+            f"{_describe_failures(errors)}\n"
+            "These columns were numeric in training; fix the values or the file's types."
+        ) from None
+    return applicants
+
+
 def build_feature_schema(
     model_input: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import mlflow.xgboost
 import pandas as pd
 import skops.io
 from kedro.io import AbstractDataset, DatasetError
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
@@ -128,7 +129,9 @@ def log_pd_model(
             python_model=PD_MODEL_CODE,
             artifacts=artifacts,
             model_config=config,
-            signature=infer_signature(input_example, output),
+            signature=infer_signature(
+                input_example, output, params=None if decision is None else {"reason_codes": 0}
+            ),
             input_example=input_example,
             # declared, not inferred: inference reloads the model in a subprocess
             pip_requirements=_requirements(flavour),
@@ -269,6 +272,16 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             previous = "; no comparable previous champion"
         client.set_registered_model_alias(self._name, self._alias, version)
         return f"promoted to {self._alias}: {metric} {score:.4f}{previous}"
+
+    def model_version(self) -> ModelVersion:
+        """The registry entry holding the alias (tags, run id), e.g. to publish it."""
+        try:
+            return MlflowClient().get_model_version_by_alias(self._name, self._alias)
+        except MlflowException as error:
+            raise DatasetError(
+                f"No version of '{self._name}' has the alias '{self._alias}'; run "
+                "`kedro run --pipelines thresholding` to register a champion."
+            ) from error
 
     def _load(self) -> PyFuncModel:
         uri = f"models:/{self._name}@{self._alias}"

@@ -1,6 +1,5 @@
 """thresholding in memory: calibration, the cut-off, the test report and the registered champion."""
 
-import copy
 import subprocess
 import sys
 
@@ -8,80 +7,22 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
-from credit_scoring.estimators import build_estimator
-from credit_scoring.evaluation import fit_and_evaluate
-from credit_scoring.pipelines.data_processing.nodes import (
-    add_domain_features,
-    clean_applicants,
-    split_train_test,
-)
-from credit_scoring.pipelines.thresholding import create_pipeline
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import LOAN_BOOK_PARAMS, make_loan_book
-
-FOREST = {
-    "estimator": "sklearn.ensemble.RandomForestClassifier",
-    "params": {"n_estimators": 40, "min_samples_leaf": 5, "n_jobs": 1},
-    "preprocessing": "one_hot",
-}
+from tests.conftest import run_thresholding, thresholding_params
 
 
-class KeptDataset(MemoryDataset):
-    """A MemoryDataset the runner cannot release, so the test can read every output."""
-
-    def _release(self) -> None:
-        pass
-
-
-def thresholding_params(project_params, **costs):
-    params = copy.deepcopy(project_params["thresholding"])
-    params["costs"].update(costs)
-    return params
-
-
-def run_thresholding(loan_book, loan_book_params, params):
-    """Run the pipeline on the synthetic loan book with a small forest as the 'tuned' model."""
-    clean = clean_applicants(loan_book, loan_book_params)
-    train, test, schema = split_train_test(
-        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
-    )
-    _, _, oof_pd = fit_and_evaluate(build_estimator(FOREST, schema, 42), train, test, schema)
-    pipeline = create_pipeline()
-    catalog = DataCatalog(
-        datasets={
-            "model_input_train": MemoryDataset(train),
-            "model_input_test": MemoryDataset(test),
-            "feature_schema": MemoryDataset(schema),
-            "tuned_model_spec": MemoryDataset({
-                "candidate": "random_forest_tuned", "spec": FOREST, "random_state": 42,
-                "class_weighting": None,
-            }),
-            "tuned_oof_predictions": MemoryDataset(
-                train[[schema["target"], schema["fold_column"]]].assign(random_forest_tuned=oof_pd)
-            ),
-            "params:thresholding": MemoryDataset(params),
-            **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
-        }
-    )
-    SequentialRunner().run(pipeline, catalog)
-    return catalog, test, schema
-
-
-@pytest.fixture(scope="module")
-def outputs(project_params):
-    return run_thresholding(make_loan_book(), copy.deepcopy(LOAN_BOOK_PARAMS),
-                            thresholding_params(project_params))
+@pytest.fixture
+def outputs(thresholding_outputs):
+    return thresholding_outputs
 
 
 def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     catalog, test, schema = outputs
     cutoff = catalog.load("champion_cutoff")
-    oof = catalog.load("thresholding.oof_predictions")
+    oof = catalog.load("champion_oof_predictions")
     curve = catalog.load("thresholding.cost_curve_report")
     # the chosen cut-off is the cheapest point of the out-of-fold cost curve
     assert cutoff["oof_expected_cost"] == pytest.approx(curve["expected_cost"].min())
@@ -102,10 +43,14 @@ def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     )
 
 
-def test_isotonic_calibration_lowers_the_out_of_fold_brier_score(outputs):
+def test_calibrated_pds_match_the_observed_bad_rate(outputs):
     catalog, _, schema = outputs
+    oof = catalog.load("champion_oof_predictions")
+    # Platt scaling is a logistic fit: its PDs average to the bad rate they were fitted on
+    assert oof["pd"].mean() == pytest.approx(oof[schema["target"]].mean(), abs=0.01)
     metrics = catalog.load("champion")["metrics"]
-    assert metrics["cv_brier_mean"] < metrics["cv_brier_uncalibrated"]
+    for name in ("cv_brier_mean", "cv_brier_uncalibrated", "test_brier", "test_brier_uncalibrated"):
+        assert 0 < metrics[name] < 0.25
     markdown = catalog.load("thresholding.metrics_markdown")
     assert "Decline when PD >=" in markdown and "Score bands" in markdown
     bands = catalog.load("thresholding.score_band_report")
@@ -137,7 +82,7 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     assert register(0.80) == "3"  # as good: the newer model takes over
     version = client.get_model_version("test_pd", "3")
     assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("champion_cutoff")["cutoff"])
-    assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "isotonic"
+    assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "sigmoid"
     assert version.description.startswith("# Cut-off decision")
 
 

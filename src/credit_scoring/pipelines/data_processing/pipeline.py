@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import add_domain_features, clean_applicants, split_train_test, validate_applicants
+from .nodes import (
+    add_domain_features,
+    clean_applicants,
+    holdout_applicants,
+    split_train_test,
+    validate_applicants,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -31,6 +37,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["applicants_features", "params:data_processing"],
                 outputs=["model_input_train", "model_input_test", "feature_schema"],
                 name="split_train_test",
+            ),
+            Node(
+                holdout_applicants,
+                inputs=["applicants_raw", "model_input_test", "params:data_processing"],
+                outputs="holdout_applicants",
+                name="holdout_applicants",
             ),
         ],
         tags=["training"],

@@ -44,7 +44,8 @@ def calibrate_pd_model(
 
     Returns:
         The fitted PD model (calibrated unless ``calibration.method`` is null) and the
-        out-of-fold PDs before and after calibration, with target and fold.
+        out-of-fold PDs before and after calibration and the score, with target and
+        fold: the development sample's score distribution that scoring checks drift against.
     """
     name = tuned_model_spec["candidate"]
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
@@ -75,7 +76,8 @@ def calibrate_pd_model(
         calibrated = split_calibration(model)[1].predict(uncalibrated)
     logger.info("%s calibrated with %s on %d out-of-fold PDs.", name, method, len(y))
     oof = model_input_train[[target_column, fold_column]].assign(
-        pd_uncalibrated=uncalibrated, pd=calibrated
+        pd_uncalibrated=uncalibrated, pd=calibrated,
+        score=decisions.scorecard_points(calibrated, policy["scorecard"]),
     )
     return model, oof
 
@@ -242,10 +244,13 @@ def champion_candidate(
     """
     target_column = feature_schema["target"]
     y_oof, y_test = calibration_oof[target_column], test_scores[target_column]
-    metrics = out_of_fold_metrics(y_oof, calibration_oof["pd"], calibration_oof[feature_schema["fold_column"]])
+    folds = calibration_oof[feature_schema["fold_column"]]
+    metrics = out_of_fold_metrics(y_oof, calibration_oof["pd"], folds)
     metrics.update({f"test_{k}": v for k, v in pd_metrics(y_test, test_scores["pd"]).items()})
     metrics.update({
-        "cv_brier_uncalibrated": pd_metrics(y_oof, calibration_oof["pd_uncalibrated"])["brier"],
+        "cv_brier_uncalibrated": out_of_fold_metrics(
+            y_oof, calibration_oof["pd_uncalibrated"], folds
+        )["cv_brier_mean"],
         "test_brier_uncalibrated": pd_metrics(y_test, test_scores["pd_uncalibrated"])["brier"],
         "cutoff": cutoff["cutoff"],
         "cutoff_score": cutoff["cutoff_score"],

@@ -81,6 +81,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="thresholding",
         inputs={"model_input_train", "model_input_test", "feature_schema", "tuned_model_spec",
                 "tuned_oof_predictions"},
-        outputs={"champion", "champion_cutoff"},  # read by scoring, outside the namespace
+        # read by scoring, outside the namespace
+        outputs={"champion": "champion", "champion_cutoff": "champion_cutoff",
+                 "oof_predictions": "champion_oof_predictions"},
         parameters={"params:thresholding"},
     )

@@ -1,0 +1,83 @@
+"""Cleaning and feature recipes shared by training (data_processing) and scoring.
+
+One implementation for both, so an applicant is typed, cleaned and given the same
+engineered features whether the model learns from them or scores them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Category labels as stripped text; integer codes keep no '.0'; blanks become missing."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    text = values.astype(str).str.strip()
+    return text.mask(text.isin(["", "<NA>"]))
+
+
+def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Type columns, normalise missing values, blank out domain errors and encode the target.
+
+    - configured ``columns.drop`` are removed (e.g. protected attributes, leakage columns);
+    - text is stripped and empty strings become missing; ``columns.categorical`` are forced
+      to text, ``columns.numeric`` to numbers, every numeric feature to float so that a
+      missing value at scoring time does not change the model's input types;
+    - values outside ``valid_ranges`` are impossible for the domain (an age of 250) and
+      become missing, to be imputed inside the model, rather than silently trusted;
+    - the target becomes 1 for the configured bad label and 0 otherwise (PD convention).
+    """
+    target = params["target"]
+    columns = params["columns"]
+    not_features = {target["column"]} | ({params["id_column"]} if params.get("id_column") else set())
+    clean = applicants.drop(columns=columns.get("drop", []))
+
+    declared_numeric = set(columns.get("numeric", []))
+    categorical = set(columns.get("categorical", [])) | {
+        c for c in clean.columns
+        if c not in declared_numeric and not pd.api.types.is_numeric_dtype(clean[c])
+    }
+    for column in clean.columns.difference(list(not_features)):
+        if column in categorical:
+            clean[column] = _as_text(clean[column])
+        else:
+            clean[column] = pd.to_numeric(clean[column], errors="raise").astype(float)
+
+    for column, (low, high) in params.get("valid_ranges", {}).items():
+        bounds = (-np.inf if low is None else low, np.inf if high is None else high)
+        outside = clean[column].notna() & ~clean[column].between(*bounds)
+        if outside.any():
+            logger.warning(
+                "%d value(s) of '%s' outside the valid range [%s, %s] set to missing.",
+                int(outside.sum()), column, *bounds,
+            )
+            clean.loc[outside, column] = np.nan
+
+    if target["column"] in clean.columns:  # new applicants to score have no target yet
+        clean[target["column"]] = (clean[target["column"]] == target["bad_label"]).astype("int8")
+    return clean
+
+
+def add_domain_features(applicants: pd.DataFrame, recipes: dict[str, Any]) -> pd.DataFrame:
+    """Add the configured ratio features, e.g. monthly instalment = amount / duration.
+
+    Each recipe names a numerator and a denominator column; a recipe whose columns are
+    absent from this table is skipped with a warning, so the same config runs on a user's
+    own applicant table. A zero denominator gives a missing value, not infinity.
+    """
+    features = applicants.copy()
+    for name, recipe in recipes.get("ratios", {}).items():
+        numerator, denominator = recipe["numerator"], recipe["denominator"]
+        absent = [c for c in (numerator, denominator) if c not in features.columns]
+        if absent:
+            logger.warning("Feature recipe '%s' skipped: columns %s are absent.", name, absent)
+            continue
+        features[name] = features[numerator] / features[denominator].replace(0, np.nan)
+    return features

@@ -1,0 +1,122 @@
+"""scoring in memory: new applicants -> PD, score, decision, reasons; drift; schema errors."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from credit_scoring.monitoring import psi
+from credit_scoring.pipelines.scoring import create_pipeline
+from credit_scoring.schema import ApplicantDataError, validate_scoring
+from credit_scoring.tracking import MlflowChampionDataset
+from tests.conftest import LOAN_BOOK_PARAMS, KeptDataset, make_loan_book
+
+SCORING = {"reason_codes": 3, "psi": {"n_bins": 10, "watch": 0.1, "alarm": 0.25}}
+
+
+@pytest.fixture
+def new_applicants(thresholding_outputs):
+    """The synthetic loan book's test applicants as raw rows without target, one region unseen."""
+    _, test, _ = thresholding_outputs
+    raw = make_loan_book().loc[test.index].drop(columns="defaulted")
+    raw.loc[raw.index[:4], "region"] = "atlantis"
+    return raw
+
+
+@pytest.fixture
+def champion(thresholding_outputs, tracking_store):
+    catalog, _, _ = thresholding_outputs
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    dataset.save(catalog.load("champion"))
+    return dataset.load()
+
+
+def run_scoring(champion, applicants, thresholding_outputs):
+    catalog, _, schema = thresholding_outputs
+    pipeline = create_pipeline()
+    scoring_catalog = DataCatalog(
+        datasets={
+            "applicants_to_score": MemoryDataset(applicants),
+            "scoring_model": MemoryDataset(champion, copy_mode="assign"),
+            "feature_schema": MemoryDataset(schema),
+            "model_input_train": MemoryDataset(catalog.load("model_input_train")),
+            "champion_oof_predictions": MemoryDataset(catalog.load("champion_oof_predictions")),
+            "params:data_processing": MemoryDataset(copy.deepcopy(LOAN_BOOK_PARAMS)),
+            "params:scoring": MemoryDataset(SCORING),
+            **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
+        }
+    )
+    SequentialRunner().run(pipeline, scoring_catalog)
+    return scoring_catalog
+
+
+def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applicants,
+                                                          thresholding_outputs):
+    catalog, _, schema = thresholding_outputs
+    scored = run_scoring(champion, new_applicants, thresholding_outputs).load("scored_applicants")
+    assert list(scored.columns) == ["loan_id", "pd", "score", "decision",
+                                    "reason_1", "reason_2", "reason_3"]
+    assert scored["loan_id"].tolist() == new_applicants["loan_id"].tolist()
+    cutoff = catalog.load("champion_cutoff")["cutoff"]
+    assert ((scored["pd"] >= cutoff) == (scored["decision"] == "decline")).all()
+    declined = scored[scored["decision"] == "decline"]
+    assert declined["reason_1"].notna().all()  # every decline is explained
+    assert scored.loc[scored["decision"] == "accept", "reason_1"].isna().all()
+    features = set(schema["numeric"]) | set(schema["categorical"])
+    assert set(declined[["reason_1", "reason_2", "reason_3"]].stack().dropna()) <= features
+
+
+def test_unseen_categories_are_scored_and_counted(champion, new_applicants, thresholding_outputs):
+    outputs = run_scoring(champion, new_applicants, thresholding_outputs)
+    unseen = outputs.load("scoring.unseen_categories_report")
+    assert unseen.to_dict("records") == [{"column": "region", "value": "atlantis", "applicants": 4}]
+    assert outputs.load("scored_applicants")["pd"].notna().all()
+
+
+def test_drift_report_covers_the_score_and_every_feature(champion, new_applicants,
+                                                         thresholding_outputs, caplog):
+    _, _, schema = thresholding_outputs
+    shifted = new_applicants.assign(loan_amount=new_applicants["loan_amount"] * 3)
+    outputs = run_scoring(champion, shifted, thresholding_outputs)
+    report = outputs.load("scoring.population_stability_report").set_index("variable")
+    assert report.index[0] == "score"
+    assert set(report.index[1:]) == set(schema["numeric"]) | set(schema["categorical"])
+    assert report.loc["loan_amount", "status"] == "shift"
+    assert "Population shift (PSI > 0.25) in" in caplog.text and "loan_amount" in caplog.text
+    metrics = outputs.load("scoring.psi_metrics")
+    assert metrics["loan_amount"]["value"] == pytest.approx(report.loc["loan_amount", "psi"])
+
+
+def test_psi_is_zero_for_the_same_population_and_large_for_a_shifted_one():
+    rng = np.random.default_rng(0)
+    train = pd.Series(rng.normal(0, 1, 20_000))
+    assert psi(train, pd.Series(rng.normal(0, 1, 20_000))) < 0.01
+    assert psi(train, train) == pytest.approx(0, abs=1e-12)
+    assert psi(train, pd.Series(rng.normal(1, 1, 20_000))) > 0.25
+    levels = pd.Series(rng.choice(["a", "b", "c"], 5_000))
+    assert psi(levels, levels.sample(frac=1, random_state=1)) == pytest.approx(0, abs=1e-12)
+    assert psi(levels, pd.Series(["d"] * 5_000)) > 1  # all applicants in an unseen level
+
+
+def test_scoring_input_with_a_missing_column_names_it(new_applicants, thresholding_outputs):
+    _, _, schema = thresholding_outputs
+    with pytest.raises(ApplicantDataError, match=r"\['income'\] are missing"):
+        validate_scoring(new_applicants.drop(columns="income"), schema, LOAN_BOOK_PARAMS)
+
+
+def test_scoring_input_with_a_wrong_type_names_column_and_value(new_applicants,
+                                                                thresholding_outputs):
+    _, _, schema = thresholding_outputs
+    bad = new_applicants.astype({"term_months": object})
+    bad.loc[bad.index[0], "term_months"] = "five years"
+    with pytest.raises(ApplicantDataError, match=r"column 'term_months'.*five years"):
+        validate_scoring(bad, schema, LOAN_BOOK_PARAMS)
+
+
+def test_an_empty_scoring_file_is_refused(new_applicants, thresholding_outputs):
+    _, _, schema = thresholding_outputs
+    with pytest.raises(ApplicantDataError, match="empty"):
+        validate_scoring(new_applicants.iloc[:0], schema, LOAN_BOOK_PARAMS)
