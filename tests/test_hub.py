@@ -99,7 +99,7 @@ def release(thresholding_outputs, tracking_store, tmp_path):
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = build_release(f"models:/test_pd/{version.version}", tmp_path / "release",
                            "someone/credit-pd", version.tags, metrics, CARD)
-    return folder, features(test, schema), catalog.load("thresholding.test_scores")
+    return folder, features(test, schema), catalog.load("champion_test_scores")
 
 
 def test_release_folder_holds_model_policy_schema_and_card(release, thresholding_outputs):

@@ -202,6 +202,27 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert champion.tags["candidate"].endswith("_tuned") or champion.tags["candidate"] in {
         "random_forest", "xgboost", "catboost"}
 
+    # scoring: the held-out applicants (raw rows, no target) with the registered champion
+    kedro_run(project_copy, "scoring")
+    scored = pd.read_csv(project_copy / "data/07_model_output/scoring/scored_applicants.csv")
+    holdout = pd.read_csv(project_copy / "data/05_model_input/holdout_applicants.csv")
+    assert "defaulted" not in holdout.columns
+    assert scored["loan_id"].tolist() == holdout["loan_id"].tolist()
+    assert set(scored["decision"]) <= {"accept", "decline"}
+    stability = pd.read_csv(project_copy / "data/08_reporting/scoring/population_stability.csv")
+    assert stability["variable"].iloc[0] == "score" and (stability["psi"] < 0.25).all()
+    scoring_run = tracked_runs(project_copy).query("`tags.mlflow.runName` == 'scoring'").iloc[0]
+    assert scoring_run["metrics.psi.score"] == pytest.approx(stability["psi"].iloc[0])
+
+    # the release `credit-scoring-hub publish` would upload, built without uploading
+    hub = Path(sys.executable).with_name("credit-scoring-hub")
+    subprocess.run([str(hub), "publish", "--repo-id", "someone/credit-pd", "--dry-run",
+                    "--folder", "release"], cwd=project_copy, check=True, capture_output=True)
+    release = project_copy / "release"
+    assert (release / "model" / "MLmodel").exists() and (release / "README.md").exists()
+    policy = json.loads((release / "decision_policy.json").read_text())
+    assert policy["cutoff"] == pytest.approx(float(champion.tags["cutoff"]))
+
 
 def test_a_bad_cost_matrix_stops_thresholding_before_any_work(project_copy):
     config = yaml.safe_load((project_copy / "conf/base/parameters_thresholding.yml").read_text())

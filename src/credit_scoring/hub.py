@@ -31,6 +31,7 @@ from typing import Any
 import mlflow
 import yaml
 from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+from kedro.config import MissingConfigException
 from kedro.io import AbstractDataset
 
 logger = logging.getLogger(__name__)
@@ -218,7 +219,8 @@ Scores: {policy["scorecard"]["base_score"]} points at good:bad odds of
 
 ## How to use
 ```python
-# pip install credit_scoring (the project: its preprocessing classes) and mlflow
+# needs the credit_scoring package (its preprocessing classes):
+# pip install "credit_scoring @ git+{card["project_url"]}"
 from credit_scoring.hub import download, load_model
 model = load_model(download("{repo_id}", revision="<commit hash>"))
 model.predict(applicants, params={{"reason_codes": 3}})   # pd, score, decision, reasons
@@ -292,6 +294,15 @@ def _project_context(env: str | None):
     return KedroSession.create(env=env).load_context()
 
 
+def _token(config_loader) -> str | None:
+    """``huggingface.token`` from Kedro credentials (conf/local), else ``HF_TOKEN``."""
+    try:
+        credentials = config_loader["credentials"]
+    except MissingConfigException:  # no credentials file at all: fine for public repos
+        credentials = {}
+    return (credentials.get("huggingface") or {}).get("token") or os.environ.get("HF_TOKEN")
+
+
 def main(argv: list[str] | None = None) -> None:
     """``credit-scoring-hub download|publish``: Hub transfers with the project's configuration."""
     parser = argparse.ArgumentParser(prog="credit-scoring-hub", description=main.__doc__)
@@ -306,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
 
     context = _project_context(args.env)
     hub = context.params["hub"]
-    token = context.config_loader["credentials"].get("huggingface", {}).get("token") or os.environ.get("HF_TOKEN")
+    token = _token(context.config_loader)
     if args.command == "download":
         settings = hub["download"]
         path = download(settings["repo_id"], settings["revision"], settings.get("filename"),

@@ -43,7 +43,7 @@ def run_scoring(champion, applicants, thresholding_outputs):
             "scoring_model": MemoryDataset(champion, copy_mode="assign"),
             "feature_schema": MemoryDataset(schema),
             "model_input_train": MemoryDataset(catalog.load("model_input_train")),
-            "champion_oof_predictions": MemoryDataset(catalog.load("champion_oof_predictions")),
+            "champion_test_scores": MemoryDataset(catalog.load("champion_test_scores")),
             "params:data_processing": MemoryDataset(copy.deepcopy(LOAN_BOOK_PARAMS)),
             "params:scoring": MemoryDataset(SCORING),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},

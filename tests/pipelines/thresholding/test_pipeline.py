@@ -22,14 +22,14 @@ def outputs(thresholding_outputs):
 def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     catalog, test, schema = outputs
     cutoff = catalog.load("champion_cutoff")
-    oof = catalog.load("champion_oof_predictions")
+    oof = catalog.load("thresholding.oof_predictions")
     curve = catalog.load("thresholding.cost_curve_report")
     # the chosen cut-off is the cheapest point of the out-of-fold cost curve
     assert cutoff["oof_expected_cost"] == pytest.approx(curve["expected_cost"].min())
     assert cutoff["analytic_cutoff"] == pytest.approx(1 / 6)
     assert len(oof) + len(test) == 400 and oof["pd"].between(0, 1).all()
 
-    scores = catalog.load("thresholding.test_scores")
+    scores = catalog.load("champion_test_scores")
     assert scores.index.equals(test.index)
     assert ((scores["pd"] >= cutoff["cutoff"]) == (scores["decision"] == "decline")).all()
     report = catalog.load("thresholding.decision_report").set_index("cut-off rule")
@@ -45,7 +45,7 @@ def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
 
 def test_calibrated_pds_match_the_observed_bad_rate(outputs):
     catalog, _, schema = outputs
-    oof = catalog.load("champion_oof_predictions")
+    oof = catalog.load("thresholding.oof_predictions")
     # Platt scaling is a logistic fit: its PDs average to the bad rate they were fitted on
     assert oof["pd"].mean() == pytest.approx(oof[schema["target"]].mean(), abs=0.01)
     metrics = catalog.load("champion")["metrics"]
@@ -100,7 +100,7 @@ def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
     scored = pd.read_parquet(tmp_path / "scored.parquet")
-    in_memory = catalog.load("thresholding.test_scores")
+    in_memory = catalog.load("champion_test_scores")
     assert list(scored.columns) == ["pd", "score", "decision"]
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     assert (scored["decision"] == in_memory["decision"]).all()

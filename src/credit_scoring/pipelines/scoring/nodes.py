@@ -72,27 +72,33 @@ def unseen_categories(applicants: pd.DataFrame, feature_schema: dict[str, Any]) 
 
 def population_stability(
     model_input_train: pd.DataFrame,
-    champion_oof_predictions: pd.DataFrame,
+    champion_test_scores: pd.DataFrame,
     applicants: pd.DataFrame,
     scored_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """PSI of the score and of every feature, new applicants against the training sample.
+    """PSI of the score and of every feature, new applicants against the development sample.
 
-    The score's reference is the champion's out-of-fold scores on train (what the model
-    gives applicants it did not learn from), not its in-sample scores, which a flexible
-    model pushes to the extremes. Returns the report (variable, PSI, status) and the PSIs
-    as MLflow metrics; a warning names every variable above ``psi.alarm``.
+    Features are compared with the training applicants. The score is compared with the
+    champion's scores on the held-out test applicants: the same model, on applicants it
+    did not learn from (in-sample scores of a flexible model are pushed to the extremes,
+    and out-of-fold scores come from other models). Returns the report (variable, PSI,
+    status) and the PSIs as MLflow metrics; a warning names every variable above
+    ``psi.alarm``.
     """
-    train = features(model_input_train, feature_schema).assign(
-        score=champion_oof_predictions["score"].to_numpy()
-    )
-    new = features(applicants, feature_schema).assign(score=scored_applicants["score"].to_numpy())
-    columns = ["score", *feature_schema["numeric"], *feature_schema["categorical"]]
+    columns = [*feature_schema["numeric"], *feature_schema["categorical"]]
     psi = params["psi"]
-    report = stability_report(train[columns], new[columns], feature_schema, psi["n_bins"],
-                              psi["watch"], psi["alarm"])
+    new = features(applicants, feature_schema)
+    score = stability_report(
+        champion_test_scores[["score"]], scored_applicants[["score"]], feature_schema,
+        psi["n_bins"], psi["watch"], psi["alarm"],
+    )
+    attributes = stability_report(
+        features(model_input_train, feature_schema)[columns], new[columns], feature_schema,
+        psi["n_bins"], psi["watch"], psi["alarm"],
+    )
+    report = pd.concat([score, attributes], ignore_index=True)
     shifted = report[report["status"] == "shift"]
     if not shifted.empty:
         logger.warning(

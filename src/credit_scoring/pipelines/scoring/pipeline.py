@@ -34,7 +34,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 population_stability,
-                inputs=["model_input_train", "champion_oof_predictions", "applicants_prepared",
+                inputs=["model_input_train", "champion_test_scores", "applicants_prepared",
                         "scored_applicants", "feature_schema", "params:scoring"],
                 outputs=["population_stability_report", "psi_metrics"],
                 name="population_stability",
@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="scoring",
         inputs={"applicants_to_score", "scoring_model", "feature_schema", "model_input_train",
-                "champion_oof_predictions"},
+                "champion_test_scores"},
         outputs={"scored_applicants", "scored_applicants_csv"},
         parameters={"params:data_processing", "params:scoring"},
         tags=["scoring"],

@@ -44,8 +44,7 @@ def calibrate_pd_model(
 
     Returns:
         The fitted PD model (calibrated unless ``calibration.method`` is null) and the
-        out-of-fold PDs before and after calibration and the score, with target and
-        fold: the development sample's score distribution that scoring checks drift against.
+        out-of-fold PDs before and after calibration and the score, with target and fold.
     """
     name = tuned_model_spec["candidate"]
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
@@ -134,7 +133,8 @@ def evaluate_decisions(
     """Score the test set once and compare the naive 0.5 cut-off with the chosen one.
 
     Returns:
-        Per test applicant: target, PD before / after calibration, score and decision;
+        Per test applicant: target, PD before / after calibration, score and decision (the
+        champion's out-of-sample score distribution, which scoring checks drift against);
         and one row per cut-off with the confusion matrix in lending words, approval
         rate, bad rate among approved, expected cost per applicant and the saving in
         percent of the naive cost.

@@ -83,6 +83,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "tuned_oof_predictions"},
         # read by scoring, outside the namespace
         outputs={"champion": "champion", "champion_cutoff": "champion_cutoff",
-                 "oof_predictions": "champion_oof_predictions"},
+                 "test_scores": "champion_test_scores"},
         parameters={"params:thresholding"},
     )
