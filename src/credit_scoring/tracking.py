@@ -86,13 +86,15 @@ def log_pd_model(
     input_example: pd.DataFrame,
     calibrator: Any = None,
     decision: dict[str, Any] | None = None,
+    monitoring: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
 ) -> ModelInfo:
     """Log ``model`` to the active run as a ``pd_model.PDModel`` pyfunc named ``model``.
 
     The estimator is stored in its native flavour, preprocessing and ``calibrator`` (a
     fitted PD -> PD map with ``predict``) in skops; ``decision`` (cut-off and scorecard
-    scaling) makes the pyfunc return PD, score and decision.
+    scaling) makes the pyfunc return PD, score and decision; ``monitoring`` (e.g. the
+    score baseline drift is measured against) travels in the model's configuration.
     """
     preprocess, estimator = model[:-1], model[-1]
     flavour = type(estimator).__module__.split(".")[0]
@@ -123,6 +125,8 @@ def log_pd_model(
             config["calibrator_trusted_types"] = _trusted_types(calibrator)
         if decision is not None:
             config["decision"] = decision
+        if monitoring is not None:
+            config["monitoring"] = monitoring
         output = _predict_like_pd_model(model, calibrator, decision, input_example)
         return mlflow.pyfunc.log_model(
             name="model",
@@ -204,7 +208,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     a frozen, optionally ``CalibratedClassifierCV``-calibrated preprocessing + estimator
     ``Pipeline``), ``scorecard`` (points scaling), ``params``, ``metrics``, ``tags``
     (written to the model version too, e.g. the cut-off and costs), ``description`` (of
-    the model version, Markdown), ``input_example`` and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
+    the model version, Markdown), ``monitoring`` (stored in the model's configuration),
+    ``input_example`` and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
     """
 
     def __init__(
@@ -235,7 +240,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             mlflow.log_params(flatten_params(data["params"]))
             mlflow.log_metrics(data["metrics"])
             info = log_pd_model(pipeline, data["input_example"], calibrator, decision,
-                                registered_model_name=self._name)
+                                data["monitoring"], registered_model_name=self._name)
             version = str(info.registered_model_version)
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])

@@ -8,7 +8,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from credit_scoring.monitoring import psi
+from credit_scoring.monitoring import psi, psi_from_baseline
 from credit_scoring.pipelines.scoring import create_pipeline
 from credit_scoring.schema import ApplicantDataError, validate_scoring
 from credit_scoring.tracking import MlflowChampionDataset
@@ -43,7 +43,6 @@ def run_scoring(champion, applicants, thresholding_outputs):
             "scoring_model": MemoryDataset(champion, copy_mode="assign"),
             "feature_schema": MemoryDataset(schema),
             "model_input_train": MemoryDataset(catalog.load("model_input_train")),
-            "champion_test_scores": MemoryDataset(catalog.load("champion_test_scores")),
             "params:data_processing": MemoryDataset(copy.deepcopy(LOAN_BOOK_PARAMS)),
             "params:scoring": MemoryDataset(SCORING),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
@@ -78,11 +77,15 @@ def test_unseen_categories_are_scored_and_counted(champion, new_applicants, thre
 
 def test_drift_report_covers_the_score_and_every_feature(champion, new_applicants,
                                                          thresholding_outputs, caplog):
-    _, _, schema = thresholding_outputs
+    catalog, _, schema = thresholding_outputs
     shifted = new_applicants.assign(loan_amount=new_applicants["loan_amount"] * 3)
     outputs = run_scoring(champion, shifted, thresholding_outputs)
     report = outputs.load("scoring.population_stability_report").set_index("variable")
     assert report.index[0] == "score"
+    # the baseline travels inside the model: its own score bands on the test applicants
+    baseline = champion.model_config["monitoring"]["score_baseline"]
+    assert sum(baseline["shares"]) == pytest.approx(1)
+    assert psi_from_baseline(baseline, catalog.load("champion_test_scores")["score"]) == 0
     assert set(report.index[1:]) == set(schema["numeric"]) | set(schema["categorical"])
     assert report.loc["loan_amount", "status"] == "shift"
     assert "Population shift (PSI > 0.25) in" in caplog.text and "loan_amount" in caplog.text

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
-from credit_scoring.monitoring import stability_report
+from credit_scoring.monitoring import psi_from_baseline, stability_report, stability_status
 from credit_scoring.preparation import add_domain_features, clean_applicants
 from credit_scoring.schema import features, validate_scoring
 
@@ -71,8 +71,8 @@ def unseen_categories(applicants: pd.DataFrame, feature_schema: dict[str, Any]) 
 
 
 def population_stability(
+    scoring_model: PyFuncModel,
     model_input_train: pd.DataFrame,
-    champion_test_scores: pd.DataFrame,
     applicants: pd.DataFrame,
     scored_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
@@ -80,25 +80,24 @@ def population_stability(
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of every feature, new applicants against the development sample.
 
-    Features are compared with the training applicants. The score is compared with the
-    champion's scores on the held-out test applicants: the same model, on applicants it
-    did not learn from (in-sample scores of a flexible model are pushed to the extremes,
-    and out-of-fold scores come from other models). Returns the report (variable, PSI,
-    status) and the PSIs as MLflow metrics; a warning names every variable above
-    ``psi.alarm``.
+    The score is compared with the baseline stored inside the scoring model (its score
+    bands on held-out test applicants), so the reference always belongs to the model that
+    scores; features are compared with the training applicants. Returns the report
+    (variable, PSI, status) and the PSIs as MLflow metrics; a warning names every
+    variable above ``psi.alarm``.
     """
     columns = [*feature_schema["numeric"], *feature_schema["categorical"]]
     psi = params["psi"]
-    new = features(applicants, feature_schema)
-    score = stability_report(
-        champion_test_scores[["score"]], scored_applicants[["score"]], feature_schema,
-        psi["n_bins"], psi["watch"], psi["alarm"],
+    score_baseline = scoring_model.model_config["monitoring"]["score_baseline"]
+    score = pd.DataFrame(
+        [{"variable": "score", "psi": psi_from_baseline(score_baseline, scored_applicants["score"])}]
     )
     attributes = stability_report(
-        features(model_input_train, feature_schema)[columns], new[columns], feature_schema,
-        psi["n_bins"], psi["watch"], psi["alarm"],
+        features(model_input_train, feature_schema)[columns],
+        features(applicants, feature_schema)[columns], feature_schema, psi["n_bins"],
     )
     report = pd.concat([score, attributes], ignore_index=True)
+    report["status"] = stability_status(report["psi"], psi["watch"], psi["alarm"])
     shifted = report[report["status"] == "shift"]
     if not shifted.empty:
         logger.warning(

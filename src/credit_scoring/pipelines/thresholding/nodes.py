@@ -20,6 +20,7 @@ from credit_scoring.evaluation import (
     out_of_fold_metrics,
     pd_metrics,
 )
+from credit_scoring.monitoring import baseline
 from credit_scoring.schema import features, target
 
 logger = logging.getLogger(__name__)
@@ -133,8 +134,7 @@ def evaluate_decisions(
     """Score the test set once and compare the naive 0.5 cut-off with the chosen one.
 
     Returns:
-        Per test applicant: target, PD before / after calibration, score and decision (the
-        champion's out-of-sample score distribution, which scoring checks drift against);
+        Per test applicant: target, PD before / after calibration, score and decision;
         and one row per cut-off with the confusion matrix in lending words, approval
         rate, bad rate among approved, expected cost per applicant and the saving in
         percent of the naive cost.
@@ -286,6 +286,8 @@ def champion_candidate(
             "candidate": tuned_model_spec["candidate"],
         },
         "description": decision_summary,
+        # scoring measures score drift against the champion's own held-out score bands
+        "monitoring": {"score_baseline": baseline(test_scores["score"], policy["score_bands"])},
         "input_example": features(model_input_train, feature_schema).head(5),
         "selection_metric": f"cv_{selection}_mean",
         "higher_is_better": HIGHER_IS_BETTER[selection],
