@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
@@ -98,18 +100,17 @@ def loan_book_params() -> dict:
     return yaml.safe_load(yaml.safe_dump(LOAN_BOOK_PARAMS))
 
 
-@pytest.fixture
-def project_copy(tmp_path, monkeypatch) -> Path:
-    """A runnable copy of the project with its own MLflow database, cwd set to it.
+def make_project_copy(root: Path) -> Path:
+    """A runnable copy of the project at ``root`` with its own MLflow database.
 
     conf/local/mlflow.yml sets only the tracking URI and the artifact location, exactly
     the edit a team makes to use a tracking server; the rest comes from conf/base.
     """
-    root = tmp_path / "project"
     root.mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root)
     (root / "src").mkdir()  # the package itself is imported from the installed project
     shutil.copytree(PROJECT_ROOT / "conf" / "base", root / "conf" / "base")
+    shutil.copytree(PROJECT_ROOT / "notebooks", root / "notebooks")
     (root / "conf" / "local").mkdir()
     for layer in ("01_raw", "02_intermediate", "04_feature", "05_model_input", "06_models",
                   "07_model_output", "08_reporting"):
@@ -127,8 +128,40 @@ def project_copy(tmp_path, monkeypatch) -> Path:
             },
         },
     )
+    return root
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch) -> Path:
+    """A runnable copy of the project, cwd set to it."""
+    root = make_project_copy(tmp_path / "project")
     monkeypatch.chdir(root)
     return root
+
+
+def kedro_command(*pipelines: str) -> list[str]:
+    command = [sys.executable, "-m", "kedro", "run"]
+    if pipelines:
+        command += ["--pipelines", ",".join(pipelines)]
+    return command
+
+
+def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`kedro run [--pipelines ...]` in the project copy, exactly as a user types it."""
+    command = kedro_command(*pipelines)
+    result = subprocess.run(command, check=False, cwd=project, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory) -> Path:
+    """One default `kedro run` (the whole workflow, default configuration and data) in a
+    project copy, shared by the tests that inspect its results, notebooks and DAG."""
+    project = make_project_copy(tmp_path_factory.mktemp("default_run") / "project")
+    kedro_run(project)
+    return project
 
 
 def write_yaml(path: Path, content: dict) -> None:

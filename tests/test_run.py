@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import LOAN_BOOK_PARAMS, make_loan_book, write_yaml
+from .conftest import LOAN_BOOK_PARAMS, kedro_command, kedro_run, make_loan_book, write_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -37,22 +37,6 @@ def use_small_tuning(project: Path, n_trials: int) -> None:
     write_yaml(project / "conf/local/parameters_tuning.yml", config)
 
 
-def kedro_command(*pipelines: str) -> list[str]:
-    command = [sys.executable, "-m", "kedro", "run"]
-    if pipelines:
-        command += ["--pipelines", ",".join(pipelines)]
-    return command
-
-
-def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`kedro run [--pipelines ...]` in the project copy, exactly as a user types it."""
-    command = kedro_command(*pipelines)
-    result = subprocess.run(command, check=False, cwd=project, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return result
-
-
 def tracked_runs(project: Path) -> pd.DataFrame:
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
     return mlflow.search_runs(experiment_names=["credit_scoring"])
@@ -62,8 +46,8 @@ def candidate_runs(runs: pd.DataFrame, stage: str) -> pd.DataFrame:
     return runs[runs["tags.credit_scoring.stage"] == stage].set_index("tags.mlflow.runName")
 
 
-def test_default_run_tracks_every_candidate_side_by_side(project_copy):
-    kedro_run(project_copy)
+def test_default_run_tracks_every_candidate_side_by_side(default_run):
+    project_copy = default_run
 
     runs = tracked_runs(project_copy)
     parent = runs[runs["tags.mlflow.runName"] == "__default__"].iloc[0]

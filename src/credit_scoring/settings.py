@@ -1,9 +1,23 @@
 """Project settings; see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
+from pathlib import Path
+
+from kedro.utils import find_kedro_project
+
+
+def project_root() -> str:
+    """The project directory, found from wherever Kedro was started (also notebooks/)."""
+    return str(find_kedro_project(Path.cwd()) or Path.cwd())
+
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # conf/local/mlflow.yml only needs the keys it changes (e.g. the tracking URI); the
     # rest of conf/base/mlflow.yml, such as flattened parameters, still applies.
     "merge_strategy": {"mlflow": "soft"},
+    # ${project_root:} in config: kedro-mlflow anchors relative file paths at the project,
+    # but not a sqlite:/// URI, which would otherwise follow the working directory
+    # (notebooks/ under `kedro jupyter`).
+    "custom_resolvers": {"project_root": project_root},
 }
