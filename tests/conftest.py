@@ -200,13 +200,15 @@ def thresholding_params(project_params, **costs):
     return params
 
 
-def run_thresholding(loan_book, loan_book_params, params):
-    """Run the pipeline on the synthetic loan book with a small forest as the 'tuned' model."""
+def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
+    """The thresholding pipeline and a catalog on the synthetic loan book, with ``spec``
+    (a small forest by default) standing in for the tuned model: (pipeline, catalog,
+    test rows, feature schema)."""
     clean = clean_applicants(loan_book, loan_book_params)
     train, test, schema = split_train_test(
         add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
     )
-    _, _, oof_pd = fit_and_evaluate(build_estimator(FOREST, schema, 42), train, test, schema)
+    _, _, oof_pd = fit_and_evaluate(build_estimator(spec, schema, 42), train, test, schema)
     pipeline = thresholding_pipeline()
     catalog = DataCatalog(
         datasets={
@@ -214,16 +216,21 @@ def run_thresholding(loan_book, loan_book_params, params):
             "model_input_test": MemoryDataset(test),
             "feature_schema": MemoryDataset(schema),
             "tuned_model_spec": MemoryDataset({
-                "candidate": "random_forest_tuned", "spec": FOREST, "random_state": 42,
-                "class_weighting": None,
+                "candidate": "tuned", "spec": spec, "random_state": 42, "class_weighting": None,
             }),
             "tuned_oof_predictions": MemoryDataset(
-                train[[schema["target"], schema["fold_column"]]].assign(random_forest_tuned=oof_pd)
+                train[[schema["target"], schema["fold_column"]]].assign(tuned=oof_pd)
             ),
             "params:thresholding": MemoryDataset(params),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }
     )
+    return pipeline, catalog, test, schema
+
+
+def run_thresholding(loan_book, loan_book_params, params, spec=FOREST):
+    """Run thresholding in memory: (catalog with every output, test rows, feature schema)."""
+    pipeline, catalog, test, schema = thresholding_catalog(loan_book, loan_book_params, params, spec)
     SequentialRunner().run(pipeline, catalog)
     return catalog, test, schema
 

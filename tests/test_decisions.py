@@ -72,6 +72,7 @@ def policy(**changes):
         "calibration": {"method": "isotonic"},
         "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
         "champion": {"selection_metric": "roc_auc"},
+        "score_bands": 10,
     }
     for path, value in changes.items():
         section, key = path.split("__")
@@ -90,6 +91,7 @@ def policy(**changes):
         ({"calibration__method": "platt"}, "calibration.method must be one of"),
         ({"scorecard__pdo": 0}, "scorecard.pdo must be a positive number"),
         ({"champion__selection_metric": "accuracy"}, "selection_metric must be one of"),
+        ({"scorecard__base_odds": -50}, "scorecard.base_odds must be a positive number"),
     ],
 )
 def test_bad_thresholding_parameters_are_named(changes, message):
@@ -119,8 +121,9 @@ def test_decision_table_declines_at_the_cutoff_itself():
 def test_score_bands_cover_everyone_and_rank_risk(calibrated_sample):
     y, pd_scores = calibrated_sample
     points = scorecard_points(pd_scores, {"base_score": 600, "base_odds": 50, "pdo": 20})
-    bands = score_bands(y, points, n_bands=10, cutoff_points=550)
+    bands = score_bands(y, points, declined=pd_scores >= 1 / 6, n_bands=10)
     assert bands["applicants"].sum() == len(y) and bands["share"].sum() == pytest.approx(1)
     assert bands["bad_rate"].is_monotonic_decreasing  # higher score band, fewer bads
-    assert set(bands["decision"]) <= {"decline", "split", "accept"}
+    # bands are labelled by what happened to their applicants: at most one band is split
     assert bands["decision"].iloc[0] == "decline" and bands["decision"].iloc[-1] == "accept"
+    assert (bands["decision"] == "split").sum() <= 1

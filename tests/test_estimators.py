@@ -4,8 +4,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import PredefinedSplit
 
-from credit_scoring.estimators import NativeCategories, build_estimator
+from credit_scoring.estimators import (
+    NativeCategories,
+    build_estimator,
+    predict_pd,
+    split_calibration,
+)
+from credit_scoring.pipelines.data_processing.nodes import (
+    add_domain_features,
+    clean_applicants,
+    split_train_test,
+)
+from credit_scoring.schema import features, target
 
 SCHEMA = {"numeric": ["income"], "categorical": ["region"]}
 LOGISTIC = {
@@ -72,3 +85,26 @@ def test_gradient_boosting_uses_native_categories_and_is_seeded(spec):
     y = (X["region"] == "a").astype(int)
     pd_ = model.fit(X, y).predict_proba(X.assign(region=["zzz"] * 80))[:, 1]
     assert pd_.shape == (80,)
+
+
+@pytest.mark.parametrize("spec", [
+    LOGISTIC,
+    {"estimator": "sklearn.ensemble.RandomForestClassifier", "preprocessing": "one_hot",
+     "params": {"n_estimators": 20, "min_samples_leaf": 5}},
+], ids=["decision_function", "predict_proba"])
+def test_a_model_stored_in_parts_predicts_what_calibratedclassifiercv_does(spec, loan_book,
+                                                                          loan_book_params):
+    clean = clean_applicants(loan_book, loan_book_params)
+    train, test, schema = split_train_test(
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+    )
+    folds = PredefinedSplit(train[schema["fold_column"]].to_numpy())
+    calibrated = CalibratedClassifierCV(
+        build_estimator(spec, schema, 0), method="sigmoid", cv=folds, ensemble=False
+    ).fit(features(train, schema), target(train, schema))
+    pipeline, calibrator = split_calibration(calibrated)
+    rows = features(test, schema)
+    np.testing.assert_allclose(
+        predict_pd(pipeline[:-1], pipeline[-1], calibrator, rows),
+        calibrated.predict_proba(rows)[:, 1], rtol=1e-9,
+    )

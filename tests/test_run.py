@@ -183,8 +183,8 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert {"loan_to_income", "cv_fold", "defaulted"} <= set(train.columns)
     assert set(train["cv_fold"]) == {0, 1, 2}
     champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
-    assert champion.tags["candidate"].endswith("_tuned") or champion.tags["candidate"] in {
-        "random_forest", "xgboost", "catboost"}
+    tuned = json.loads((project_copy / "data/06_models/tuned_model_spec.json").read_text())
+    assert champion.tags["candidate"] == tuned["candidate"]
 
     # scoring: the held-out applicants (raw rows, no target) with the registered champion
     kedro_run(project_copy, "scoring")
@@ -195,6 +195,7 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert set(scored["decision"]) <= {"accept", "decline"}
     stability = pd.read_csv(project_copy / "data/08_reporting/scoring/population_stability.csv")
     assert stability["variable"].iloc[0] == "score" and (stability["psi"] < 0.25).all()
+    assert stability["psi"].iloc[0] == pytest.approx(0)  # the held-out sample is the baseline
     scoring_run = tracked_runs(project_copy).query("`tags.mlflow.runName` == 'scoring'").iloc[0]
     assert scoring_run["metrics.psi.score"] == pytest.approx(stability["psi"].iloc[0])
 

@@ -33,10 +33,14 @@ def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
         ValueError: naming the parameter and what would be valid.
     """
     problems = []
-    for key in COSTS:
-        value = policy["costs"].get(key)
+    positive = [("costs", key) for key in COSTS] + [("scorecard", "base_odds"),
+                                                    ("scorecard", "pdo")]
+    for section, key in positive:
+        value = policy[section].get(key)
         if not _positive(value):
-            problems.append(f"thresholding.costs.{key} must be a positive number, got {value!r}")
+            problems.append(f"thresholding.{section}.{key} must be a positive number, got {value!r}")
+    if not (isinstance(policy["score_bands"], int) and policy["score_bands"] >= 2):
+        problems.append(f"thresholding.score_bands must be an integer >= 2, got {policy['score_bands']!r}")
     for key in ("min_approval_rate", "max_bad_rate"):
         value = policy["constraints"].get(key)
         if value is not None and not (isinstance(value, Real) and 0 <= value <= 1):
@@ -49,12 +53,6 @@ def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
             f"thresholding.calibration.method must be one of {list(CALIBRATION_METHODS)}, "
             f"got {method!r}"
         )
-    scorecard = policy["scorecard"]
-    for key in ("base_odds", "pdo"):
-        if not _positive(scorecard.get(key)):
-            problems.append(
-                f"thresholding.scorecard.{key} must be a positive number, got {scorecard.get(key)!r}"
-            )
     metric = policy["champion"]["selection_metric"]
     if metric not in METRICS:
         problems.append(
@@ -74,7 +72,7 @@ def cost_curve(y_true: pd.Series, pd_scores: pd.Series, costs: dict[str, float])
     """Expected cost per applicant, approval rate and bad rate among approved at every cut-off.
 
     One row per distinct PD (from ``roc_curve``), so the minimum over rows is the exact
-    minimum over all cut-offs on this sample; the first row (cut-off 1) accepts everyone.
+    minimum over all cut-offs on this sample; the first row accepts everyone.
     """
     fpr, tpr, cutoffs = roc_curve(y_true, pd_scores, drop_intermediate=False)
     n_bad = float(np.sum(y_true))
@@ -86,7 +84,9 @@ def cost_curve(y_true: pd.Series, pd_scores: pd.Series, costs: dict[str, float])
         bad_rate = np.where(accepted > 0, accepted_bad / accepted, np.nan)
     return pd.DataFrame(
         {
-            "cutoff": np.minimum(cutoffs, 1.0),
+            # roc_curve's first cut-off is +inf (accept everyone): the next float above 1
+            # keeps that meaning for a PD of exactly 1 and stays valid JSON
+            "cutoff": np.minimum(cutoffs, np.nextafter(1.0, 2.0)),
             "expected_cost": (costs["accept_bad"] * accepted_bad
                               + costs["decline_good"] * declined_good) / len(y_true),
             "approval_rate": accepted / len(y_true),
@@ -154,26 +154,27 @@ def scorecard_points(pd_scores: np.ndarray, scorecard: dict[str, float]) -> np.n
 
 
 def score_bands(
-    target: pd.Series, points: np.ndarray, n_bands: int, cutoff_points: int
+    target: pd.Series, points: np.ndarray, declined: np.ndarray, n_bands: int
 ) -> pd.DataFrame:
     """Score-band table: equal-population bands with count, bads, bad rate and decision.
 
-    A band is declined when all its scores are at or below the cut-off score, accepted
-    when all are above it, and "split" when the cut-off falls inside it.
+    A band is "decline" when every applicant in it was declined, "accept" when none was,
+    and "split" otherwise (the cut-off falls inside it: scores are rounded, so applicants
+    on the cut-off score itself can go either way).
     """
-    scored = pd.DataFrame({"bad": np.asarray(target), "score": points})
+    scored = pd.DataFrame({"bad": np.asarray(target), "score": points,
+                           "declined": np.asarray(declined, dtype=bool)})
     scored["band"] = pd.qcut(scored["score"], q=n_bands, duplicates="drop")
     table = scored.groupby("band", observed=True).agg(
         score_min=("score", "min"), score_max=("score", "max"),
-        applicants=("bad", "size"), bads=("bad", "sum"),
+        applicants=("bad", "size"), bads=("bad", "sum"), declined=("declined", "mean"),
     )
     table["bad_rate"] = table["bads"] / table["applicants"]
     table["share"] = table["applicants"] / len(scored)
     table["decision"] = np.select(
-        [table["score_max"] <= cutoff_points, table["score_min"] > cutoff_points],
-        ["decline", "accept"], default="split",
+        [table["declined"] == 1, table["declined"] == 0], ["decline", "accept"], default="split"
     )
-    return table.reset_index(drop=True).rename_axis("band").reset_index()
+    return table.drop(columns="declined").reset_index(drop=True).rename_axis("band").reset_index()
 
 
 def decision_table(

@@ -154,3 +154,23 @@ def original_feature(encoded: str, features: list[str]) -> str:
         if encoded == f"missingindicator_{feature}":
             return feature
     return encoded
+
+
+def predict_pd(preprocess, estimator, calibrator, rows: pd.DataFrame):
+    """PD of raw ``rows`` from a model stored in parts (as the logged PD model holds it).
+
+    ``CalibratedClassifierCV`` calibrates an estimator's ``decision_function`` where it
+    has one (logistic regression) and its PD otherwise (tree ensembles); the calibrator
+    is fed the same here.
+    """
+    inputs = preprocess.transform(rows)
+    if calibrator is None:
+        return estimator.predict_proba(inputs)[:, 1]
+    return calibrator.predict(calibration_input(estimator, inputs))
+
+
+def calibration_input(estimator, inputs):
+    """What ``CalibratedClassifierCV`` calibrates: ``decision_function``, else the PD."""
+    if hasattr(estimator, "decision_function"):
+        return estimator.decision_function(inputs)
+    return estimator.predict_proba(inputs)[:, 1]

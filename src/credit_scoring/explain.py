@@ -7,7 +7,8 @@ the framework has it:
 - CatBoost: ``get_feature_importance(type="ShapValues")`` (SHAP, log-odds);
 - scikit-learn tree ensembles (random forest, extra trees): the path decomposition of each
   tree's prediction (Saabas; what XGBoost returns with ``approx_contribs``), in PD points;
-- linear models (logistic regression): coefficient x model input, in log-odds.
+- linear models (logistic regression): coefficient x model input, in log-odds: relative
+  to the training mean for standardised numbers and to no level for one-hot categories.
 
 One-hot columns are summed back to the attribute they encode, so reasons name applicant
 attributes, not encoded columns. Kept free of Kedro and plotting imports: the logged model
@@ -96,7 +97,7 @@ def contributions(preprocess, estimator, rows: pd.DataFrame) -> pd.DataFrame:
 def reason_codes(contribution: pd.DataFrame, n_reasons: int) -> pd.DataFrame:
     """The ``n_reasons`` attributes with the largest contribution to each row's PD, largest first.
 
-    Contributions are relative to the average applicant, so for an applicant declined
+    Tree contributions are relative to the average applicant, so for an applicant declined
     with a PD below the average (the cut-off can be) every contribution may be negative:
     the reasons are then the attributes that lowered the PD least, the usual reading of
     an adverse-action reason ("what counted most against you").

@@ -100,10 +100,10 @@ def load_model(path: Path, trust_pickle: bool = False) -> Any:
         if not (folder / "MLmodel").exists():
             raise ValueError(f"{path} holds no MLflow model (no MLmodel file, nor model/MLmodel).")
         # the Hub cache links each file to a shared blob, which MLflow refuses to follow
-        # out of the model folder: load from a resolved copy
-        resolved = Path(tempfile.mkdtemp(prefix="credit_scoring_hub_")) / "model"
-        shutil.copytree(folder, resolved, symlinks=False)
-        return mlflow.pyfunc.load_model(str(resolved))
+        # out of the model folder: load from a resolved copy (read completely on load)
+        with tempfile.TemporaryDirectory(prefix="credit_scoring_hub_") as tmp:
+            shutil.copytree(folder, Path(tmp) / "model", symlinks=False)
+            return mlflow.pyfunc.load_model(str(Path(tmp) / "model"))
     if path.suffix in PICKLE_SUFFIXES:
         if not trust_pickle:
             raise UnsafeModelError(
@@ -203,7 +203,7 @@ estimator in its framework's native format, the preprocessing in skops, no pickl
 {card["intended_use"].strip()}
 
 ## Decision policy
-Decline when PD >= **{policy["cutoff"]:.4f}** (score <= **{policy["cutoff_score"]}**). The
+Decline when PD >= **{policy["cutoff"]:.4f}** (about score **{policy["cutoff_score"]}**). The
 cut-off minimises expected misclassification cost on out-of-fold predictions of the training
 set for the costs accept-a-bad = {costs["accept_bad"]}, decline-a-good = {costs["decline_good"]}.
 Scores: {policy["scorecard"]["base_score"]} points at good:bad odds of

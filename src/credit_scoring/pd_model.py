@@ -22,6 +22,7 @@ from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
 from credit_scoring.decisions import decision_table
+from credit_scoring.estimators import predict_pd
 from credit_scoring.explain import contributions, reason_codes
 
 
@@ -43,17 +44,18 @@ class PDModel(PythonModel):
         self.decision = config.get("decision")
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        pd_scores = self.estimator.predict_proba(self.preprocess.transform(model_input))[:, 1]
-        if self.calibrator is not None:
-            pd_scores = self.calibrator.predict(pd_scores)
+        pd_scores = predict_pd(self.preprocess, self.estimator, self.calibrator, model_input)
         if self.decision is None:
             return pd_scores
         table = decision_table(pd_scores, self.decision, index=model_input.index)
         n_reasons = int((params or {}).get("reason_codes", 0))
         if n_reasons > 0:
             declined = model_input[table["decision"] == "decline"]
-            reasons = reason_codes(contributions(self.preprocess, self.estimator, declined), n_reasons)
-            table = table.join(reasons)
+            contribution = (
+                contributions(self.preprocess, self.estimator, declined)
+                if len(declined) else pd.DataFrame(index=declined.index, columns=model_input.columns)
+            )
+            table = table.join(reason_codes(contribution, n_reasons))
         return table
 
 

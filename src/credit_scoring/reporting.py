@@ -120,7 +120,7 @@ def score_distribution_plot(target: pd.Series, points: pd.Series, cutoff_points:
     for label, name in ((0, "good"), (1, "bad")):
         ax.hist(points[target == label], bins=bins, alpha=0.6, density=True, label=name)
     ax.axvline(cutoff_points, color="black", linestyle="--",
-               label=f"cut-off score {cutoff_points} (decline at or below)")
+               label=f"cut-off, about score {cutoff_points}")
     ax.set_xlabel("score (points)")
     ax.set_ylabel("density")
     ax.set_title("Score distribution of goods and bads, test set")

@@ -32,7 +32,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.pipeline import Pipeline
 
 from credit_scoring.decisions import decision_table
-from credit_scoring.estimators import split_calibration
+from credit_scoring.estimators import predict_pd, split_calibration
 
 PD_MODEL_CODE = str(Path(__file__).with_name("pd_model.py"))
 STAGE_TAG = "credit_scoring.stage"
@@ -127,7 +127,8 @@ def log_pd_model(
             config["decision"] = decision
         if monitoring is not None:
             config["monitoring"] = monitoring
-        output = _predict_like_pd_model(model, calibrator, decision, input_example)
+        pd_scores = predict_pd(preprocess, estimator, calibrator, input_example)
+        output = pd_scores if decision is None else decision_table(pd_scores, decision)
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=PD_MODEL_CODE,
@@ -141,14 +142,6 @@ def log_pd_model(
             pip_requirements=_requirements(flavour),
             registered_model_name=registered_model_name,
         )
-
-
-def _predict_like_pd_model(model, calibrator, decision, rows: pd.DataFrame):
-    """What the logged pyfunc returns for ``rows``, for its MLflow signature."""
-    pd_scores = model.predict_proba(rows)[:, 1]
-    if calibrator is not None:
-        pd_scores = calibrator.predict(pd_scores)
-    return pd_scores if decision is None else decision_table(pd_scores, decision)
 
 
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):

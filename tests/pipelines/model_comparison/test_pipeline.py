@@ -13,6 +13,7 @@ from credit_scoring.pipelines.data_processing.nodes import (
 )
 from credit_scoring.pipelines.model_comparison import create_pipeline
 from credit_scoring.pipelines.model_comparison.nodes import select_family
+from tests.conftest import KeptDataset
 
 SMALL_CANDIDATES = {
     "random_forest": {
@@ -33,13 +34,6 @@ SMALL_CANDIDATES = {
         "categorical_features_param": "cat_features",
     },
 }
-
-
-class KeptDataset(MemoryDataset):
-    """A MemoryDataset the runner cannot release, so the test can read every output."""
-
-    def _release(self) -> None:
-        pass
 
 
 @pytest.fixture

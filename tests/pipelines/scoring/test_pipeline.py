@@ -68,6 +68,23 @@ def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applican
     assert set(declined[["reason_1", "reason_2", "reason_3"]].stack().dropna()) <= features
 
 
+def test_a_batch_without_declines_gets_empty_reason_columns(champion, new_applicants,
+                                                             thresholding_outputs):
+    _, _, schema = thresholding_outputs
+    first = run_scoring(champion, new_applicants, thresholding_outputs).load("scored_applicants")
+    accepted = new_applicants[(first["decision"] == "accept").to_numpy()]
+    scored = run_scoring(champion, accepted, thresholding_outputs).load("scored_applicants")
+    assert (scored["decision"] == "accept").all()
+    assert scored[["reason_1", "reason_2", "reason_3"]].isna().all().all()
+
+
+def test_a_category_blank_in_every_new_row_stays_a_category(champion, new_applicants,
+                                                            thresholding_outputs):
+    blank = new_applicants.assign(region=np.nan)  # read from CSV, an empty column is float
+    scored = run_scoring(champion, blank, thresholding_outputs).load("scored_applicants")
+    assert scored["pd"].between(0, 1).all()
+
+
 def test_unseen_categories_are_scored_and_counted(champion, new_applicants, thresholding_outputs):
     outputs = run_scoring(champion, new_applicants, thresholding_outputs)
     unseen = outputs.load("scoring.unseen_categories_report")

@@ -7,11 +7,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import run_thresholding, thresholding_params
+from tests.conftest import run_thresholding, thresholding_catalog, thresholding_params
+
+LOGISTIC = {"estimator": "sklearn.linear_model.LogisticRegression",
+            "preprocessing": "one_hot_scaled", "params": {"C": 0.5}}
 
 
 @pytest.fixture
@@ -59,8 +63,26 @@ def test_calibrated_pds_match_the_observed_bad_rate(outputs):
 
 def test_bad_cost_matrix_fails_before_any_model_is_fitted(loan_book, loan_book_params, project_params):
     params = thresholding_params(project_params, accept_bad=-5)
+    pipeline, catalog, _, _ = thresholding_catalog(loan_book, loan_book_params, params)
     with pytest.raises(ValueError, match="costs.accept_bad must be a positive number, got -5"):
-        run_thresholding(loan_book, loan_book_params, params)
+        SequentialRunner().run(pipeline, catalog)
+    assert not catalog.exists("thresholding.pd_model")  # nothing was fitted
+    assert not catalog.exists("champion")
+
+
+def test_a_logistic_model_is_calibrated_on_its_own_decision_function(
+    loan_book, loan_book_params, project_params
+):
+    # CalibratedClassifierCV calibrates a logistic regression's decision_function, not its PD:
+    # the out-of-fold PDs the cut-off is chosen on must go through the same map
+    catalog, test, schema = run_thresholding(
+        loan_book, loan_book_params, thresholding_params(project_params), spec=LOGISTIC
+    )
+    oof = catalog.load("thresholding.oof_predictions")
+    assert oof["pd"].std() > 0.5 * oof["pd_uncalibrated"].std()
+    assert oof["pd"].corr(oof["pd_uncalibrated"], method="spearman") > 0.999
+    scores = catalog.load("champion_test_scores")
+    assert scores["pd"].corr(scores["pd_uncalibrated"], method="spearman") > 0.999
 
 
 def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, tracking_store, caplog):

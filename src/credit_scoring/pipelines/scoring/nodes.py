@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pandas as pd
@@ -20,9 +21,19 @@ def prepare_applicants(
     feature_schema: dict[str, Any],
     data_processing: dict[str, Any],
 ) -> pd.DataFrame:
-    """Validate new applicants against the training schema, then clean them as in training."""
+    """Validate new applicants against the training schema, then clean them as in training.
+
+    Column types come from the training schema, not from this batch: a categorical
+    column that happens to be blank in every new row must not turn numeric.
+    """
     validate_scoring(applicants_to_score, feature_schema, data_processing)
-    clean = clean_applicants(applicants_to_score, data_processing)
+    columns = data_processing["columns"]
+    as_trained = {**data_processing, "columns": {
+        **columns,
+        "categorical": [*columns.get("categorical", []), *feature_schema["categorical"]],
+        "numeric": [*columns.get("numeric", []), *feature_schema["numeric"]],
+    }}
+    clean = clean_applicants(applicants_to_score, as_trained)
     return add_domain_features(clean, data_processing["feature_recipes"])
 
 
@@ -105,5 +116,7 @@ def population_stability(
             psi["alarm"],
             ", ".join(f"{r.variable} {r.psi:.2f}" for r in shifted.itertuples()),
         )
-    metrics = {row.variable: {"value": float(row.psi), "step": 0} for row in report.itertuples()}
+    # MLflow metric names allow letters, digits and _-. /: a user's column names may not
+    metrics = {re.sub(r"[^\w\-. /]", "_", row.variable): {"value": float(row.psi), "step": 0}
+               for row in report.itertuples()}
     return report, metrics

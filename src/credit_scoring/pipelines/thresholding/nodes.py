@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import FixedThresholdClassifier, PredefinedSplit
+from sklearn.model_selection import FixedThresholdClassifier, PredefinedSplit, cross_val_predict
 
 from credit_scoring import decisions, reporting
 from credit_scoring.estimators import build_estimator, split_calibration
@@ -49,12 +49,13 @@ def calibrate_pd_model(
     """
     name = tuned_model_spec["candidate"]
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
-    if not tuned_oof_predictions.index.equals(model_input_train.index) or not (
-        tuned_oof_predictions[target_column].equals(model_input_train[target_column])
-    ):
+    same_rows = tuned_oof_predictions.index.equals(model_input_train.index) and all(
+        tuned_oof_predictions[c].equals(model_input_train[c]) for c in (target_column, fold_column)
+    )
+    if not same_rows:
         raise ValueError(
-            "tuning.oof_predictions does not match model_input_train (data_processing ran "
-            "after tuning); rerun `kedro run --pipelines tuning` first."
+            "tuned_oof_predictions do not match model_input_train (rows, target or folds "
+            "changed since tuning ran); rerun `kedro run --pipelines tuning` first."
         )
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[fold_column]
@@ -70,10 +71,19 @@ def calibrate_pd_model(
         model = estimator.fit(X, y, **fit_params)
         calibrated = uncalibrated
     else:
-        model = CalibratedClassifierCV(
-            estimator, method=method, cv=PredefinedSplit(folds.to_numpy()), ensemble=False
-        ).fit(X, y, **fit_params)
-        calibrated = split_calibration(model)[1].predict(uncalibrated)
+        split = PredefinedSplit(folds.to_numpy())
+        model = CalibratedClassifierCV(estimator, method=method, cv=split, ensemble=False).fit(
+            X, y, **fit_params
+        )
+        fitted, calibrator = split_calibration(model)
+        # the calibrator maps what CalibratedClassifierCV calibrated: a decision_function
+        # (logistic regression) needs its own out-of-fold values; a PD is tuning's
+        raw = (
+            cross_val_predict(estimator, X, y, cv=split, method="decision_function",
+                              params=fit_params)
+            if hasattr(fitted, "decision_function") else uncalibrated
+        )
+        calibrated = calibrator.predict(raw)
     logger.info("%s calibrated with %s on %d out-of-fold PDs.", name, method, len(y))
     oof = model_input_train[[target_column, fold_column]].assign(
         pd_uncalibrated=uncalibrated, pd=calibrated,
@@ -162,13 +172,12 @@ def evaluate_decisions(
 
 
 def score_band_report(
-    test_scores: pd.DataFrame, feature_schema: dict[str, Any], cutoff: dict[str, Any],
-    policy: dict[str, Any],
+    test_scores: pd.DataFrame, feature_schema: dict[str, Any], policy: dict[str, Any]
 ) -> pd.DataFrame:
     """Equal-population score bands on the test set: count, bads, bad rate, decision."""
     return decisions.score_bands(
         test_scores[feature_schema["target"]], test_scores["score"].to_numpy(),
-        policy["score_bands"], cutoff["cutoff_score"],
+        (test_scores["decision"] == "decline").to_numpy(), policy["score_bands"],
     )
 
 
@@ -180,7 +189,7 @@ def decision_markdown(
     return "\n".join([
         "# Cut-off decision",
         "",
-        f"Decline when PD >= **{cutoff['cutoff']:.4f}** (score <= **{cutoff['cutoff_score']}**), "
+        f"Decline when PD >= **{cutoff['cutoff']:.4f}** (about score **{cutoff['cutoff_score']}**), "
         f"chosen on out-of-fold PDs of the training set for costs accept-bad = "
         f"{costs['accept_bad']}, decline-good = {costs['decline_good']} (analytic optimum for "
         f"calibrated PDs: {cutoff['analytic_cutoff']:.4f}).",

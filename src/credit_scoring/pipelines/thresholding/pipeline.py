@@ -2,8 +2,8 @@
 
 `kedro run --pipelines thresholding` reads what tuning persisted (tuned_model_spec.json
 and its out-of-fold PDs) and the model input. Parameters are checked first, so a bad
-cost matrix fails before any model is fitted; the champion is registered last, so a
-failed run never touches the registry.
+cost matrix fails before any model is fitted; the champion is registered only after the
+calibration, the cut-off and the test report it is judged on have succeeded.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -47,7 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 score_band_report,
-                inputs=["test_scores", "feature_schema", "champion_cutoff", "policy"],
+                inputs=["test_scores", "feature_schema", "policy"],
                 outputs="score_band_report",
                 name="score_band_report",
                 tags=["reporting"],
