@@ -23,7 +23,7 @@ test: install  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 
 mlflow-ui: install  ## browse runs at http://127.0.0.1:5000
 	$(BIN)/kedro mlflow ui
