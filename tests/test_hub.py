@@ -27,6 +27,7 @@ from credit_scoring.hub import (
 )
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
+from tests.conftest import write_yaml
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ORIGINAL = "dworsleytonks/credit-scoring-xgb"
@@ -141,3 +142,31 @@ def test_release_downloads_offline_and_scores_like_the_champion(release, tmp_pat
     assert (scored["decision"] == in_memory["decision"]).all()
     declined = scored["decision"] == "decline"
     assert scored.loc[declined, "reason_1"].notna().all()
+
+
+@pytest.mark.integration
+def test_download_command_refuses_unpinned_and_untrusted_then_loads_offline(project_copy,
+                                                                           original_pickle):
+    cache, sha256 = original_pickle
+    hub = Path(sys.executable).with_name("credit-scoring-hub")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache)}
+
+    def download_command():
+        result = subprocess.run([str(hub), "download"], check=False, cwd=project_copy, env=env,
+                                capture_output=True, text=True)
+        return result.returncode, " ".join((result.stdout + result.stderr).split())
+
+    code, output = download_command()  # the shipped configuration has no revision yet
+    assert code == 2 and "Pin hub revision to a 40-character commit hash" in output
+
+    config = yaml.safe_load((project_copy / "conf/base/parameters_hub.yml").read_text())
+    config["hub"]["download"].update(revision=COMMIT, sha256=sha256)
+    write_yaml(project_copy / "conf/local/parameters_hub.yml", config)
+    code, output = download_command()
+    assert code == 2 and "trust_pickle: true" in output
+
+    config["hub"]["download"]["trust_pickle"] = True
+    write_yaml(project_copy / "conf/local/parameters_hub.yml", config)
+    code, output = download_command()
+    assert code == 0 and "Downloaded dworsleytonks/credit-scoring-xgb@01234567" in output
+    assert "LogisticRegression" in output

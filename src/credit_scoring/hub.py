@@ -32,7 +32,7 @@ import mlflow
 import yaml
 from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 from kedro.config import MissingConfigException
-from kedro.io import AbstractDataset
+from kedro.io import AbstractDataset, DatasetError
 
 logger = logging.getLogger(__name__)
 
@@ -316,17 +316,25 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     context = _project_context(args.env)
-    hub = context.params["hub"]
-    token = _token(context.config_loader)
-    if args.command == "download":
-        settings = hub["download"]
-        path = download(settings["repo_id"], settings["revision"], settings.get("filename"),
-                        settings.get("sha256"), token=token)
-        model = load_model(path, settings.get("trust_pickle", False))
-        print(f"Downloaded {settings['repo_id']}@{settings['revision'][:8]} to {path}: "
-              f"{type(model).__name__}")
-        return
-    settings = hub["publish"]
+    try:
+        message = (_download(context) if args.command == "download"
+                   else _publish(context, args, parser))
+    except (ValueError, UnsafeModelError, DatasetError) as error:
+        parser.exit(2, f"credit-scoring-hub {args.command}: {error}\n")
+    print(message)
+
+
+def _download(context) -> str:
+    settings = context.params["hub"]["download"]
+    path = download(settings["repo_id"], settings["revision"], settings.get("filename"),
+                    settings.get("sha256"), token=_token(context.config_loader))
+    model = load_model(path, settings.get("trust_pickle", False))
+    return (f"Downloaded {settings['repo_id']}@{settings['revision'][:8]} to {path}: "
+            f"{type(model).__name__}")
+
+
+def _publish(context, args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+    settings = context.params["hub"]["publish"]
     repo_id = args.repo_id or settings["repo_id"]
     if not repo_id:
         parser.error("name the Hub repository: --repo-id your-name/credit-scoring-pd")
@@ -335,6 +343,6 @@ def main(argv: list[str] | None = None) -> None:
     folder = args.folder or Path(tempfile.mkdtemp(prefix="credit_scoring_release_"))
     build_release(f"models:/{version.name}/{version.version}", folder, repo_id, version.tags,
                   metrics, settings["card"])
-    print(f"Release folder: {folder}")
-    if not args.dry_run:
-        print(publish(folder, repo_id, token, settings["private"]))
+    if args.dry_run:
+        return f"Release folder (not uploaded): {folder}"
+    return f"Release folder: {folder}\nPublished: {publish(folder, repo_id, _token(context.config_loader), settings['private'])}"
