@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from credit_scoring.decisions import cost_curve, decision_outcomes
 from credit_scoring.estimators import build_estimator
-from credit_scoring.reporting import feature_importance, markdown_table
+from credit_scoring.reporting import cost_curve_plot, feature_importance, markdown_table
 
 SCHEMA = {"numeric": ["amount", "amount_per_month"], "categorical": ["purpose"]}
 
@@ -42,3 +43,15 @@ def test_linear_importance_is_absolute_coefficient_and_prior_model_has_none():
 def test_markdown_table_rounds_metrics():
     table = markdown_table(pd.DataFrame({"candidate": ["a"], "cv_roc_auc_mean": [0.76543]}))
     assert "0.765" in table and "0.76543" not in table
+
+
+def test_cost_curve_plot_labels_the_exact_cost_of_each_cut_off():
+    rng = np.random.default_rng(0)
+    pd_scores = pd.Series(rng.uniform(0, 1, 500))
+    y = pd.Series((rng.uniform(0, 1, 500) < pd_scores).astype(int))
+    costs = {"accept_bad": 5, "decline_good": 1}
+    figure = cost_curve_plot(cost_curve(y, pd_scores, costs), cutoff=0.2)
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    for cutoff in (0.2, 0.5):
+        exact = decision_outcomes(y, pd_scores >= cutoff, costs)["expected_cost"]
+        assert any(f"cut-off {cutoff:.3f}: cost {exact:.3f}" in label for label in labels)

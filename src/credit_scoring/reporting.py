@@ -89,7 +89,8 @@ def cost_curve_plot(curve: pd.DataFrame, cutoff: float, naive_cutoff: float = 0.
     ordered = curve.sort_values("cutoff")
     ax.plot(ordered["cutoff"], ordered["expected_cost"], label="expected cost per applicant")
     for value, style, name in ((cutoff, "-", "chosen"), (naive_cutoff, ":", "naive")):
-        at = np.interp(value, ordered["cutoff"], ordered["expected_cost"])
+        # declining PD >= value is the curve's row at the smallest cut-off not below it
+        at = ordered.loc[ordered["cutoff"] >= value, "expected_cost"].iloc[0]
         ax.axvline(value, color="grey", linestyle=style)
         ax.plot([value], [at], "o", label=f"{name} cut-off {value:.3f}: cost {at:.3f}")
     ax.set_xlabel("PD cut-off (decline when PD >= cut-off)")
