@@ -37,11 +37,12 @@ def calibrate_pd_model(
 ) -> tuple[BaseEstimator, pd.DataFrame]:
     """Refit the tuned configuration on all of train, calibrated on the persisted folds.
 
-    ``CalibratedClassifierCV(ensemble=False)`` fits the calibrator on out-of-fold PDs
-    of the same folds tuning used, then refits the estimator once on all rows, with the
-    seed and class weighting recorded in ``tuned_model_spec``. Tuning's
-    persisted out-of-fold PDs (the same folds and seed) are mapped through that
-    calibrator, so the cut-off is chosen on PDs no model saw in training.
+    ``CalibratedClassifierCV(ensemble=False)`` fits the calibrator on out-of-fold
+    predictions of the folds tuning used (the PD, or a logistic model's
+    ``decision_function``), then refits the estimator once on all rows, with the seed and
+    class weighting recorded in ``tuned_model_spec``. Tuning's persisted out-of-fold PDs
+    (same folds, same seed) go through that calibrator, so the cut-off is chosen on
+    PDs of applicants the scoring model did not learn from.
 
     Returns:
         The fitted PD model (calibrated unless ``calibration.method`` is null) and the
