@@ -42,7 +42,7 @@ def calibrate_pd_model(
     ``decision_function``), then refits the estimator once on all rows, with the seed and
     class weighting recorded in ``tuned_model_spec``. Tuning's persisted out-of-fold PDs
     (same folds, same seed) go through that calibrator, so the cut-off is chosen on
-    PDs of applicants the scoring model did not learn from.
+    PDs each from a model that never saw that applicant.
 
     Returns:
         The fitted PD model (calibrated unless ``calibration.method`` is null) and the
