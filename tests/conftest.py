@@ -200,14 +200,19 @@ def thresholding_params(project_params, **costs):
     return params
 
 
+def loan_book_model_input(loan_book, loan_book_params):
+    """data_processing's nodes on a loan book: (train with folds, test, feature schema)."""
+    clean = clean_applicants(loan_book, loan_book_params)
+    return split_train_test(
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+    )
+
+
 def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
     """The thresholding pipeline and a catalog on the synthetic loan book, with ``spec``
     (a small forest by default) standing in for the tuned model: (pipeline, catalog,
     test rows, feature schema)."""
-    clean = clean_applicants(loan_book, loan_book_params)
-    train, test, schema = split_train_test(
-        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
-    )
+    train, test, schema = loan_book_model_input(loan_book, loan_book_params)
     _, _, oof_pd = fit_and_evaluate(build_estimator(spec, schema, 42), train, test, schema)
     pipeline = thresholding_pipeline()
     catalog = DataCatalog(

@@ -13,12 +13,8 @@ from credit_scoring.estimators import (
     predict_pd,
     split_calibration,
 )
-from credit_scoring.pipelines.data_processing.nodes import (
-    add_domain_features,
-    clean_applicants,
-    split_train_test,
-)
 from credit_scoring.schema import features, target
+from tests.conftest import loan_book_model_input
 
 SCHEMA = {"numeric": ["income"], "categorical": ["region"]}
 LOGISTIC = {
@@ -94,10 +90,7 @@ def test_gradient_boosting_uses_native_categories_and_is_seeded(spec):
 ], ids=["decision_function", "predict_proba"])
 def test_a_model_stored_in_parts_predicts_what_calibratedclassifiercv_does(spec, loan_book,
                                                                           loan_book_params):
-    clean = clean_applicants(loan_book, loan_book_params)
-    train, test, schema = split_train_test(
-        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
-    )
+    train, test, schema = loan_book_model_input(loan_book, loan_book_params)
     folds = PredefinedSplit(train[schema["fold_column"]].to_numpy())
     calibrated = CalibratedClassifierCV(
         build_estimator(spec, schema, 0), method="sigmoid", cv=folds, ensemble=False

@@ -7,13 +7,8 @@ import xgboost
 
 from credit_scoring.estimators import build_estimator
 from credit_scoring.explain import contributions, reason_codes
-from credit_scoring.pipelines.data_processing.nodes import (
-    add_domain_features,
-    clean_applicants,
-    split_train_test,
-)
 from credit_scoring.schema import features, target
-from tests.conftest import LOAN_BOOK_PARAMS, make_loan_book
+from tests.conftest import LOAN_BOOK_PARAMS, loan_book_model_input, make_loan_book
 
 SPECS = {
     "xgboost": {"estimator": "xgboost.XGBClassifier", "preprocessing": "native_categorical",
@@ -33,9 +28,7 @@ SPECS = {
 
 @pytest.fixture(scope="module")
 def model_input():
-    clean = clean_applicants(make_loan_book(600), LOAN_BOOK_PARAMS)
-    return split_train_test(add_domain_features(clean, LOAN_BOOK_PARAMS["feature_recipes"]),
-                            LOAN_BOOK_PARAMS)
+    return loan_book_model_input(make_loan_book(600), LOAN_BOOK_PARAMS)
 
 
 def fitted(name, model_input):

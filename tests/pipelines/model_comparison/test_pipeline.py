@@ -6,14 +6,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
-from credit_scoring.pipelines.data_processing.nodes import (
-    add_domain_features,
-    clean_applicants,
-    split_train_test,
-)
 from credit_scoring.pipelines.model_comparison import create_pipeline
 from credit_scoring.pipelines.model_comparison.nodes import select_family
-from tests.conftest import KeptDataset
+from tests.conftest import KeptDataset, loan_book_model_input
 
 SMALL_CANDIDATES = {
     "random_forest": {
@@ -38,9 +33,7 @@ SMALL_CANDIDATES = {
 
 @pytest.fixture
 def comparison_outputs(loan_book, loan_book_params):
-    clean = clean_applicants(loan_book, loan_book_params)
-    features = add_domain_features(clean, loan_book_params["feature_recipes"])
-    train, test, schema = split_train_test(features, loan_book_params)
+    train, test, schema = loan_book_model_input(loan_book, loan_book_params)
     stage = {"candidates": SMALL_CANDIDATES, "random_state": 1,
              "selection_metric": "gini", "class_weighting": None}
     pipeline = create_pipeline()

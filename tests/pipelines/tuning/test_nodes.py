@@ -8,11 +8,6 @@ import optuna
 import pytest
 from optuna.trial import FixedTrial, TrialState
 
-from credit_scoring.pipelines.data_processing.nodes import (
-    add_domain_features,
-    clean_applicants,
-    split_train_test,
-)
 from credit_scoring.pipelines.tuning.nodes import (
     family_to_tune,
     refit_best,
@@ -22,6 +17,7 @@ from credit_scoring.pipelines.tuning.nodes import (
 )
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowCandidateRunsDataset
+from tests.conftest import loan_book_model_input
 
 XGBOOST = {
     "estimator": "xgboost.XGBClassifier",
@@ -33,10 +29,7 @@ SELECTED = {"candidate": "xgboost", "spec": XGBOOST, "cv_score_mean": 0.7}
 
 @pytest.fixture
 def model_input(loan_book, loan_book_params):
-    clean = clean_applicants(loan_book, loan_book_params)
-    return split_train_test(
-        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
-    )
+    return loan_book_model_input(loan_book, loan_book_params)
 
 
 @pytest.fixture
