@@ -12,7 +12,6 @@ from credit_scoring.decisions import (
     decision_table,
     score_bands,
     scorecard_points,
-    validate_policy,
 )
 
 COSTS = {"accept_bad": 5, "decline_good": 1}
@@ -63,44 +62,6 @@ def test_impossible_constraints_say_so_with_the_achievable_range(calibrated_samp
     curve = cost_curve(y, pd_scores, COSTS)
     with pytest.raises(ValueError, match=r"No cut-off meets .*min_approval_rate=0.9.*Relax"):
         choose_cutoff(curve, {"min_approval_rate": 0.9, "max_bad_rate": 0.05})
-
-
-def policy(**changes):
-    base = {
-        "costs": dict(COSTS),
-        "constraints": dict(NO_CONSTRAINTS),
-        "calibration": {"method": "isotonic"},
-        "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
-        "champion": {"selection_metric": "roc_auc"},
-        "score_bands": 10,
-    }
-    for path, value in changes.items():
-        section, key = path.split("__")
-        base[section][key] = value
-    return base
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"costs__accept_bad": -5}, "costs.accept_bad must be a positive number, got -5"),
-        ({"costs__decline_good": 0}, "costs.decline_good must be a positive number, got 0"),
-        ({"costs__accept_bad": "high"}, "costs.accept_bad must be a positive number"),
-        ({"constraints__min_approval_rate": 1.5}, r"min_approval_rate must be null or a rate in \[0, 1\], got 1.5"),
-        ({"constraints__max_bad_rate": -0.1}, "max_bad_rate must be null or a rate"),
-        ({"calibration__method": "platt"}, "calibration.method must be one of"),
-        ({"scorecard__pdo": 0}, "scorecard.pdo must be a positive number"),
-        ({"champion__selection_metric": "accuracy"}, "selection_metric must be one of"),
-        ({"scorecard__base_odds": -50}, "scorecard.base_odds must be a positive number"),
-    ],
-)
-def test_bad_thresholding_parameters_are_named(changes, message):
-    with pytest.raises(ValueError, match=message):
-        validate_policy(policy(**changes))
-
-
-def test_valid_parameters_pass_unchanged():
-    assert validate_policy(policy()) == policy()
 
 
 def test_scorecard_points_follow_points_to_double_the_odds():

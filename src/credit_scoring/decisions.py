@@ -9,58 +9,11 @@ cut-off is ``decline_good / (decline_good + accept_bad)``.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
-
-from credit_scoring.evaluation import METRICS
-
-COSTS = ("accept_bad", "decline_good")
-CALIBRATION_METHODS = (None, "isotonic", "sigmoid")
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
-
-
-def validate_policy(policy: dict[str, Any]) -> dict[str, Any]:
-    """Check the thresholding parameters before any model is fitted; return them unchanged.
-
-    Raises:
-        ValueError: naming the parameter and what would be valid.
-    """
-    problems = []
-    positive = [("costs", key) for key in COSTS] + [("scorecard", "base_odds"),
-                                                    ("scorecard", "pdo")]
-    for section, key in positive:
-        value = policy[section].get(key)
-        if not _positive(value):
-            problems.append(f"thresholding.{section}.{key} must be a positive number, got {value!r}")
-    if not (isinstance(policy["score_bands"], int) and policy["score_bands"] >= 2):
-        problems.append(f"thresholding.score_bands must be an integer >= 2, got {policy['score_bands']!r}")
-    for key in ("min_approval_rate", "max_bad_rate"):
-        value = policy["constraints"].get(key)
-        if value is not None and not (isinstance(value, Real) and 0 <= value <= 1):
-            problems.append(
-                f"thresholding.constraints.{key} must be null or a rate in [0, 1], got {value!r}"
-            )
-    method = policy["calibration"]["method"]
-    if method not in CALIBRATION_METHODS:
-        problems.append(
-            f"thresholding.calibration.method must be one of {list(CALIBRATION_METHODS)}, "
-            f"got {method!r}"
-        )
-    metric = policy["champion"]["selection_metric"]
-    if metric not in METRICS:
-        problems.append(
-            f"thresholding.champion.selection_metric must be one of {list(METRICS)}, got {metric!r}"
-        )
-    if problems:
-        raise ValueError("Invalid thresholding parameters:\n- " + "\n- ".join(problems))
-    return policy
 
 
 def analytic_cutoff(costs: dict[str, float]) -> float:

@@ -4,6 +4,11 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
+from credit_scoring.hooks import ParameterChecks, StaleRuns
+
+# ParameterChecks runs before kedro-mlflow opens the run, StaleRuns after (see hooks.py).
+HOOKS = (ParameterChecks(), StaleRuns())
+
 
 def project_root() -> str:
     """The project directory, found from wherever Kedro was started (also notebooks/)."""
@@ -15,7 +20,9 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # conf/local/mlflow.yml only needs the keys it changes (e.g. the tracking URI); the
     # rest of conf/base/mlflow.yml, such as flattened parameters, still applies.
-    "merge_strategy": {"mlflow": "soft"},
+    # Parameters likewise: conf/local/parameters_tuning.yml with `tuning: {n_trials: 10}`
+    # changes that one key and keeps the rest of the block from conf/base.
+    "merge_strategy": {"mlflow": "soft", "parameters": "soft"},
     # ${project_root:} in config: kedro-mlflow anchors relative file paths at the project,
     # but not a sqlite:/// URI, which would otherwise follow the working directory
     # (notebooks/ under `kedro jupyter`).

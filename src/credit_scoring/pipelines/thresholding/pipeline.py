@@ -1,14 +1,12 @@
 """thresholding: calibrate the tuned model, choose the cost-optimal cut-off, register the champion.
 
 `kedro run --pipelines thresholding` reads what tuning persisted (tuned_model_spec.json
-and its out-of-fold PDs) and the model input. Parameters are checked first, so a bad
-cost matrix fails before any model is fitted; the champion is registered only after the
+and its out-of-fold PDs) and the model input. Parameters are checked at run start
+(``credit_scoring.parameters``), so a bad cost matrix fails before any model is fitted; the champion is registered only after the
 calibration, the cut-off and the test report it is judged on have succeeded.
 """
 
 from kedro.pipeline import Node, Pipeline
-
-from credit_scoring.decisions import validate_policy
 
 from .nodes import (
     calibrate_pd_model,
@@ -24,30 +22,30 @@ from .nodes import (
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(validate_policy, "params:thresholding", "policy", name="validate_policy"),
             Node(
                 calibrate_pd_model,
                 inputs=["model_input_train", "feature_schema", "tuned_model_spec",
-                        "tuned_oof_predictions", "policy"],
+                        "tuned_oof_predictions", "params:thresholding"],
                 outputs=["pd_model", "oof_predictions"],
                 name="calibrate_pd_model",
                 tags=["training"],
             ),
             Node(
                 select_cutoff,
-                inputs=["oof_predictions", "feature_schema", "policy"],
+                inputs=["oof_predictions", "feature_schema", "params:thresholding"],
                 outputs=["champion_cutoff", "cost_curve_report"],
                 name="select_cutoff",
             ),
             Node(
                 evaluate_decisions,
-                inputs=["pd_model", "model_input_test", "feature_schema", "champion_cutoff", "policy"],
+                inputs=["pd_model", "model_input_test", "feature_schema", "champion_cutoff",
+                        "params:thresholding"],
                 outputs=["test_scores", "decision_report"],
                 name="evaluate_decisions",
             ),
             Node(
                 score_band_report,
-                inputs=["test_scores", "feature_schema", "policy"],
+                inputs=["test_scores", "feature_schema", "params:thresholding"],
                 outputs="score_band_report",
                 name="score_band_report",
                 tags=["reporting"],
@@ -73,7 +71,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["pd_model", "champion_cutoff", "oof_predictions", "test_scores",
                         "decision_report", "metrics_markdown", "tuned_model_spec",
                         "model_input_train",
-                        "feature_schema", "policy"],
+                        "feature_schema", "params:thresholding"],
                 outputs="champion",
                 name="register_champion",
             ),

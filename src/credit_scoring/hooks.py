@@ -1,0 +1,126 @@
+"""Project hooks: checks before any node runs, and MLflow runs left behind by killed processes.
+
+- ``ParameterChecks`` runs first at ``before_pipeline_run`` (before kedro-mlflow opens the
+  run, so a refused run leaves nothing in the tracking store): the parameter blocks the
+  run uses are validated (``credit_scoring.parameters``), and every input the run reads
+  but does not produce must already exist, else the error names the dataset, its file
+  and the pipeline that writes it.
+- ``StaleRuns`` runs last, once kedro-mlflow has opened the run: MLflow runs still
+  RUNNING whose process on this host is gone (``kill -9``, a power cut) are marked
+  FAILED, and the new run is tagged with its host and process id for the next check.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractDataset, CachedDataset
+from kedro.pipeline import Pipeline
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
+
+from credit_scoring.parameters import MODELS, validate_parameters
+
+logger = logging.getLogger(__name__)
+
+HOST_TAG = "credit_scoring.host"
+PID_TAG = "credit_scoring.pid"
+
+
+class MissingInputError(RuntimeError):
+    """Raised when a pipeline run alone needs what an earlier pipeline has not written yet."""
+
+
+def _checkable(dataset: AbstractDataset) -> AbstractDataset | None:
+    """The dataset whose ``exists`` answers, or None when it cannot tell (no ``_exists``)."""
+    if isinstance(dataset, CachedDataset):
+        dataset = dataset._dataset
+    return dataset if type(dataset)._exists is not AbstractDataset._exists else None
+
+
+def _where(dataset: AbstractDataset) -> str:
+    description = dataset._describe()
+    location = description.get("filepath") or description.get("registered_model_name")
+    return f" ({location})" if location else ""
+
+
+def _writers(name: str) -> list[str]:
+    from kedro.framework.project import pipelines  # noqa: PLC0415  (the registry is lazy)
+
+    return sorted(p for p, pipeline in pipelines.items()
+                  if p != "__default__" and name in pipeline.all_outputs())
+
+
+def missing_inputs(pipeline: Pipeline, catalog) -> list[str]:
+    """One line per free input of ``pipeline`` that does not exist yet, with the fix."""
+    problems = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name == "parameters" or name not in catalog:
+            continue
+        dataset = _checkable(catalog.get(name))
+        if dataset is None or dataset.exists():
+            continue
+        writers = _writers(name)
+        fix = (f"run `kedro run --pipelines {writers[0]}` (or the whole `kedro run`) first"
+               if writers else "point its catalog entry at an existing file")
+        problems.append(f"'{name}'{_where(dataset)} does not exist yet: {fix}.")
+    return problems
+
+
+class ParameterChecks:
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        used = {name.removeprefix("params:").split(".")[0]
+                for name in pipeline.inputs() if name.startswith("params:")}
+        validate_parameters(catalog.load("parameters"), sorted(used & set(MODELS)))
+        problems = missing_inputs(pipeline, catalog)
+        if problems:
+            raise MissingInputError(
+                "This run reads what an earlier pipeline writes:\n- " + "\n- ".join(problems)
+            )
+
+
+def _process_gone(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def fail_stale_runs(client: MlflowClient, experiment_id: str, host: str) -> list[str]:
+    """Mark FAILED the RUNNING runs started on ``host`` by a process that is gone, and
+    their RUNNING child runs; returns their ids."""
+    running = client.search_runs([experiment_id], "attributes.status = 'RUNNING'",
+                                 max_results=1000)
+    stale = {run.info.run_id for run in running
+             if run.data.tags.get(HOST_TAG) == host
+             and _process_gone(run.data.tags.get(PID_TAG, ""))}
+    children = {run.info.run_id for run in running
+                if run.data.tags.get("mlflow.parentRunId") in stale}
+    for run_id in sorted(stale | children):
+        client.set_terminated(run_id, status=RunStatus.to_string(RunStatus.FAILED))
+        client.set_tag(run_id, "credit_scoring.failure", "process gone (killed); marked FAILED "
+                       "by the next run on this host")
+    return sorted(stale | children)
+
+
+class StaleRuns:
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        active = mlflow.active_run()
+        if active is None:  # tracking disabled for this pipeline
+            return
+        host = socket.gethostname()
+        failed = fail_stale_runs(MlflowClient(), active.info.experiment_id, host)
+        if failed:
+            logger.warning("Marked %d MLflow run(s) FAILED whose process was killed: %s",
+                           len(failed), ", ".join(failed))
+        mlflow.set_tags({HOST_TAG: host, PID_TAG: str(os.getpid())})

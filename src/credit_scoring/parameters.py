@@ -1,0 +1,294 @@
+"""Typed parameters: every pipeline's YAML block, checked before any node runs.
+
+One Pydantic model per top-level block of ``conf/base/parameters_<pipeline>.yml``. The
+``ParameterChecks`` hook (``credit_scoring.hooks``) validates the blocks a run uses, so a
+misspelt key, a wrong type, an unknown estimator import path or a malformed search-space
+entry stops ``kedro run`` at start, naming the key's YAML path, before any model is
+fitted. Nodes keep receiving plain dicts, which kedro-mlflow logs as flattened,
+searchable MLflow params (it cannot flatten a Pydantic object).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import optuna
+from kedro.utils import load_obj
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from credit_scoring.estimators import PREPROCESSING
+from credit_scoring.evaluation import METRICS
+
+Metric = Literal[tuple(METRICS)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    """No unknown keys: a misspelt key is an error, not a silently ignored setting."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
+
+
+# ---- data_processing ------------------------------------------------------------------
+class Target(Strict):
+    column: str
+    bad_label: Any
+    good_label: Any = None
+
+
+class Columns(Strict):
+    drop: list[str] = []
+    categorical: list[str] = []
+    numeric: list[str] = []
+
+
+class Ratio(Strict):
+    numerator: str
+    denominator: str
+
+
+class FeatureRecipes(Strict):
+    ratios: dict[str, Ratio] = {}
+
+
+class Split(Strict):
+    test_size: Annotated[float, Field(gt=0, lt=1)]
+    cv_folds: Annotated[int, Field(ge=2)]
+    random_state: int
+    fold_column: str
+
+
+class DataProcessing(Strict):
+    target: Target
+    id_column: str | None = None
+    columns: Columns = Columns()
+    valid_ranges: dict[str, tuple[float | None, float | None]] = {}
+    feature_recipes: FeatureRecipes = FeatureRecipes()
+    split: Split
+
+
+# ---- candidate stages: baselines, model_comparison, train -------------------------------
+class Candidate(Strict):
+    estimator: str
+    params: dict[str, Any] = {}
+    preprocessing: Literal[tuple(PREPROCESSING)]
+    categorical_features_param: str | None = None
+
+    @field_validator("estimator")
+    @classmethod
+    def _importable(cls, path: str) -> str:
+        try:
+            load_obj(path)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(
+                f"cannot import estimator '{path}' ({error}); give the full import path of a "
+                "classifier class, e.g. xgboost.XGBClassifier"
+            ) from None
+        return path
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _none_is_empty(cls, params: Any) -> Any:
+        return {} if params is None else params
+
+
+ClassWeighting = Literal["balanced"] | None
+
+
+class CandidateStage(Strict):
+    random_state: int
+    selection_metric: Metric
+    class_weighting: ClassWeighting = None
+    candidates: dict[str, Candidate] = Field(min_length=1)
+
+
+# ---- tuning -----------------------------------------------------------------------------
+class IntDimension(Strict):
+    type: Literal["int"]
+    low: int
+    high: int
+    step: int = 1
+    log: bool = False
+
+
+class FloatDimension(Strict):
+    type: Literal["float"]
+    low: float
+    high: float
+    step: float | None = None
+    log: bool = False
+
+
+class CategoricalDimension(Strict):
+    type: Literal["categorical"]
+    choices: list[Any] = Field(min_length=1)
+
+
+def _bounds_ordered(dimension: IntDimension | FloatDimension) -> IntDimension | FloatDimension:
+    if dimension.low > dimension.high:
+        raise ValueError(f"low {dimension.low} is above high {dimension.high}")
+    return dimension
+
+
+Dimension = Annotated[
+    IntDimension | FloatDimension | CategoricalDimension, Field(discriminator="type")
+]
+
+
+class OptunaComponent(Strict):
+    class_: str = Field(alias="class")
+    kwargs: dict[str, Any] = {}
+
+
+class Tuning(Strict):
+    family: str | None = None
+    candidates: dict[str, Candidate]
+    objective_metric: Metric
+    random_state: int
+    class_weighting: ClassWeighting = None
+    study_name: str
+    storage: str | None = None
+    n_trials: Annotated[int, Field(ge=1)]
+    timeout_s: Positive | None = None
+    sampler: OptunaComponent
+    pruner: OptunaComponent
+    search_spaces: dict[str, dict[str, Dimension]]
+
+    @field_validator("sampler")
+    @classmethod
+    def _sampler_exists(cls, sampler: OptunaComponent) -> OptunaComponent:
+        if not hasattr(optuna.samplers, sampler.class_):
+            raise ValueError(f"optuna.samplers has no class '{sampler.class_}'")
+        return sampler
+
+    @field_validator("pruner")
+    @classmethod
+    def _pruner_exists(cls, pruner: OptunaComponent) -> OptunaComponent:
+        if not hasattr(optuna.pruners, pruner.class_):
+            raise ValueError(f"optuna.pruners has no class '{pruner.class_}'")
+        return pruner
+
+    @field_validator("search_spaces")
+    @classmethod
+    def _bounds(cls, spaces: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for space in spaces.values():
+            for dimension in space.values():
+                if not isinstance(dimension, CategoricalDimension):
+                    _bounds_ordered(dimension)
+        return spaces
+
+    @model_validator(mode="after")
+    def _family_known(self) -> Tuning:
+        if self.family is not None and self.family not in self.search_spaces:
+            raise ValueError(
+                f"family '{self.family}' has no entry in search_spaces "
+                f"({list(self.search_spaces)})"
+            )
+        return self
+
+
+# ---- thresholding -----------------------------------------------------------------------
+class Calibration(Strict):
+    method: Literal["sigmoid", "isotonic"] | None
+
+
+class Costs(Strict):
+    accept_bad: Positive
+    decline_good: Positive
+
+
+class Constraints(Strict):
+    min_approval_rate: Rate | None = None
+    max_bad_rate: Rate | None = None
+
+
+class Scorecard(Strict):
+    base_score: float
+    base_odds: Positive
+    pdo: Positive
+
+
+class Champion(Strict):
+    selection_metric: Metric
+
+
+class Thresholding(Strict):
+    calibration: Calibration
+    costs: Costs
+    constraints: Constraints = Constraints()
+    scorecard: Scorecard
+    score_bands: Annotated[int, Field(ge=2)]
+    champion: Champion
+
+
+# ---- scoring ----------------------------------------------------------------------------
+class Psi(Strict):
+    n_bins: Annotated[int, Field(ge=2)]
+    watch: Positive
+    alarm: Positive
+
+
+class Scoring(Strict):
+    reason_codes: Annotated[int, Field(ge=0)]
+    psi: Psi
+
+
+MODELS: dict[str, type[BaseModel]] = {
+    "data_processing": DataProcessing,
+    "baselines": CandidateStage,
+    "model_comparison": CandidateStage,
+    "train": CandidateStage,
+    "tuning": Tuning,
+    "thresholding": Thresholding,
+    "scoring": Scoring,
+}
+"""Top-level parameter block -> its model."""
+
+
+class ParameterError(ValueError):
+    """Raised at run start for invalid parameters; one line per bad key, with its YAML path."""
+
+
+def _describe(block: str, error: dict[str, Any]) -> str:
+    # discriminated unions put the tag ('int', 'float', ...) into the path: drop it
+    path = ".".join([block, *(str(p) for p in error["loc"] if p not in {"int", "float",
+                                                                          "categorical"})])
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key (misspelt?); remove it or correct its name"
+    if error["type"] == "missing":
+        return f"{path}: required key is missing"
+    if error["type"] in {"union_tag_not_found", "union_tag_invalid"}:
+        return f"{path}: needs 'type: int | float | categorical' and that type's keys"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {message}, got {error['input']!r}"
+
+
+def validate_parameters(parameters: dict[str, Any], blocks: list[str]) -> None:
+    """Check each named top-level block against its model; raise one error listing all.
+
+    Raises:
+        ParameterError: naming every bad key by its YAML path (e.g.
+            ``tuning.search_spaces.xgboost.max_depth.high``) and what is wrong.
+    """
+    problems = []
+    for block in blocks:
+        if block not in parameters:
+            problems.append(f"{block}: the block is missing (conf/base/parameters_{block}.yml)")
+            continue
+        try:
+            MODELS[block].model_validate(parameters[block])
+        except ValidationError as error:
+            problems += [_describe(block, e) for e in error.errors()]
+    if problems:
+        raise ParameterError(
+            "Invalid parameters (conf/base/parameters_<pipeline>.yml and overrides in "
+            "conf/local):\n- " + "\n- ".join(problems)
+        )

@@ -1,0 +1,73 @@
+"""Typed parameters: every shipped block is valid; a bad key is named by its YAML path."""
+
+import copy
+
+import pytest
+
+from credit_scoring.parameters import MODELS, ParameterError, validate_parameters
+
+
+def test_every_shipped_parameter_block_is_valid(project_params):
+    validate_parameters(project_params, list(MODELS))
+
+
+def changed(params: dict, path: str, value) -> dict:
+    """A deep copy of ``params`` with the dotted ``path`` set to ``value`` (or deleted)."""
+    params = copy.deepcopy(params)
+    *parents, key = path.split(".")
+    node = params
+    for part in parents:
+        node = node[part]
+    if value is KeyError:
+        del node[key]
+    else:
+        node[key] = value
+    return params
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("thresholding.costs.accept_bad", -5, "thresholding.costs.accept_bad: Input should be greater than 0, got -5"),
+        ("thresholding.costs.decline_good", 0, "thresholding.costs.decline_good: Input should be greater than 0, got 0"),
+        ("thresholding.costs.accept_bad", "high", "thresholding.costs.accept_bad: Input should be a valid number"),
+        ("thresholding.constraints.min_approval_rate", 1.5, "min_approval_rate: Input should be less than or equal to 1, got 1.5"),
+        ("thresholding.constraints.max_bad_rate", -0.1, "max_bad_rate: Input should be greater than or equal to 0"),
+        ("thresholding.calibration.method", "platt", "thresholding.calibration.method: Input should be 'sigmoid' or 'isotonic'"),
+        ("thresholding.scorecard.pdo", 0, "thresholding.scorecard.pdo: Input should be greater than 0"),
+        ("thresholding.champion.selection_metric", "accuracy", "thresholding.champion.selection_metric: Input should be 'roc_auc'"),
+        ("thresholding.score_bands", 1, "thresholding.score_bands: Input should be greater than or equal to 2"),
+        ("data_processing.split.cv_fold", 5, "data_processing.split.cv_fold: unknown key (misspelt?)"),
+        ("data_processing.split.cv_folds", KeyError, "data_processing.split.cv_folds: required key is missing"),
+        ("data_processing.split.test_size", 1.5, "data_processing.split.test_size: Input should be less than 1"),
+        ("tuning.n_trails", 10, "tuning.n_trails: unknown key (misspelt?)"),
+        ("tuning.n_trials", "many", "tuning.n_trials: Input should be a valid integer"),
+        ("tuning.search_spaces.xgboost.max_depth", {"low": 2, "high": 6},
+         "tuning.search_spaces.xgboost.max_depth: needs 'type: int | float | categorical'"),
+        ("tuning.search_spaces.xgboost.max_depth", {"type": "int", "low": 2},
+         "tuning.search_spaces.xgboost.max_depth.high: required key is missing"),
+        ("tuning.search_spaces.xgboost.max_depth", {"type": "int", "low": 9, "high": 6},
+         "tuning.search_spaces: low 9 is above high 6"),
+        ("tuning.sampler.class", "TPE", "tuning.sampler: optuna.samplers has no class 'TPE'"),
+        ("tuning.family", "lightgbm", "family 'lightgbm' has no entry in search_spaces"),
+        ("model_comparison.candidates.xgboost.estimator", "xgboost.XGBClassifer",
+         "model_comparison.candidates.xgboost.estimator: cannot import estimator 'xgboost.XGBClassifer'"),
+        ("baselines.candidates.logistic_regression.preprocessing", "woe",
+         "baselines.candidates.logistic_regression.preprocessing: Input should be 'one_hot_scaled'"),
+        ("scoring.reason_codes", -1, "scoring.reason_codes: Input should be greater than or equal to 0"),
+    ],
+)
+def test_a_bad_parameter_is_named_by_its_yaml_path(project_params, path, value, message):
+    block = path.split(".")[0]
+    with pytest.raises(ParameterError) as error:
+        validate_parameters(changed(project_params, path, value), [block])
+    assert message in str(error.value)
+
+
+def test_every_bad_key_is_listed_at_once(project_params):
+    params = changed(project_params, "thresholding.costs.accept_bad", 0)
+    params = changed(params, "tuning.n_trials", 0)
+    with pytest.raises(ParameterError) as error:
+        validate_parameters(params, ["thresholding", "tuning"])
+    assert "thresholding.costs.accept_bad" in str(error.value)
+    assert "tuning.n_trials" in str(error.value)
