@@ -17,7 +17,7 @@ def test_empty_table_is_refused(german_raw, project_params):
 
 
 def test_missing_target_column_names_column_and_setting(german_raw, project_params):
-    with pytest.raises(ApplicantDataError, match="'creditability' is missing.*target.column"):
+    with pytest.raises(ApplicantDataError, match=r"'creditability' \(data_processing.target.column\)"):
         validate_raw(german_raw.drop(columns="creditability"), project_params["data_processing"])
 
 
@@ -58,6 +58,36 @@ def test_column_declared_numeric_must_parse(loan_book, loan_book_params):
     loan_book.loc[7, "loan_amount"] = "twelve thousand"
     loan_book_params["columns"]["numeric"] = ["loan_amount"]
     with pytest.raises(ApplicantDataError, match="loan_amount.*twelve thousand"):
+        validate_raw(loan_book, loan_book_params)
+
+
+def test_every_absent_declared_column_is_listed_at_once(loan_book, loan_book_params):
+    loan_book_params["valid_ranges"]["age"] = [18, 100]
+    loan_book_params["columns"]["categorical"] = ["product_code", "branch"]
+    with pytest.raises(ApplicantDataError) as error:
+        validate_raw(loan_book.drop(columns="defaulted"), loan_book_params)
+    message = str(error.value)
+    for expected in ("'defaulted' (data_processing.target.column)",
+                     "'branch' (data_processing.columns.categorical)",
+                     "'age' (data_processing.valid_ranges)"):
+        assert expected in message
+
+
+def test_text_in_a_numeric_column_is_refused_with_count_and_examples(loan_book, loan_book_params):
+    # 'income' is numeric, but a few rows hold text: pandas reads the column as text
+    loan_book["income"] = loan_book["income"].astype(object)
+    loan_book.loc[[3, 4, 9, 11], "income"] = ["unknown", "n.a.", "?", "unknown"]
+    with pytest.raises(ApplicantDataError) as error:
+        validate_raw(loan_book, loan_book_params)
+    assert ("column 'income': 4 value(s) are not numbers (e.g. ['unknown', 'n.a.', '?'])"
+            in str(error.value))
+
+
+def test_a_range_rule_on_a_text_column_names_the_values_not_a_type_error(loan_book,
+                                                                        loan_book_params):
+    loan_book["region_score"] = loan_book["region"].map({"north": "high"}).fillna("low")
+    loan_book_params["valid_ranges"]["region_score"] = [0, 1]
+    with pytest.raises(ApplicantDataError, match="'region_score': 400 value.*not numbers"):
         validate_raw(loan_book, loan_book_params)
 
 

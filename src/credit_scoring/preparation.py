@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from credit_scoring.schema import numeric_columns
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,16 +41,18 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
     not_features = {target["column"]} | ({params["id_column"]} if params.get("id_column") else set())
     clean = applicants.drop(columns=columns.get("drop", []))
 
-    declared_numeric = set(columns.get("numeric", []))
+    numeric = set(numeric_columns(clean, params))
     categorical = set(columns.get("categorical", [])) | {
         c for c in clean.columns
-        if c not in declared_numeric and not pd.api.types.is_numeric_dtype(clean[c])
+        if c not in numeric and not pd.api.types.is_numeric_dtype(clean[c])
     }
     for column in clean.columns.difference(list(not_features)):
         if column in categorical:
             clean[column] = _as_text(clean[column])
-        else:
-            clean[column] = pd.to_numeric(clean[column], errors="raise").astype(float)
+        elif pd.api.types.is_numeric_dtype(clean[column]):
+            clean[column] = clean[column].astype(float)
+        else:  # numbers stored as text; validation made sure every non-blank one parses
+            clean[column] = pd.to_numeric(_as_text(clean[column]), errors="raise").astype(float)
 
     for column, (low, high) in params.get("valid_ranges", {}).items():
         bounds = (-np.inf if low is None else low, np.inf if high is None else high)

@@ -45,9 +45,9 @@ def _target_labels(target: dict[str, Any], observed: pd.Series) -> list[Any]:
 def raw_schema(applicants: pd.DataFrame, params: dict[str, Any]) -> pa.DataFrameSchema:
     """Build the pandera schema a raw applicant table must satisfy under ``params``.
 
-    Declared columns (target, id, numeric overrides, range rules) must exist; the target
-    must hold only the configured bad/good labels; ids must be unique; columns declared
-    numeric must parse as numbers. Undeclared columns pass and are typed by inference.
+    The target must hold only the configured bad/good labels and no missing value; ids
+    must be unique. Declared columns and number parsing are checked before, by
+    ``validate_raw``.
     """
     target = params["target"]
     labels = _target_labels(target, applicants[target["column"]])
@@ -62,13 +62,56 @@ def raw_schema(applicants: pd.DataFrame, params: dict[str, Any]) -> pa.DataFrame
     }
     if params.get("id_column"):
         columns[params["id_column"]] = pa.Column(nullable=False, unique=True)
-    for column in params["columns"].get("numeric", []):
-        columns[column] = pa.Column(float, coerce=True, nullable=True)
-    for column in params.get("valid_ranges", {}):
-        columns.setdefault(column, pa.Column(nullable=True))
-    for column in params["columns"].get("categorical", []):
-        columns.setdefault(column, pa.Column(nullable=True))
     return pa.DataFrameSchema(columns, strict=False)
+
+
+MOSTLY_NUMERIC = 0.9
+"""Share of parseable values above which a text column is taken for a numeric one with typos."""
+
+
+def _not_numbers(values: pd.Series) -> pd.Series:
+    """The non-blank values of ``values`` that do not parse as numbers."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.iloc[:0]
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return text[pd.to_numeric(text, errors="coerce").isna()]
+
+
+def _number_problem(column: str, bad: pd.Series, fix: str) -> str:
+    examples = bad.drop_duplicates().head(3).tolist()
+    return f"  - column '{column}': {len(bad)} value(s) are not numbers (e.g. {examples}); {fix}"
+
+
+def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[str]:
+    """Columns that must hold numbers: declared numeric, those with a valid range, and
+    text columns whose values are nearly all numbers (a typo must not turn an amount into
+    a category with one level per value)."""
+    categorical = set(params["columns"].get("categorical", []))
+    declared = [*params["columns"].get("numeric", []), *params.get("valid_ranges", {})]
+    numeric = [c for c in declared if c not in categorical and c in applicants.columns]
+    not_features = {params["target"]["column"], params.get("id_column")} | categorical
+    for column in applicants.columns:
+        values = applicants[column]
+        if column in not_features or column in numeric or pd.api.types.is_numeric_dtype(values):
+            continue
+        filled = values.dropna().astype(str).str.strip()
+        filled = filled[filled != ""]
+        if len(filled) and 1 - len(_not_numbers(filled)) / len(filled) >= MOSTLY_NUMERIC:
+            numeric.append(column)
+    return list(dict.fromkeys(numeric))
+
+
+def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
+    """Every column the parameters name -> the key that names it."""
+    columns = params["columns"]
+    named = {params["target"]["column"]: f"{TARGET_KEY}.column"}
+    if params.get("id_column"):
+        named[params["id_column"]] = "data_processing.id_column"
+    for key in ("drop", "categorical", "numeric"):
+        named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
+    named.update({c: "data_processing.valid_ranges" for c in params.get("valid_ranges", {})})
+    return named
 
 
 _CHECK_WORDS = {
@@ -104,17 +147,31 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
             "The applicant table is empty (0 rows). Check the file behind the "
             "'applicants_raw' entry of conf/base/catalog.yml."
         )
-    target_column = params["target"]["column"]
-    if target_column not in applicants.columns:
+    absent = {c: key for c, key in _declared_columns(params).items()
+              if c not in applicants.columns}
+    if absent:
         raise ApplicantDataError(
-            f"Target column '{target_column}' is missing (columns: {list(applicants.columns)}). "
-            f"Set {TARGET_KEY}.column in conf/base/parameters_data_processing.yml."
+            "Columns named in parameters_data_processing.yml are absent from the applicant "
+            "table:\n" + "\n".join(f"  - '{c}' ({key})" for c, key in absent.items())
+            + f"\nThe table has {list(applicants.columns)}. Correct the names in "
+            "conf/base/parameters_data_processing.yml (or conf/local), or the file."
         )
     fold_column = params["split"]["fold_column"]
     if fold_column in applicants.columns:
         raise ApplicantDataError(
             f"Column '{fold_column}' is reserved for the cross-validation fold id. "
             "Rename it or set data_processing.split.fold_column."
+        )
+    problems = [
+        _number_problem(c, bad, "fix them, list them as missing values (load_args: "
+                        "na_values in the catalog entry), or declare the column in "
+                        "data_processing.columns.categorical if it is a code")
+        for c in numeric_columns(applicants, params)
+        if len(bad := _not_numbers(applicants[c]))
+    ]
+    if problems:
+        raise ApplicantDataError(
+            "Numeric columns of the applicant table hold text:\n" + "\n".join(problems)
         )
     schema = raw_schema(applicants, params)
     try:
@@ -158,18 +215,18 @@ def validate_scoring(
             f"Columns {absent} are missing from the applicants to score; the model needs "
             f"{needed}. Add them, or retrain on a table without them."
         )
-    columns = {
-        c: pa.Column(float, coerce=True, nullable=True)
-        for c in feature_schema["numeric"] if c in applicants.columns and c not in recipes
-    }
-    try:
-        pa.DataFrameSchema(columns, strict=False).validate(applicants, lazy=True)
-    except SchemaErrors as errors:
+    # recipe inputs are numbers too: a ratio of text is no feature
+    numeric = [c for c in needed if c in feature_schema["numeric"] or c not in
+               feature_schema["categorical"]]
+    problems = [
+        _number_problem(c, bad, "they were numbers in training: fix the values or the file")
+        for c in numeric if len(bad := _not_numbers(applicants[c]))
+    ]
+    if problems:
         raise ApplicantDataError(
-            "The applicants to score do not match the training schema:\n"
-            f"{_describe_failures(errors)}\n"
-            "These columns were numeric in training; fix the values or the file's types."
-        ) from None
+            "The applicants to score do not match the training schema (a type change is an "
+            "error, never a new category):\n" + "\n".join(problems)
+        )
     return applicants
 
 

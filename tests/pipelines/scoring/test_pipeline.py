@@ -140,3 +140,13 @@ def test_an_empty_scoring_file_is_refused(new_applicants, thresholding_outputs):
     _, _, schema = thresholding_outputs
     with pytest.raises(ApplicantDataError, match="empty"):
         validate_scoring(new_applicants.iloc[:0], schema, LOAN_BOOK_PARAMS)
+
+
+def test_without_an_id_column_every_scored_row_carries_its_input_row(champion, new_applicants,
+                                                                     thresholding_outputs):
+    catalog, test, schema = thresholding_outputs
+    no_id = {**schema, "id_column": None}
+    applicants = new_applicants.drop(columns="loan_id").reset_index(drop=True)
+    scored = run_scoring(champion, applicants, (catalog, test, no_id)).load("scored_applicants")
+    assert scored.columns[0] == "input_row"
+    assert scored["input_row"].tolist() == list(range(len(applicants)))

@@ -15,6 +15,9 @@ from credit_scoring.schema import features, validate_scoring
 
 logger = logging.getLogger(__name__)
 
+INPUT_ROW = "input_row"
+"""Id column of scored applicants when the data has no id: 0-based row of applicants_to_score."""
+
 
 def prepare_applicants(
     applicants_to_score: pd.DataFrame,
@@ -45,14 +48,19 @@ def score_applicants(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PD, score, decision and the top reasons of each declined applicant.
 
-    Returns the same table twice: for Parquet (typed) and CSV (for spreadsheets).
+    The first column is the applicant id (``id_column``) or, without one, ``input_row``:
+    the 0-based row number in ``applicants_to_score``. Returns the same table twice: for
+    Parquet (typed) and CSV (for spreadsheets).
     """
     scored = scoring_model.predict(
         features(applicants, feature_schema), params={"reason_codes": params["reason_codes"]}
     )
+    # every scored row joins back to its input: by the applicant id, else the row number
     id_column = feature_schema.get("id_column")
     if id_column and id_column in applicants.columns:
         scored.insert(0, id_column, applicants[id_column])
+    else:
+        scored.insert(0, INPUT_ROW, applicants.index)
     declined = scored["decision"] == "decline"
     logger.info("Scored %d applicants: %d declined (%.1f%%).", len(scored), declined.sum(),
                 100 * declined.mean())
