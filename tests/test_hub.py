@@ -1,5 +1,6 @@
-"""Hugging Face Hub: offline download through the real cache, pinning, checksums, pickle
-opt-in, and the release folder that `credit-scoring-hub publish` uploads."""
+"""Hugging Face Hub: offline download through the real cache, pinning, checksums, the
+trust_remote_code opt-in (nothing downloaded runs without it), and the release folder that
+`credit-scoring-hub publish` uploads."""
 
 import hashlib
 import json
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import huggingface_hub.constants
 import joblib
 import mlflow
 import numpy as np
@@ -15,15 +17,19 @@ import pandas as pd
 import pytest
 import yaml
 from kedro.io import DatasetError
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from credit_scoring.hub import (
+    MANIFEST,
     HubModelDataset,
     UnsafeModelError,
     build_release,
     download,
     file_sha256,
+    load_model,
     publish,
+    write_manifest,
 )
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
@@ -65,11 +71,11 @@ def test_a_pickle_loads_only_when_trusted(original_pickle):
     cache, sha256 = original_pickle
     refused = HubModelDataset(ORIGINAL, COMMIT, "credit_scoring_xgb.pkl", sha256,
                               cache_dir=str(cache))
-    with pytest.raises(DatasetError, match="trust_pickle: true") as refusal:
+    with pytest.raises(DatasetError, match="trust_remote_code: true") as refusal:
         refused.load()
     assert isinstance(refusal.value.__cause__, UnsafeModelError)
     trusted = HubModelDataset(ORIGINAL, COMMIT, "credit_scoring_xgb.pkl", sha256,
-                              trust_pickle=True, cache_dir=str(cache))
+                              trust_remote_code=True, cache_dir=str(cache))
     assert trusted.load().predict_proba([[3.0]])[0, 1] > 0.5
 
 
@@ -100,17 +106,20 @@ def release(thresholding_outputs, tracking_store, tmp_path):
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = build_release(f"models:/test_pd/{version.version}", tmp_path / "release",
                            "someone/credit-pd", version.tags, metrics, CARD)
-    return folder, features(test, schema), catalog.load("champion_test_scores")
+    return folder, features(test, schema), catalog.load("thresholding.test_scores")
 
 
 def test_release_folder_holds_model_policy_schema_and_card(release, thresholding_outputs):
     folder, rows, _ = release
     catalog, _, _ = thresholding_outputs
     assert {p.name for p in folder.iterdir()} == {"model", "README.md", "decision_policy.json",
-                                                  "input_schema.json"}
-    assert not list(folder.rglob("*.pkl"))  # native formats and skops only
+                                                  "input_schema.json", MANIFEST}
+    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.py"))  # no code at all
+    listed = [line.split("  ")[1] for line in (folder / MANIFEST).read_text().splitlines()]
+    assert set(listed) == {str(p.relative_to(folder)) for p in folder.rglob("*")
+                           if p.is_file() and p.name != MANIFEST}
     policy = json.loads((folder / "decision_policy.json").read_text())
-    assert policy["cutoff"] == pytest.approx(catalog.load("champion_cutoff")["cutoff"])
+    assert policy["cutoff"] == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
     assert policy["costs"] == {"accept_bad": 5.0, "decline_good": 1.0}
     schema = json.loads((folder / "input_schema.json").read_text())
     assert [c["name"] for c in schema] == list(rows.columns)
@@ -122,21 +131,36 @@ def test_release_folder_holds_model_policy_schema_and_card(release, thresholding
         assert section in card
 
 
+def cache_folder(cache: Path, repo_id: str, folder: Path) -> None:
+    fill_hf_cache(cache, repo_id,
+                  {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()})
+
+
+def load_in_fresh_process(cache: Path, repo_id: str, sha256: str, then: str = "", cwd=None):
+    """Load a cached release with ``HubModelDataset`` (trust off) in a fresh process with the
+    Hub unreachable, so the real hf_hub code path reads the cache: (exit code, output)."""
+    script = (
+        "from credit_scoring.hub import HubModelDataset;"
+        f"model = HubModelDataset('{repo_id}', '{COMMIT}', sha256='{sha256}', "
+        f"cache_dir='{cache}').load();{then}"
+    )
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=cwd,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                            capture_output=True, text=True)
+    return result.returncode, " ".join((result.stdout + result.stderr).split())
+
+
 def test_release_downloads_offline_and_scores_like_the_champion(release, tmp_path):
     folder, rows, in_memory = release
     cache = tmp_path / "hf_cache"
-    fill_hf_cache(cache, "someone/credit-pd",
-                  {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()})
+    cache_folder(cache, "someone/credit-pd", folder)
     rows.to_parquet(tmp_path / "rows.parquet")
-    script = (
-        "import pandas as pd; from credit_scoring.hub import HubModelDataset;"
-        f"model = HubModelDataset('someone/credit-pd', '{COMMIT}', cache_dir='{cache}').load();"
-        "model.predict(pd.read_parquet('rows.parquet'), params={'reason_codes': 3})"
-        ".to_parquet('scored.parquet')"
+    code, output = load_in_fresh_process(
+        cache, "someone/credit-pd", file_sha256(folder / MANIFEST), cwd=tmp_path,
+        then=("import pandas as pd; model.predict(pd.read_parquet('rows.parquet'), "
+              "params={'reason_codes': 3}).to_parquet('scored.parquet')"),
     )
-    # a fresh process with the Hub unreachable: the real hf_hub code path reads the cache
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path,
-                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert code == 0, output
     scored = pd.read_parquet(tmp_path / "scored.parquet")
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     assert (scored["decision"] == in_memory["decision"]).all()
@@ -163,10 +187,154 @@ def test_download_command_refuses_unpinned_and_untrusted_then_loads_offline(proj
     config["hub"]["download"].update(revision=COMMIT, sha256=sha256)
     write_yaml(project_copy / "conf/local/parameters_hub.yml", config)
     code, output = download_command()
-    assert code == 2 and "trust_pickle: true" in output
+    assert code == 2 and "trust_remote_code: true" in output
 
-    config["hub"]["download"]["trust_pickle"] = True
+    config["hub"]["download"]["trust_remote_code"] = True
     write_yaml(project_copy / "conf/local/parameters_hub.yml", config)
     code, output = download_command()
     assert code == 0 and "Downloaded dworsleytonks/credit-scoring-xgb@01234567" in output
     assert "LogisticRegression" in output
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """The Hub unreachable in this process: snapshot_download reads the cache only."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+
+def small_release(tmp_path) -> Path:
+    folder = tmp_path / "small_release"
+    folder.mkdir()
+    (folder / "README.md").write_text("# a release\n")
+    (folder / "decision_policy.json").write_text('{"cutoff": 0.2}')
+    write_manifest(folder)
+    return folder
+
+
+def test_a_release_needs_the_sha256_of_its_manifest(tmp_path):
+    with pytest.raises(ValueError, match="SHA-256 of .*SHA256SUMS.*publish` prints it"):
+        download("someone/credit-pd", COMMIT, cache_dir=str(tmp_path))
+
+
+def test_a_release_whose_manifest_differs_is_not_loaded(tmp_path, offline):
+    folder = small_release(tmp_path)
+    cache_folder(tmp_path / "hf_cache", "someone/credit-pd", folder)
+    with pytest.raises(ValueError, match="SHA-256 of someone/credit-pd@01234567/SHA256SUMS"):
+        download("someone/credit-pd", COMMIT, sha256="0" * 64, cache_dir=str(tmp_path / "hf_cache"))
+
+
+def test_a_release_file_changed_after_publishing_is_not_loaded(tmp_path, offline):
+    folder = small_release(tmp_path)
+    sha256 = file_sha256(folder / MANIFEST)
+    (folder / "decision_policy.json").write_text('{"cutoff": 0.9}')
+    cache_folder(tmp_path / "hf_cache", "someone/credit-pd", folder)
+    with pytest.raises(ValueError, match="SHA-256 of decision_policy.json"):
+        download("someone/credit-pd", COMMIT, sha256=sha256, cache_dir=str(tmp_path / "hf_cache"))
+
+
+def test_a_release_file_missing_from_the_manifest_is_not_loaded(tmp_path, offline):
+    folder = small_release(tmp_path)
+    (folder / "extra.json").write_text("{}")
+    cache_folder(tmp_path / "hf_cache", "someone/credit-pd", folder)
+    with pytest.raises(ValueError, match=r"\['extra.json'\] .* not listed in SHA256SUMS"):
+        download("someone/credit-pd", COMMIT, sha256=file_sha256(folder / MANIFEST),
+                 cache_dir=str(tmp_path / "hf_cache"))
+
+
+class PickledPayload(mlflow.pyfunc.PythonModel):
+    """A cloudpickled pyfunc whose unpickling (and load_context) writes ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.write_text, (Path(self.marker), "unpickled")
+
+    def load_context(self, context) -> None:
+        Path(self.marker).write_text("load_context ran")
+
+    def predict(self, context, model_input):
+        return model_input
+
+
+class Tripwire(BaseEstimator):
+    """An estimator whose rebuilding by skops writes its ``marker``."""
+
+    def __init__(self, marker: str = "") -> None:
+        self.marker = marker
+
+    def __setstate__(self, state) -> None:
+        Path(state["marker"]).write_text("rebuilt")
+        self.__dict__.update(state)
+
+    def predict(self, X):
+        return X
+
+
+def cloudpickled_pyfunc(folder: Path, marker: Path) -> None:
+    mlflow.pyfunc.save_model(folder, python_model=PickledPayload(str(marker)),
+                             pip_requirements=["mlflow"])
+
+
+def model_from_code(folder: Path, marker: Path) -> None:
+    code = marker.parent / "payload_model.py"
+    code.write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).write_text('imported')\n"
+        "import mlflow\n\n\nclass Model(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input):\n        return model_input\n\n\n"
+        "mlflow.models.set_model(Model())\n"
+    )
+    mlflow.pyfunc.save_model(folder, python_model=str(code), pip_requirements=["mlflow"])
+
+
+def skops_with_unknown_type(folder: Path, marker: Path) -> None:
+    mlflow.sklearn.save_model(Tripwire(str(marker)), folder, serialization_format="skops",
+                              skops_trusted_types=[f"{__name__}.Tripwire"], pip_requirements=[])
+
+
+def with_code_paths(folder: Path, marker: Path) -> None:
+    helper = marker.parent / "helper.py"
+    helper.write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text('imported')\n")
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), [0, 1])
+    mlflow.sklearn.save_model(model, folder, serialization_format="skops",
+                              code_paths=[str(helper)], pip_requirements=[])
+
+
+CRAFTED = {
+    cloudpickled_pyfunc: "python_model.pkl is a pickle",
+    model_from_code: "payload_model.py is Python code",
+    skops_with_unknown_type: "model.skops is a skops file with types off the allow-list",
+    with_code_paths: "code/helper.py is Python code",
+}
+
+
+def crafted_release(build, tmp_path) -> tuple[Path, Path]:
+    """A release folder whose model carries a payload that writes a marker: (folder, marker)."""
+    folder, marker = tmp_path / "crafted", tmp_path / "payload_ran"
+    build(folder / "model", marker)
+    marker.unlink(missing_ok=True)  # saving may have run it; only loading counts
+    write_manifest(folder)
+    return folder, marker
+
+
+@pytest.mark.parametrize("build", CRAFTED, ids=lambda build: build.__name__)
+def test_a_downloaded_model_that_could_run_code_is_refused_unopened(build, tmp_path):
+    folder, marker = crafted_release(build, tmp_path)
+    cache = tmp_path / "hf_cache"
+    cache_folder(cache, "attacker/credit-pd", folder)
+    code, output = load_in_fresh_process(cache, "attacker/credit-pd",
+                                         file_sha256(folder / MANIFEST), cwd=tmp_path)
+    assert code != 0 and "UnsafeModelError" in output
+    assert CRAFTED[build] in output and "trust_remote_code: true" in output
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("build", [cloudpickled_pyfunc, model_from_code],
+                         ids=lambda build: build.__name__)
+def test_the_crafted_payloads_do_run_when_trusted(build, tmp_path):
+    folder, marker = crafted_release(build, tmp_path)
+    try:
+        load_model(folder, trust_remote_code=True)
+    except Exception:  # noqa: BLE001  (a payload need not leave a working model behind)
+        pass
+    assert marker.exists()

@@ -1,15 +1,17 @@
 """Model distribution through the Hugging Face Hub: download, load safely, publish the champion.
 
-- ``download`` fetches one file (``hf_hub_download``) or a whole repository snapshot
-  (``snapshot_download``) at a **pinned commit**, and checks the file's SHA-256 when given.
+- ``download`` fetches one file (``hf_hub_download``) or a whole release (``snapshot_download``)
+  at a **pinned commit**, and checks SHA-256: of the file when given, and, for a release,
+  of its ``SHA256SUMS`` manifest (mandatory), then of every file against the manifest.
   Files land in the Hugging Face cache, so ``HF_HUB_OFFLINE=1`` reuses them without network.
-- ``load_model`` reads our own published format (an MLflow model folder: native estimator,
-  skops preprocessing, no pickle), single native model files (XGBoost ``.ubj``/``.json``,
-  CatBoost ``.cbm``), and pickles **only** when the caller sets ``trust_pickle``: unpickling
-  runs whatever code the file's author put in it.
-- ``build_release`` writes the folder a release uploads: the champion as an MLflow model,
-  its decision policy (cut-off, costs, scorecard), its input schema and a model card;
-  ``publish`` uploads that folder with ``HfApi.upload_folder``.
+- ``load_model`` runs nothing that came with the download unless the caller sets
+  ``trust_remote_code``. Without it, only code-free files are read (``model_files``: native
+  XGBoost / CatBoost files, skops files whose every type is on the project's allow-list,
+  plain JSON / YAML / text) and the installed ``credit_scoring`` code rebuilds the model;
+  a pickle, Python file or MLflow ``code_paths`` is refused before it is opened.
+- ``build_release`` writes the folder a release uploads: the champion as an MLflow model
+  without its code, its decision policy (cut-off, costs, scorecard), its input schema, a
+  model card and ``SHA256SUMS``; ``publish`` uploads it with ``HfApi.upload_folder``.
 
 ``credit-scoring-hub download`` / ``credit-scoring-hub publish`` (see ``main``) run these
 with the project's configuration (``conf/base/parameters_hub.yml``) and credentials.
@@ -30,18 +32,31 @@ from typing import Any
 
 import mlflow
 import yaml
-from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+from huggingface_hub import CommitInfo, HfApi, hf_hub_download, snapshot_download
 from kedro.config import MissingConfigException
 from kedro.io import AbstractDataset, DatasetError
+
+from credit_scoring.model_files import (
+    PICKLE_SUFFIXES,
+    UnsafeModelError,
+    inside,
+    load_native_estimator,
+    mlmodel,
+    unsafe_files,
+)
+from credit_scoring.pd_model import load_code_free
 
 logger = logging.getLogger(__name__)
 
 COMMIT_HASH = re.compile(r"[0-9a-f]{40}")
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
-
-
-class UnsafeModelError(RuntimeError):
-    """Raised instead of unpickling a file the configuration has not explicitly trusted."""
+SHA256 = re.compile(r"[0-9a-f]{64}")
+MANIFEST = "SHA256SUMS"
+UNLISTED_ALLOWED = frozenset({MANIFEST, ".gitattributes"})  # the Hub adds .gitattributes itself
+OPT_IN = (
+    "Set trust_remote_code: true (hub.download in conf/base/parameters_hub.yml, or the "
+    "HubModelDataset entry) only for a source you trust, pinned by revision and sha256: "
+    "it lets the download run its author's code on this machine."
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -52,6 +67,49 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_sha256(path: Path, expected: str, what: str) -> None:
+    actual = file_sha256(path)
+    if actual != expected.lower():
+        raise ValueError(
+            f"SHA-256 of {what} is {actual}, not the configured {expected}: the file is not "
+            "the one you vetted. Not loading it."
+        )
+
+
+def write_manifest(folder: Path) -> Path:
+    """``folder/SHA256SUMS``: ``<sha256>  <path>`` per file, as ``sha256sum -c`` reads it."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    manifest = folder / MANIFEST
+    manifest.write_text("".join(f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}\n"
+                                for p in files))
+    return manifest
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """``SHA256SUMS`` -> {relative path: sha256}."""
+    listed = {}
+    for line in Path(path).read_text().splitlines():
+        checksum, _, name = line.partition("  ")
+        if not SHA256.fullmatch(checksum) or not name:
+            raise ValueError(f"{MANIFEST} line {line!r} is not '<sha256>  <path>'.")
+        listed[name] = checksum
+    return listed
+
+
+def verify_release(folder: Path, listed: dict[str, str]) -> None:
+    """Every file of ``folder`` is listed in the manifest with its SHA-256; nothing else is there."""
+    for name, checksum in listed.items():
+        file = inside(folder, name)
+        if not file.is_file():
+            raise ValueError(f"{name}, listed in {MANIFEST}, is missing from {folder}.")
+        _check_sha256(file, checksum, name)
+    present = {p.relative_to(folder).as_posix() for p in Path(folder).rglob("*") if p.is_file()}
+    unlisted = sorted(present - set(listed) - UNLISTED_ALLOWED)
+    if unlisted:
+        raise ValueError(f"{unlisted} in {folder} are not listed in {MANIFEST}. Not loading them.")
+
+
 def download(
     repo_id: str,
     revision: str,
@@ -60,11 +118,15 @@ def download(
     cache_dir: str | None = None,
     token: str | None = None,
 ) -> Path:
-    """Fetch ``filename`` (or the whole repository) of ``repo_id`` at commit ``revision``.
+    """Fetch ``filename`` (or the whole release) of ``repo_id`` at commit ``revision``.
+
+    Args:
+        sha256: of ``filename`` (optional); for a whole release (``filename`` None) the
+            SHA-256 of its ``SHA256SUMS`` manifest (required), which checks every file.
 
     Raises:
         ValueError: for a revision that is not a commit hash (a branch or tag can move
-            under you), or a file whose SHA-256 differs from ``sha256``.
+            under you), a release without ``sha256``, or a file whose SHA-256 differs.
     """
     if not COMMIT_HASH.fullmatch(str(revision)):
         raise ValueError(
@@ -72,49 +134,67 @@ def download(
             f"tag can change under you. Find it under 'Files and versions' on the Hub or with "
             f"huggingface_hub.model_info('{repo_id}').sha."
         )
+    where = f"{repo_id}@{revision[:8]}"
     if filename is None:
-        if sha256:
-            raise ValueError("hub sha256 checks one file: set filename too, or drop sha256.")
-        return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, token=token))
+        if not sha256:
+            raise ValueError(
+                f"Set hub sha256 to the SHA-256 of {where}'s {MANIFEST} file, which lists the "
+                "checksum of every file of the release: `credit-scoring-hub publish` prints it; "
+                "otherwise ask the publisher, or run `sha256sum SHA256SUMS` on a copy you "
+                "vetted. (For a single file, set filename.)"
+            )
+        manifest = Path(hf_hub_download(repo_id, MANIFEST, revision=revision,
+                                        cache_dir=cache_dir, token=token))
+        _check_sha256(manifest, sha256, f"{where}/{MANIFEST}")
+        listed = read_manifest(manifest)
+        folder = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir,
+                                        token=token, allow_patterns=[MANIFEST, *listed]))
+        verify_release(folder, listed)
+        return folder
     path = Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir,
                                 token=token))
     if sha256:
-        actual = file_sha256(path)
-        if actual != sha256.lower():
-            raise ValueError(
-                f"SHA-256 of {repo_id}/{filename}@{revision[:8]} is {actual}, not the configured "
-                f"{sha256}: the file is not the one you vetted. Not loading it."
-            )
+        _check_sha256(path, sha256, f"{where}/{filename}")
     return path
 
 
-def load_model(path: Path, trust_pickle: bool = False) -> Any:
+def load_model(path: Path, trust_remote_code: bool = False) -> Any:
     """Load a downloaded model: MLflow folder, native XGBoost / CatBoost file, or opted-in pickle.
 
-    An MLflow model folder (ours) loads as a pyfunc returning PD, score and decision;
-    the other formats load as the framework's own estimator.
+    A folder of code-free files is rebuilt by the installed project code: our release
+    as the PD pyfunc returning PD, score and decision, an MLflow ``sklearn`` (skops),
+    ``xgboost`` or ``catboost`` folder as the framework's estimator. Anything that could run
+    code (pickle, cloudpickle, Python files, ``code_paths``, skops types off the allow-list)
+    is refused before it is opened, unless ``trust_remote_code`` lets MLflow or joblib load it.
     """
     path = Path(path)
     if path.is_dir():
         folder = path / "model" if (path / "model" / "MLmodel").exists() else path
         if not (folder / "MLmodel").exists():
             raise ValueError(f"{path} holds no MLflow model (no MLmodel file, nor model/MLmodel).")
+        unsafe = unsafe_files(path)
+        if not unsafe:
+            if "estimator_flavour" in _pyfunc_config(folder):
+                return load_code_free(folder)
+            return load_native_estimator(folder)
+        reasons = "; ".join(f"{name} is {why}" for name, why in unsafe.items())
+        if not trust_remote_code:
+            raise UnsafeModelError(f"Not loading {path}: {reasons}. {OPT_IN}")
+        logger.warning("Loading %s with MLflow because trust_remote_code is set: %s", path, reasons)
         # the Hub cache links each file to a shared blob, which MLflow refuses to follow
         # out of the model folder: load from a resolved copy (read completely on load)
         with tempfile.TemporaryDirectory(prefix="credit_scoring_hub_") as tmp:
             shutil.copytree(folder, Path(tmp) / "model", symlinks=False)
             return mlflow.pyfunc.load_model(str(Path(tmp) / "model"))
     if path.suffix in PICKLE_SUFFIXES:
-        if not trust_pickle:
+        if not trust_remote_code:
             raise UnsafeModelError(
-                f"{path.name} is a pickle: loading it executes whatever code its author put "
-                "in it. Set trust_pickle: true (conf/base/parameters_hub.yml, or the "
-                "HubModelDataset entry) only for a file from a source you trust, pinned by "
-                "revision and sha256."
+                f"Not loading {path.name}: it is a pickle, and unpickling runs whatever code "
+                f"its author put in it. {OPT_IN}"
             )
         import joblib  # noqa: PLC0415  (only for the explicitly trusted pickle)
 
-        logger.warning("Unpickling %s because trust_pickle is set.", path.name)
+        logger.warning("Unpickling %s because trust_remote_code is set.", path.name)
         return joblib.load(path)
     if path.suffix in {".ubj", ".json"}:
         import xgboost  # noqa: PLC0415  (only models of this family need it installed)
@@ -122,14 +202,19 @@ def load_model(path: Path, trust_pickle: bool = False) -> Any:
         model = xgboost.XGBClassifier()
         model.load_model(path)
         return model
-    if path.suffix == ".cbm":
+    if path.suffix in {".cbm", ".cb"}:
         import catboost  # noqa: PLC0415  (only models of this family need it installed)
 
         return catboost.CatBoostClassifier().load_model(str(path))
     raise ValueError(
         f"Unknown model format '{path.suffix}' ({path.name}); expected an MLflow model folder, "
-        f".ubj/.json (XGBoost), .cbm (CatBoost) or, with trust_pickle, {PICKLE_SUFFIXES}."
+        f".ubj/.json (XGBoost), .cbm (CatBoost) or, with trust_remote_code, {PICKLE_SUFFIXES}."
     )
+
+
+def _pyfunc_config(folder: Path) -> dict[str, Any]:
+    flavour = mlmodel(folder).get("flavors", {}).get("python_function") or {}
+    return flavour.get("config") or {}
 
 
 class HubModelDataset(AbstractDataset[None, Any]):
@@ -145,22 +230,22 @@ class HubModelDataset(AbstractDataset[None, Any]):
         revision: str,
         filename: str | None = None,
         sha256: str | None = None,
-        trust_pickle: bool = False,
+        trust_remote_code: bool = False,
         cache_dir: str | None = None,
         credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._source = {"repo_id": repo_id, "revision": revision, "filename": filename,
                         "sha256": sha256, "cache_dir": cache_dir}
-        self._trust_pickle = trust_pickle
+        self._trust_remote_code = trust_remote_code
         self._token = (credentials or {}).get("token")
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {**self._source, "trust_pickle": self._trust_pickle}
+        return {**self._source, "trust_remote_code": self._trust_remote_code}
 
     def _load(self) -> Any:
-        return load_model(download(**self._source, token=self._token), self._trust_pickle)
+        return load_model(download(**self._source, token=self._token), self._trust_remote_code)
 
     def _save(self, data: None) -> None:
         raise NotImplementedError("HubModelDataset is read-only; publish with credit-scoring-hub.")
@@ -197,7 +282,9 @@ def model_card(
 
 A probability-of-default (PD) model with its lending decision, built by the
 [credit_scoring]({card["project_url"]}) Kedro project and stored as an MLflow model: the
-estimator in its framework's native format, the preprocessing in skops, no pickle.
+estimator in its framework's native format, the preprocessing in skops. The release holds
+**no code and no pickle**: the installed `credit_scoring` package rebuilds the model from
+these files, and `SHA256SUMS` lists the SHA-256 of every file.
 
 ## Intended use
 {card["intended_use"].strip()}
@@ -219,10 +306,11 @@ Scores: {policy["scorecard"]["base_score"]} points at good:bad odds of
 
 ## How to use
 ```python
-# needs the credit_scoring package (its preprocessing classes):
+# needs the credit_scoring package (its code rebuilds the model):
 # pip install "credit_scoring @ git+{card["project_url"]}"
 from credit_scoring.hub import download, load_model
-model = load_model(download("{repo_id}", revision="<commit hash>"))
+model = load_model(download("{repo_id}", revision="<commit hash>",
+                            sha256="<SHA-256 of SHA256SUMS, from the publisher>"))
 model.predict(applicants, params={{"reason_codes": 3}})   # pd, score, decision, reasons
 ```
 `input_schema.json` lists the columns and types the model expects (raw applicant attributes,
@@ -243,6 +331,9 @@ def build_release(
 ) -> Path:
     """Write exactly what a release uploads into ``folder`` (must be empty or absent).
 
+    The model goes without its ``pd_model.py``: a release holds no code, so it loads with
+    ``trust_remote_code`` off and the installed package's code. ``SHA256SUMS`` comes last.
+
     Args:
         model_uri: the champion, e.g. ``models:/credit_scoring_pd/3``.
         tags: its model-version tags (cut-off score, costs).
@@ -257,6 +348,7 @@ def build_release(
         folder.mkdir(parents=True, exist_ok=True)
         downloaded.rename(folder / "model")
     model = mlflow.models.Model.load(str(folder / "model"))
+    (folder / "model" / Path(model.flavors["python_function"]["model_code_path"]).name).unlink()
     decision = model.flavors["python_function"]["config"]["decision"]
     policy = {
         "cutoff": decision["cutoff"],
@@ -269,11 +361,15 @@ def build_release(
     (folder / "input_schema.json").write_text(json.dumps(model.signature.inputs.to_dict(), indent=2))
     (folder / "decision_policy.json").write_text(json.dumps(policy, indent=2))
     (folder / "README.md").write_text(model_card(repo_id, policy, metrics, card))
+    unsafe = unsafe_files(folder)
+    if unsafe:
+        raise ValueError(f"A release must hold no code, but {folder} would ship {unsafe}.")
+    write_manifest(folder)
     return folder
 
 
-def publish(folder: Path, repo_id: str, token: str | None, private: bool) -> str:
-    """Upload a release folder to ``repo_id`` (created if needed); returns the commit URL."""
+def publish(folder: Path, repo_id: str, token: str | None, private: bool) -> CommitInfo:
+    """Upload a release folder to ``repo_id`` (created if needed); returns the commit."""
     if not token:
         raise ValueError(
             "No Hugging Face token: set huggingface.token in conf/local/credentials.yml or "
@@ -281,9 +377,8 @@ def publish(folder: Path, repo_id: str, token: str | None, private: bool) -> str
         )
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
-    commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder),
-                               commit_message="Publish credit_scoring champion")
-    return commit.commit_url
+    return api.upload_folder(repo_id=repo_id, folder_path=str(folder),
+                             commit_message="Publish credit_scoring champion")
 
 
 def _project_context(env: str | None):
@@ -328,7 +423,7 @@ def _download(context) -> str:
     settings = context.params["hub"]["download"]
     path = download(settings["repo_id"], settings["revision"], settings.get("filename"),
                     settings.get("sha256"), token=_token(context.config_loader))
-    model = load_model(path, settings.get("trust_pickle", False))
+    model = load_model(path, settings.get("trust_remote_code", False))
     return (f"Downloaded {settings['repo_id']}@{settings['revision'][:8]} to {path}: "
             f"{type(model).__name__}")
 
@@ -343,6 +438,10 @@ def _publish(context, args: argparse.Namespace, parser: argparse.ArgumentParser)
     folder = args.folder or Path(tempfile.mkdtemp(prefix="credit_scoring_release_"))
     build_release(f"models:/{version.name}/{version.version}", folder, repo_id, version.tags,
                   metrics, settings["card"])
+    manifest = file_sha256(folder / MANIFEST)
     if args.dry_run:
-        return f"Release folder (not uploaded): {folder}"
-    return f"Release folder: {folder}\nPublished: {publish(folder, repo_id, _token(context.config_loader), settings['private'])}"
+        return f"Release folder (not uploaded): {folder}\n{MANIFEST} sha256: {manifest}"
+    commit = publish(folder, repo_id, _token(context.config_loader), settings["private"])
+    return (f"Published {commit.commit_url}\nUsers pin it in hub.download with\n"
+            f"  repo_id: {repo_id}\n  filename: null\n  revision: {commit.oid}\n"
+            f"  sha256: {manifest}   # of {MANIFEST}, which lists every file's")

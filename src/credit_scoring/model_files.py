@@ -1,0 +1,159 @@
+"""Code-free model files: read a PD model's parts without running code that came with them.
+
+Pickle and cloudpickle run code on load, an MLflow "model from code" ships a Python file,
+and a skops file rebuilds whatever classes it names once they are trusted. The readers
+here open only formats that hold data, and take the classes skops may rebuild from this
+module (``SKOPS_TRUSTED_TYPES``), never from the model's own configuration:
+
+- ``load_skops``: a skops file whose every type is skops-default or on the allow-list;
+- ``load_native_estimator``: an MLflow flavour folder as ``tracking.NATIVE_FLAVOURS`` writes
+  it (scikit-learn in skops, XGBoost UBJ/JSON, CatBoost ``.cb``), read without MLflow's
+  loaders, which unpickle by default;
+- ``unsafe_files``: every file of a folder that is not one of these code-free kinds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import skops.io
+import yaml
+
+SKOPS_TRUSTED_TYPES = (
+    "credit_scoring.estimators.NativeCategories",
+    "numpy.dtype",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.tree._tree.Tree",
+)
+"""Types beyond skops' defaults that the project's saved objects hold: the preprocessing of
+every ``estimators.PREPROCESSING`` recipe, sigmoid and isotonic calibrators, and the
+scikit-learn estimators of ``parameters_*.yml``. ``tests/test_model_files.py`` fails when a
+project object needs a type missing here; add it only after reading what it rebuilds."""
+
+CODE_FREE_NAMES = frozenset({"MLmodel", "registered_model_meta", "SHA256SUMS", ".gitattributes"})
+CODE_FREE_SUFFIXES = frozenset(
+    {".json", ".yaml", ".yml", ".txt", ".md", ".skops", ".ubj", ".cb", ".cbm"}
+)
+"""Plain text, configuration and native model formats (LightGBM's is text): no code inside."""
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+REFUSED_SUFFIXES = {
+    ".py": "Python code, run on load",
+    **dict.fromkeys(PICKLE_SUFFIXES, "a pickle, which runs its author's code"),
+}
+"""Why the usual code-carrying files are refused; any other unknown kind is refused too."""
+
+XGBOOST_CLASSES = frozenset({"xgboost.sklearn.XGBClassifier"})
+CATBOOST_CLASSES = frozenset({"CatBoostClassifier"})
+
+
+class UnsafeModelError(RuntimeError):
+    """Raised instead of opening a model file that could run code, or rebuild unvetted types."""
+
+
+def untrusted_skops_types(path: Path) -> list[str]:
+    """Types in the skops file at ``path`` that neither skops nor ``SKOPS_TRUSTED_TYPES`` trusts.
+
+    Reads the file's schema only; nothing in it is rebuilt.
+    """
+    return sorted(set(skops.io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED_TYPES))
+
+
+def load_skops(path: Path) -> Any:
+    """The object in the skops file at ``path``, refused if it holds a type off the allow-list."""
+    unknown = untrusted_skops_types(path)
+    if unknown:
+        raise UnsafeModelError(
+            f"{Path(path).name} holds types this project never saves: {unknown}. Loading it would "
+            "rebuild them; add a type to credit_scoring.model_files.SKOPS_TRUSTED_TYPES only "
+            "after reading what it does."
+        )
+    return skops.io.load(path, trusted=list(SKOPS_TRUSTED_TYPES))
+
+
+def inside(folder: Path, relative: str) -> Path:
+    """``folder / relative``, refused when ``relative`` would leave ``folder``."""
+    parts = PurePosixPath(relative)
+    if parts.is_absolute() or ".." in parts.parts:
+        raise UnsafeModelError(f"{relative!r} points outside the model folder {folder}.")
+    return Path(folder, *parts.parts)
+
+
+def mlmodel(folder: Path) -> dict[str, Any]:
+    """The ``MLmodel`` file of an MLflow model folder, parsed as plain YAML."""
+    return yaml.safe_load((Path(folder) / "MLmodel").read_text()) or {}
+
+
+def load_native_estimator(folder: Path) -> Any:
+    """The estimator of an MLflow ``sklearn`` (skops), ``xgboost`` or ``catboost`` folder."""
+    folder = Path(folder)
+    flavors = mlmodel(folder).get("flavors", {})
+    if "sklearn" in flavors:
+        conf = flavors["sklearn"]
+        if conf.get("serialization_format") != "skops":
+            raise UnsafeModelError(
+                f"{folder.name}/{conf.get('pickled_model')} is a scikit-learn model in "
+                f"{conf.get('serialization_format')!r} format (a pickle); only skops is read."
+            )
+        return load_skops(inside(folder, conf["pickled_model"]))
+    if "xgboost" in flavors:
+        conf = flavors["xgboost"]
+        if conf.get("model_class") not in XGBOOST_CLASSES or conf.get("model_format") not in (
+            "ubj", "json"
+        ):
+            raise UnsafeModelError(
+                f"{folder.name}: XGBoost {conf.get('model_class')} in {conf.get('model_format')!r} "
+                f"format; only {sorted(XGBOOST_CLASSES)} as UBJ or JSON is read."
+            )
+        import xgboost  # noqa: PLC0415  (only models of this family need it installed)
+
+        model = xgboost.XGBClassifier()
+        model.load_model(inside(folder, conf["data"]))
+        return model
+    if "catboost" in flavors:
+        conf = flavors["catboost"]
+        if conf.get("model_type") not in CATBOOST_CLASSES or conf.get("save_format") != "cbm":
+            raise UnsafeModelError(
+                f"{folder.name}: CatBoost {conf.get('model_type')} in {conf.get('save_format')!r} "
+                f"format; only {sorted(CATBOOST_CLASSES)} in 'cbm' format is read."
+            )
+        import catboost  # noqa: PLC0415  (only models of this family need it installed)
+
+        return catboost.CatBoostClassifier().load_model(str(inside(folder, conf["data"])), "cbm")
+    raise UnsafeModelError(
+        f"{folder.name} holds no sklearn (skops), xgboost or catboost model: flavours "
+        f"{sorted(flavors)}."
+    )
+
+
+def _code_paths(folder: Path) -> str | None:
+    try:
+        flavors = mlmodel(folder).get("flavors", {})
+    except yaml.YAMLError:
+        return "an MLmodel file that is not plain YAML"
+    shipped = {name: conf["code"] for name, conf in flavors.items()
+               if isinstance(conf, dict) and conf.get("code")}
+    return f"an MLmodel with code_paths {shipped}, run on load" if shipped else None
+
+
+def _why_unsafe(file: Path) -> str | None:
+    if file.name == "MLmodel":
+        return _code_paths(file.parent)
+    if file.suffix == ".skops":
+        unknown = untrusted_skops_types(file)
+        return f"a skops file with types off the allow-list: {unknown}" if unknown else None
+    if file.name in CODE_FREE_NAMES or file.suffix in CODE_FREE_SUFFIXES:
+        return None
+    return REFUSED_SUFFIXES.get(file.suffix, "not a code-free format")
+
+
+def unsafe_files(folder: Path) -> dict[str, str]:
+    """Files of ``folder`` (relative path -> why) that are not code-free; empty if all are.
+
+    Opens only ``MLmodel`` (as YAML) and skops files' schemas, to check them.
+    """
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): why
+            for p in files if (why := _why_unsafe(p)) is not None}
