@@ -7,6 +7,7 @@ sample (``pd_metrics``) and across the persisted cross-validation folds
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -60,6 +61,14 @@ HIGHER_IS_BETTER = {
 def pd_metrics(y_true, pd_scores) -> dict[str, float]:
     """All PD metrics on one sample (1 = bad)."""
     return {name: float(metric(y_true, pd_scores)) for name, metric in METRICS.items()}
+
+
+def folds_fingerprint(y: pd.Series, folds: pd.Series) -> str:
+    """SHA-256 of the training rows' ids, targets and CV folds: equal fingerprints mean
+    that two models' CV metrics were measured on exactly the same folds."""
+    rows = pd.DataFrame({"bad": y.to_numpy(), "fold": folds.to_numpy()}, index=y.index)
+    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=True).to_numpy().tobytes()
+                          ).hexdigest()
 
 
 def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndarray | None:

@@ -9,7 +9,9 @@ and never call ``mlflow`` themselves.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import tempfile
 from collections.abc import Callable
 from importlib.metadata import version
@@ -33,7 +35,12 @@ from sklearn.pipeline import Pipeline
 
 from credit_scoring.decisions import decision_table
 from credit_scoring.estimators import predict_pd, split_calibration
+from credit_scoring.evaluation import HIGHER_IS_BETTER, out_of_fold_metrics
+from credit_scoring.model_files import SKOPS_TRUSTED_TYPES
 
+OOF_ARTIFACT = "oof_predictions.parquet"
+"""Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
+FOLDS_TAG = "folds_fingerprint"
 PD_MODEL_CODE = str(Path(__file__).with_name("pd_model.py"))
 STAGE_TAG = "credit_scoring.stage"
 CANDIDATE_TAG = "credit_scoring.candidate"
@@ -41,15 +48,11 @@ CANDIDATE_TAG = "credit_scoring.candidate"
 logger = logging.getLogger(__name__)
 
 
-def _trusted_types(obj: Any) -> list[str]:
-    """The classes skops may rebuild on load: exactly those this project put into ``obj``."""
-    return skops.io.get_untrusted_types(data=skops.io.dumps(obj))
-
-
 def _save_sklearn(estimator: Any, path: Path) -> None:
+    # written for mlflow.sklearn.load_model; the project's loaders never read it back
     mlflow.sklearn.save_model(
         estimator, path, serialization_format="skops",
-        skops_trusted_types=_trusted_types(estimator),
+        skops_trusted_types=list(SKOPS_TRUSTED_TYPES),
     )
 
 
@@ -108,10 +111,8 @@ def log_pd_model(
             f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
             f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
         )
-    config: dict[str, Any] = {
-        "estimator_flavour": flavour,
-        "preprocessing_trusted_types": _trusted_types(preprocess),
-    }
+    # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored here
+    config: dict[str, Any] = {"estimator_flavour": flavour}
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {
             "preprocessing": str(Path(tmp) / "preprocessing.skops"),
@@ -122,7 +123,6 @@ def log_pd_model(
         if calibrator is not None:
             artifacts["calibrator"] = str(Path(tmp) / "calibrator.skops")
             skops.io.dump(calibrator, artifacts["calibrator"])
-            config["calibrator_trusted_types"] = _trusted_types(calibrator)
         if decision is not None:
             config["decision"] = decision
         if monitoring is not None:
@@ -192,7 +192,7 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
 
 
 class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
-    """Save: log and register the champion, moving its alias only to a model not worse.
+    """Save: log and register a candidate, moving the alias only to a model proven not worse.
 
     Load: the model version that holds the alias, as an MLflow pyfunc that returns PD,
     score and decision for raw applicant rows.
@@ -202,27 +202,43 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     ``Pipeline``), ``scorecard`` (points scaling), ``params``, ``metrics``, ``tags``
     (written to the model version too, e.g. the cut-off and costs), ``description`` (of
     the model version, Markdown), ``monitoring`` (stored in the model's configuration),
-    ``input_example`` and ``selection_metric`` (a key of ``metrics``) with ``higher_is_better``.
+    ``input_example``, ``selection_metric`` (a metric name of ``evaluation.METRICS``),
+    ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training row) and
+    ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows).
+
+    Every candidate becomes a model version with its own run (its metrics, out-of-fold
+    PDs and decision report); only a promotion moves the alias and rewrites the
+    champion's local record in ``local_dir`` (``champion.json``, ``decision_report.md``).
     """
 
     def __init__(
         self,
         registered_model_name: str,
         alias: str = "champion",
+        local_dir: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """
         Args:
             registered_model_name: name in the MLflow Model Registry.
             alias: the alias that marks the model version in use.
+            local_dir: folder for the champion's local record, rewritten on promotion only.
             metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
         """
         self._name = registered_model_name
         self._alias = alias
+        self._local_dir = Path(local_dir) if local_dir else None
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
         return {"registered_model_name": self._name, "alias": self._alias}
+
+    def _exists(self) -> bool:
+        try:
+            MlflowClient().get_model_version_by_alias(self._name, self._alias)
+        except MlflowException:
+            return False
+        return True
 
     def _save(self, data: dict[str, Any]) -> None:
         pipeline, calibrator = split_calibration(data["model"].estimator.estimator)
@@ -232,44 +248,100 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                               tags=tags) as run:
             mlflow.log_params(flatten_params(data["params"]))
             mlflow.log_metrics(data["metrics"])
+            with tempfile.TemporaryDirectory() as tmp:
+                oof_file = Path(tmp) / OOF_ARTIFACT
+                data["oof_predictions"].to_parquet(oof_file)
+                mlflow.log_artifact(str(oof_file))
             info = log_pd_model(pipeline, data["input_example"], calibrator, decision,
                                 data["monitoring"], registered_model_name=self._name)
             version = str(info.registered_model_version)
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])
-            for key, value in data["tags"].items():
+            metric = f"cv_{data['selection_metric']}_mean"
+            version_tags = {**data["tags"], metric: data["metrics"][metric],
+                            FOLDS_TAG: data["folds_fingerprint"]}
+            for key, value in version_tags.items():
                 client.set_model_version_tag(self._name, version, key, str(value))
-            metric = data["selection_metric"]
-            score = data["metrics"][metric]
-            client.set_model_version_tag(self._name, version, metric, str(score))
-            verdict = self._promote(client, version, metric, score, data["higher_is_better"])
+            promoted, verdict = self._promote(client, version, data)
             client.set_model_version_tag(self._name, version, "champion_decision", verdict)
             mlflow.set_tag("champion_decision", verdict)
-            logger.info("%s version %s (run %s): %s", self._name, version, run.info.run_id, verdict)
+            log = logger.info if promoted else logger.warning
+            log("%s version %s (run %s): %s", self._name, version, run.info.run_id, verdict)
+        if promoted and self._local_dir is not None:
+            self._write_local_record(client.get_model_version(self._name, version), data)
 
-    def _promote(
-        self, client: MlflowClient, version: str, metric: str, score: float, higher_is_better: bool
-    ) -> str:
-        """Move the alias to ``version`` unless the current holder is better; say why."""
+    def _promote(self, client: MlflowClient, version: str, data: dict[str, Any]) -> tuple[bool, str]:
+        """Move the alias to ``version`` unless it cannot be shown not worse; say why.
+
+        Both versions are compared on the same metric, direction and CV folds. A
+        candidate whose metric is undefined (NaN, e.g. a fold without a single bad) is
+        never promoted, nor one validated on other folds than the current champion.
+        """
+        name = data["selection_metric"]
+        metric = f"cv_{name}_mean"
+        score = float(data["metrics"][metric])
+        kept = f"not promoted, {self._alias} unchanged"
+        if math.isnan(score):
+            return False, (f"{kept}: {metric} is undefined (NaN) for this candidate, e.g. a CV "
+                           "fold without any bad; a model that cannot be measured is never "
+                           "promoted. Use more data or fewer folds (data_processing.split).")
         try:
             current = client.get_model_version_by_alias(self._name, self._alias)
         except MlflowException:
             current = None
-        if current is not None and metric in current.tags:
-            held = float(current.tags[metric])
-            worse = score < held if higher_is_better else score > held
-            if worse:
-                verdict = (
-                    f"kept version {current.version} as {self._alias}: {metric} {score:.4f} "
-                    f"is worse than its {held:.4f}"
-                )
-                logger.warning("%s: %s", self._name, verdict)
-                return verdict
-            previous = f"; replaces version {current.version} ({metric} {held:.4f})"
-        else:
-            previous = "; no comparable previous champion"
+        if current is None:
+            client.set_registered_model_alias(self._name, self._alias, version)
+            return True, f"promoted to {self._alias}: {metric} {score:.4f}; no previous {self._alias}"
+        if current.tags.get(FOLDS_TAG) != data["folds_fingerprint"]:
+            return False, (
+                f"{kept}: version {current.version} was validated on other training rows or CV "
+                f"folds, so {metric} values are not comparable. Compare the two versions' "
+                "reports and, to switch, move the alias by hand: MlflowClient()."
+                f"set_registered_model_alias('{self._name}', '{self._alias}', '{version}')."
+            )
+        held = self._champion_metric(client, current, name)
+        if held is None:
+            return False, (f"{kept}: version {current.version} has no {metric} and no stored "
+                           "out-of-fold PDs to compute it from; compare them by hand.")
+        worse = score < held if HIGHER_IS_BETTER[name] else score > held
+        if worse:
+            return False, (f"{kept}: {metric} {score:.4f} is worse than version "
+                           f"{current.version}'s {held:.4f}")
         client.set_registered_model_alias(self._name, self._alias, version)
-        return f"promoted to {self._alias}: {metric} {score:.4f}{previous}"
+        return True, (f"promoted to {self._alias}: {metric} {score:.4f}; replaces version "
+                      f"{current.version} ({held:.4f})")
+
+    @staticmethod
+    def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:
+        """The current champion's CV ``name``: logged, else from its stored out-of-fold PDs."""
+        held = client.get_run(current.run_id).data.metrics.get(f"cv_{name}_mean")
+        if held is not None and not math.isnan(held):
+            return held
+        try:
+            oof = pd.read_parquet(mlflow.artifacts.download_artifacts(
+                run_id=current.run_id, artifact_path=OOF_ARTIFACT))
+        except (MlflowException, OSError):
+            return None
+        return out_of_fold_metrics(oof["bad"], oof["pd"], oof["fold"])[f"cv_{name}_mean"]
+
+    def _write_local_record(self, version: ModelVersion, data: dict[str, Any]) -> None:
+        """The champion's cut-off, policy and decision report on disk, for humans and git."""
+        self._local_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "registered_model_name": self._name,
+            "alias": self._alias,
+            "version": version.version,
+            "run_id": version.run_id,
+            "model_uri": f"models:/{self._name}/{version.version}",
+            "cutoff": float(data["model"].threshold),
+            "scorecard": data["scorecard"],
+            **data["params"],
+            "selection_metric": data["selection_metric"],
+            "metrics": data["metrics"],
+            "folds_fingerprint": data["folds_fingerprint"],
+        }
+        (self._local_dir / "champion.json").write_text(json.dumps(record, indent=2, default=str))
+        (self._local_dir / "decision_report.md").write_text(data["description"])
 
     def model_version(self) -> ModelVersion:
         """The registry entry holding the alias (tags, run id), e.g. to publish it."""

@@ -59,7 +59,7 @@ def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applican
     assert list(scored.columns) == ["loan_id", "pd", "score", "decision",
                                     "reason_1", "reason_2", "reason_3"]
     assert scored["loan_id"].tolist() == new_applicants["loan_id"].tolist()
-    cutoff = catalog.load("champion_cutoff")["cutoff"]
+    cutoff = catalog.load("thresholding.cutoff")["cutoff"]
     assert ((scored["pd"] >= cutoff) == (scored["decision"] == "decline")).all()
     declined = scored[scored["decision"] == "decline"]
     assert declined["reason_1"].notna().all()  # every decline is explained
@@ -102,7 +102,7 @@ def test_drift_report_covers_the_score_and_every_feature(champion, new_applicant
     # the baseline travels inside the model: its own score bands on the test applicants
     baseline = champion.model_config["monitoring"]["score_baseline"]
     assert sum(baseline["shares"]) == pytest.approx(1)
-    assert psi_from_baseline(baseline, catalog.load("champion_test_scores")["score"]) == 0
+    assert psi_from_baseline(baseline, catalog.load("thresholding.test_scores")["score"]) == 0
     assert set(report.index[1:]) == set(schema["numeric"]) | set(schema["categorical"])
     assert report.loc["loan_amount", "status"] == "shift"
     assert "Population shift (PSI > 0.25) in" in caplog.text and "loan_amount" in caplog.text

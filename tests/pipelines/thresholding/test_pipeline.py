@@ -1,5 +1,6 @@
 """thresholding in memory: calibration, the cut-off, the test report and the registered champion."""
 
+import json
 import subprocess
 import sys
 
@@ -7,12 +8,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
+from credit_scoring.evaluation import out_of_fold_metrics
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import run_thresholding, thresholding_catalog, thresholding_params
+from tests.conftest import run_thresholding, thresholding_params
 
 LOGISTIC = {"estimator": "sklearn.linear_model.LogisticRegression",
             "preprocessing": "one_hot_scaled", "params": {"C": 0.5}}
@@ -25,7 +26,7 @@ def outputs(thresholding_outputs):
 
 def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     catalog, test, schema = outputs
-    cutoff = catalog.load("champion_cutoff")
+    cutoff = catalog.load("thresholding.cutoff")
     oof = catalog.load("thresholding.oof_predictions")
     curve = catalog.load("thresholding.cost_curve_report")
     # the chosen cut-off is the cheapest point of the out-of-fold cost curve
@@ -33,7 +34,7 @@ def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     assert cutoff["analytic_cutoff"] == pytest.approx(1 / 6)
     assert len(oof) + len(test) == 400 and oof["pd"].between(0, 1).all()
 
-    scores = catalog.load("champion_test_scores")
+    scores = catalog.load("thresholding.test_scores")
     assert scores.index.equals(test.index)
     assert ((scores["pd"] >= cutoff["cutoff"]) == (scores["decision"] == "decline")).all()
     report = catalog.load("thresholding.decision_report").set_index("cut-off rule")
@@ -61,15 +62,6 @@ def test_calibrated_pds_match_the_observed_bad_rate(outputs):
     assert bands["applicants"].sum() == 100
 
 
-def test_bad_cost_matrix_fails_before_any_model_is_fitted(loan_book, loan_book_params, project_params):
-    params = thresholding_params(project_params, accept_bad=-5)
-    pipeline, catalog, _, _ = thresholding_catalog(loan_book, loan_book_params, params)
-    with pytest.raises(ValueError, match="costs.accept_bad must be a positive number, got -5"):
-        SequentialRunner().run(pipeline, catalog)
-    assert not catalog.exists("thresholding.pd_model")  # nothing was fitted
-    assert not catalog.exists("champion")
-
-
 def test_a_logistic_model_is_calibrated_on_its_own_decision_function(
     loan_book, loan_book_params, project_params
 ):
@@ -81,14 +73,15 @@ def test_a_logistic_model_is_calibrated_on_its_own_decision_function(
     oof = catalog.load("thresholding.oof_predictions")
     assert oof["pd"].std() > 0.5 * oof["pd_uncalibrated"].std()
     assert oof["pd"].corr(oof["pd_uncalibrated"], method="spearman") > 0.999
-    scores = catalog.load("champion_test_scores")
+    scores = catalog.load("thresholding.test_scores")
     assert scores["pd"].corr(scores["pd_uncalibrated"], method="spearman") > 0.999
 
 
-def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, tracking_store, caplog):
+def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, tracking_store, caplog,
+                                                                 tmp_path):
     catalog, _, _ = outputs
     champion = catalog.load("champion")
-    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd", local_dir=tmp_path / "champ")
     client = MlflowClient()
 
     def register(auc):
@@ -97,15 +90,85 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
         return str(client.get_model_version_by_alias("test_pd", "champion").version)
 
     assert register(0.80) == "1"
-    assert register(0.70) == "1"  # worse: the alias stays
+    record = (tmp_path / "champ" / "champion.json").read_text()
+    assert register(0.70) == "1"  # worse: the alias stays, and so does the champion's record
+    assert (tmp_path / "champ" / "champion.json").read_text() == record
     kept = client.get_model_version("test_pd", "2")
-    assert kept.tags["champion_decision"].startswith("kept version 1 as champion")
+    assert kept.tags["champion_decision"] == (
+        "not promoted, champion unchanged: cv_roc_auc_mean 0.7000 is worse than version 1's 0.8000"
+    )
     assert "is worse than" in caplog.text
     assert register(0.80) == "3"  # as good: the newer model takes over
+    assert json.loads((tmp_path / "champ" / "champion.json").read_text())["version"] == 3
     version = client.get_model_version("test_pd", "3")
-    assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("champion_cutoff")["cutoff"])
+    assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
     assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "sigmoid"
     assert version.description.startswith("# Cut-off decision")
+
+
+def test_a_candidate_with_an_undefined_metric_is_never_promoted(outputs, tracking_store, caplog):
+    catalog, _, _ = outputs
+    champion = catalog.load("champion")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    undefined = {**champion, "metrics": {**champion["metrics"], "cv_roc_auc_mean": float("nan")}}
+    dataset.save(undefined)  # not even as the first version
+    assert not dataset.exists()
+    dataset.save(champion)
+    dataset.save(undefined)
+    assert MlflowClient().get_model_version_by_alias("test_pd", "champion").version == 2
+    assert "cv_roc_auc_mean is undefined (NaN)" in caplog.text
+
+
+def test_a_candidate_on_other_folds_is_not_compared_and_not_promoted(outputs, tracking_store):
+    catalog, _, _ = outputs
+    champion = catalog.load("champion")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    dataset.save(champion)
+    better_elsewhere = {**champion, "folds_fingerprint": "other data",
+                        "metrics": {**champion["metrics"], "cv_roc_auc_mean": 0.99}}
+    dataset.save(better_elsewhere)
+    client = MlflowClient()
+    assert client.get_model_version_by_alias("test_pd", "champion").version == 1
+    assert "validated on other training rows or CV folds" in client.get_model_version(
+        "test_pd", "2").tags["champion_decision"]
+
+
+def test_a_changed_selection_metric_compares_both_versions_on_it_the_right_way_round(
+    outputs, tracking_store
+):
+    catalog, _, _ = outputs
+    champion = catalog.load("champion")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    client = MlflowClient()
+    dataset.save(champion)
+    # brier is lower-is-better: a higher brier with a better AUC must not take the alias
+    worse_brier = {**champion, "selection_metric": "brier", "metrics": {
+        **champion["metrics"], "cv_roc_auc_mean": 0.99,
+        "cv_brier_mean": champion["metrics"]["cv_brier_mean"] + 0.01}}
+    dataset.save(worse_brier)
+    assert client.get_model_version_by_alias("test_pd", "champion").version == 1
+    assert "cv_brier_mean" in client.get_model_version("test_pd", "2").tags["champion_decision"]
+
+
+def test_a_champion_without_the_metric_is_measured_on_its_stored_out_of_fold_pds(
+    outputs, tracking_store
+):
+    catalog, _, _ = outputs
+    champion = catalog.load("champion")
+    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+    client = MlflowClient()
+    without_ks = {**champion, "metrics": {k: v for k, v in champion["metrics"].items()
+                                          if not k.startswith("cv_ks")}}
+    dataset.save(without_ks)
+    first = client.get_model_version_by_alias("test_pd", "champion")
+    assert "cv_ks_mean" not in client.get_run(first.run_id).data.metrics
+    oof = champion["oof_predictions"]
+    expected = out_of_fold_metrics(oof["bad"], oof["pd"], oof["fold"])["cv_ks_mean"]
+    slightly_worse = {**champion, "selection_metric": "ks", "metrics": {
+        **champion["metrics"], "cv_ks_mean": expected - 1e-6}}
+    dataset.save(slightly_worse)
+    assert f"worse than version 1's {expected:.4f}" in client.get_model_version(
+        "test_pd", "2").tags["champion_decision"]
 
 
 def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_store, tmp_path):
@@ -122,7 +185,7 @@ def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
     scored = pd.read_parquet(tmp_path / "scored.parquet")
-    in_memory = catalog.load("champion_test_scores")
+    in_memory = catalog.load("thresholding.test_scores")
     assert list(scored.columns) == ["pd", "score", "decision"]
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     assert (scored["decision"] == in_memory["decision"]).all()

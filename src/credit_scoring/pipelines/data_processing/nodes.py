@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from credit_scoring.preparation import add_domain_features, clean_applicants
-from credit_scoring.schema import build_feature_schema, validate_raw
+from credit_scoring.schema import ApplicantDataError, build_feature_schema, validate_raw
 
 __all__ = [
     "add_domain_features",
@@ -55,12 +55,26 @@ def split_train_test(
     for fold, (_, held_out) in enumerate(folds.split(train, train[params["target"]["column"]])):
         fold_ids[held_out] = fold
     train = train.assign(**{split["fold_column"]: fold_ids})
+    _check_both_classes_per_fold(train[target.name], fold_ids, split["cv_folds"])
     logger.info(
         "Split %d applicants into %d train (bad rate %.1f%%) and %d test (bad rate %.1f%%).",
         len(model_input), len(train), 100 * train[target.name].mean(),
         len(test), 100 * test[target.name].mean(),
     )
     return train, test, build_feature_schema(train, params)
+
+
+def _check_both_classes_per_fold(y: pd.Series, fold_ids: np.ndarray, n_folds: int) -> None:
+    """Every CV metric (ROC AUC, Gini, KS ...) is undefined on a fold without a bad or a good."""
+    bads = pd.Series(y.to_numpy()).groupby(fold_ids).agg(["sum", "size"])
+    one_class = bads[(bads["sum"] == 0) | (bads["sum"] == bads["size"])]
+    if not one_class.empty:
+        raise ApplicantDataError(
+            f"CV folds {one_class.index.tolist()} of {n_folds} hold a single class (the "
+            f"training rows have {int(y.sum())} bads and {int(len(y) - y.sum())} goods): "
+            "ROC AUC, Gini and KS would be undefined (NaN). Use more data, or fewer folds "
+            "(data_processing.split.cv_folds)."
+        )
 
 
 def holdout_applicants(

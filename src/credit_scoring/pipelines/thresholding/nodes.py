@@ -15,8 +15,8 @@ from sklearn.model_selection import FixedThresholdClassifier, PredefinedSplit, c
 from credit_scoring import decisions, reporting
 from credit_scoring.estimators import build_estimator, split_calibration
 from credit_scoring.evaluation import (
-    HIGHER_IS_BETTER,
     balanced_sample_weight,
+    folds_fingerprint,
     out_of_fold_metrics,
     pd_metrics,
 )
@@ -250,12 +250,15 @@ def champion_candidate(
 
     Metrics: CV (per persisted fold, calibrated out-of-fold PDs) and test PD metrics,
     Brier before / after calibration, and the cut-off's cost, approval and bad rates at
-    0.5 and at the cut-off. The selection metric decides whether the registry alias moves.
+    0.5 and at the cut-off. The selection metric, compared on the same folds (their
+    fingerprint and the out-of-fold PDs travel with the candidate), decides whether the
+    registry alias moves.
     """
     target_column = feature_schema["target"]
     y_oof, y_test = calibration_oof[target_column], test_scores[target_column]
     folds = calibration_oof[feature_schema["fold_column"]]
-    metrics = out_of_fold_metrics(y_oof, calibration_oof["pd"], folds)
+    calibrated_pd = calibration_oof["pd"]
+    metrics = out_of_fold_metrics(y_oof, calibrated_pd, folds)
     metrics.update({f"test_{k}": v for k, v in pd_metrics(y_test, test_scores["pd"]).items()})
     metrics.update({
         "cv_brier_uncalibrated": out_of_fold_metrics(
@@ -274,7 +277,6 @@ def champion_candidate(
     metrics["test_cost_saving_pct"] = float(
         decision_report.set_index("cut-off rule").loc["cost-optimal", "cost_saving_pct"]
     )
-    selection = policy["champion"]["selection_metric"]
     return {
         "model": champion_classifier(model, cutoff),
         "scorecard": policy["scorecard"],
@@ -299,6 +301,8 @@ def champion_candidate(
         # scoring measures score drift against the champion's own held-out score bands
         "monitoring": {"score_baseline": baseline(test_scores["score"], policy["score_bands"])},
         "input_example": features(model_input_train, feature_schema).head(5),
-        "selection_metric": f"cv_{selection}_mean",
-        "higher_is_better": HIGHER_IS_BETTER[selection],
+        "selection_metric": policy["champion"]["selection_metric"],
+        # what a later candidate is compared on: same folds, any metric
+        "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibrated_pd}),
+        "folds_fingerprint": folds_fingerprint(y_oof, folds),
     }

@@ -33,12 +33,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 select_cutoff,
                 inputs=["oof_predictions", "feature_schema", "params:thresholding"],
-                outputs=["champion_cutoff", "cost_curve_report"],
+                outputs=["cutoff", "cost_curve_report"],
                 name="select_cutoff",
             ),
             Node(
                 evaluate_decisions,
-                inputs=["pd_model", "model_input_test", "feature_schema", "champion_cutoff",
+                inputs=["pd_model", "model_input_test", "feature_schema", "cutoff",
                         "params:thresholding"],
                 outputs=["test_scores", "decision_report"],
                 name="evaluate_decisions",
@@ -52,7 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 decision_markdown,
-                inputs=["decision_report", "score_band_report", "champion_cutoff"],
+                inputs=["decision_report", "score_band_report", "cutoff"],
                 outputs="metrics_markdown",
                 name="decision_markdown",
                 tags=["reporting"],
@@ -60,7 +60,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 threshold_plots,
                 inputs=["oof_predictions", "test_scores", "cost_curve_report", "feature_schema",
-                        "champion_cutoff"],
+                        "cutoff"],
                 outputs=["cost_curve_plot", "reliability_train_plot", "reliability_test_plot",
                          "score_distribution_plot"],
                 name="threshold_plots",
@@ -68,7 +68,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 champion_candidate,
-                inputs=["pd_model", "champion_cutoff", "oof_predictions", "test_scores",
+                inputs=["pd_model", "cutoff", "oof_predictions", "test_scores",
                         "decision_report", "metrics_markdown", "tuned_model_spec",
                         "model_input_train",
                         "feature_schema", "params:thresholding"],
@@ -80,7 +80,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         inputs={"model_input_train", "model_input_test", "feature_schema", "tuned_model_spec",
                 "tuned_oof_predictions"},
         # read by scoring, outside the namespace
-        outputs={"champion": "champion", "champion_cutoff": "champion_cutoff",
-                 "test_scores": "champion_test_scores"},
+        outputs={"champion": "champion"},
         parameters={"params:thresholding"},
     )
