@@ -10,12 +10,11 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import optuna
 import pandas as pd
 import pytest
 import yaml
 
-from .conftest import LOAN_BOOK_PARAMS, kedro_command, kedro_run, make_loan_book, write_yaml
+from .conftest import LOAN_BOOK_PARAMS, kedro_run, make_loan_book, write_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +100,7 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
 
     # ... and ends with a registered champion that scores raw rows in a fresh process
     champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
-    cutoff = json.loads((project_copy / "data/06_models/champion_cutoff.json").read_text())
+    cutoff = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
     assert float(champion.tags["cutoff"]) == pytest.approx(cutoff["cutoff"])
     assert champion.tags["cost_accept_bad"] == "5" and champion.tags["cost_decline_good"] == "1"
     in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
@@ -115,7 +114,7 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
     thresholding = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
                                                                          "thresholding")]
     for name in ("cost_curve.png", "reliability_train.png", "reliability_test.png",
-                 "score_distribution.png", "score_band.csv", "metrics.md", "champion_cutoff.json"):
+                 "score_distribution.png", "score_band.csv", "metrics.md", "cutoff.json"):
         assert f"thresholding/{name}" in thresholding
 
 
@@ -250,41 +249,3 @@ def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy)
     new = runs_after[~runs_after["run_id"].isin(runs_before["run_id"])]
     assert new["status"].tolist() == ["FAILED"]
 
-
-def test_two_tuning_processes_share_one_study_and_log_every_trial(project_copy):
-    use_small_trees(project_copy)
-    use_small_tuning(project_copy, n_trials=8)
-    kedro_run(project_copy, "data_processing", "model_comparison")
-
-    workers = [subprocess.Popen(kedro_command("tuning"), cwd=project_copy,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    errors = [worker.communicate()[1] for worker in workers]
-    assert [w.returncode for w in workers] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
-
-    selected = pd.read_json(project_copy / "data/06_models/selected_family.json", typ="series")
-    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
-        str(project_copy / "data/06_models/optuna/journal.log")
-    ))
-    summaries = optuna.get_all_study_summaries(storage)
-    assert [s.study_name for s in summaries] == [f"credit_scoring.{selected['candidate']}"]
-    study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
-    finished = [t for t in study.trials if t.state.is_finished()]
-    assert len(finished) >= 8
-
-    runs = tracked_runs(project_copy)
-    workers_runs = runs[runs["tags.mlflow.runName"] == "tuning"]
-    assert len(workers_runs) == 2
-    trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
-    assert len(trials) == len(finished)
-    assert set(trials["tags.mlflow.parentRunId"]) == set(workers_runs["run_id"])  # both worked
-    assert trials["metrics.cv_roc_auc_mean"].notna().any()
-
-    tuned = candidate_runs(runs, "tuning")
-    assert len(tuned) == 2
-    assert (tuned["metrics.test_roc_auc"] > 0.6).all()
-    assert (tuned["metrics.cv_roc_auc_mean"] >= tuned["metrics.untuned_cv_roc_auc_mean"] - 1e-9).all()
-    spec = pd.read_json(project_copy / "data/06_models/tuned_model_spec.json", typ="series")
-    assert spec["family"] == selected["candidate"]
-    for plot in ("optimization_history", "param_importances", "slice"):
-        assert (project_copy / f"data/08_reporting/tuning/{plot}.png").stat().st_size > 0

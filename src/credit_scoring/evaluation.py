@@ -63,12 +63,17 @@ def pd_metrics(y_true, pd_scores) -> dict[str, float]:
     return {name: float(metric(y_true, pd_scores)) for name, metric in METRICS.items()}
 
 
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of a table's columns, dtypes, index and values: equal tables, equal prints."""
+    digest = hashlib.sha256(str([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def folds_fingerprint(y: pd.Series, folds: pd.Series) -> str:
-    """SHA-256 of the training rows' ids, targets and CV folds: equal fingerprints mean
+    """Fingerprint of the training rows' ids, targets and CV folds: equal fingerprints mean
     that two models' CV metrics were measured on exactly the same folds."""
-    rows = pd.DataFrame({"bad": y.to_numpy(), "fold": folds.to_numpy()}, index=y.index)
-    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=True).to_numpy().tobytes()
-                          ).hexdigest()
+    return frame_fingerprint(pd.DataFrame({"bad": y, "fold": folds}))
 
 
 def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndarray | None:

@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from typing import Any
 
 import mlflow
@@ -24,7 +22,9 @@ from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
+from credit_scoring.optuna_storage import refuse_passwords_in
 from credit_scoring.parameters import MODELS, validate_parameters
+from credit_scoring.processes import process_alive, this_process
 
 logger = logging.getLogger(__name__)
 
@@ -77,22 +77,14 @@ class ParameterChecks:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
         used = {name.removeprefix("params:").split(".")[0]
                 for name in pipeline.inputs() if name.startswith("params:")}
-        validate_parameters(catalog.load("parameters"), sorted(used & set(MODELS)))
+        parameters = catalog.load("parameters")
+        refuse_passwords_in(parameters, "")  # before kedro-mlflow logs them as run params
+        validate_parameters(parameters, sorted(used & set(MODELS)))
         problems = missing_inputs(pipeline, catalog)
         if problems:
             raise MissingInputError(
                 "This run reads what an earlier pipeline writes:\n- " + "\n- ".join(problems)
             )
-
-
-def _process_gone(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False
 
 
 def fail_stale_runs(client: MlflowClient, experiment_id: str, host: str) -> list[str]:
@@ -102,7 +94,8 @@ def fail_stale_runs(client: MlflowClient, experiment_id: str, host: str) -> list
                                  max_results=1000)
     stale = {run.info.run_id for run in running
              if run.data.tags.get(HOST_TAG) == host
-             and _process_gone(run.data.tags.get(PID_TAG, ""))}
+             and run.data.tags.get(PID_TAG, "").isdigit()
+             and not process_alive(int(run.data.tags[PID_TAG]))}
     children = {run.info.run_id for run in running
                 if run.data.tags.get("mlflow.parentRunId") in stale}
     for run_id in sorted(stale | children):
@@ -118,9 +111,9 @@ class StaleRuns:
         active = mlflow.active_run()
         if active is None:  # tracking disabled for this pipeline
             return
-        host = socket.gethostname()
-        failed = fail_stale_runs(MlflowClient(), active.info.experiment_id, host)
+        worker = this_process()
+        failed = fail_stale_runs(MlflowClient(), active.info.experiment_id, worker["host"])
         if failed:
             logger.warning("Marked %d MLflow run(s) FAILED whose process was killed: %s",
                            len(failed), ", ".join(failed))
-        mlflow.set_tags({HOST_TAG: host, PID_TAG: str(os.getpid())})
+        mlflow.set_tags({HOST_TAG: worker["host"], PID_TAG: str(worker["pid"])})

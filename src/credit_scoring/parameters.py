@@ -155,7 +155,6 @@ class Tuning(Strict):
     random_state: int
     class_weighting: ClassWeighting = None
     study_name: str
-    storage: str | None = None
     n_trials: Annotated[int, Field(ge=1)]
     timeout_s: Positive | None = None
     sampler: OptunaComponent

@@ -1,6 +1,8 @@
 """tuning nodes: a tiny persisted study, resuming, pruning and the never-worse rule."""
 
 import logging
+import os
+import subprocess
 
 import mlflow
 import numpy as np
@@ -8,7 +10,9 @@ import optuna
 import pytest
 from optuna.trial import FixedTrial, TrialState
 
+from credit_scoring.optuna_storage import OptunaStorageDataset
 from credit_scoring.pipelines.tuning.nodes import (
+    FINISHED,
     family_to_tune,
     refit_best,
     study_plots,
@@ -33,7 +37,17 @@ def model_input(loan_book, loan_book_params):
 
 
 @pytest.fixture
-def tuning_params(tmp_path):
+def journal(tmp_path):
+    return str(tmp_path / "optuna" / "journal.log")
+
+
+@pytest.fixture
+def storage(journal):
+    return OptunaStorageDataset(filepath=journal).load()
+
+
+@pytest.fixture
+def tuning_params():
     return {
         "family": None,
         "candidates": {"xgboost": XGBOOST},
@@ -41,7 +55,6 @@ def tuning_params(tmp_path):
         "random_state": 3,
         "class_weighting": None,
         "study_name": "test",
-        "storage": str(tmp_path / "optuna" / "journal.log"),
         "n_trials": 3,
         "timeout_s": None,
         "sampler": {"class": "TPESampler", "kwargs": {"seed": 1}},
@@ -74,38 +87,139 @@ def test_configured_family_overrides_the_selection_and_must_have_a_space(tuning_
     assert family_to_tune(SELECTED, tuning_params)["spec"]["estimator"].startswith("catboost")
 
 
-def test_study_is_persisted_and_a_rerun_resumes_it(model_input, tuning_params):
+def test_study_is_persisted_and_a_rerun_resumes_it(model_input, tuning_params, journal, storage):
     train, _, schema = model_input
-    study, summary = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    study, summary = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(study.trials) == 3
     assert summary["best_cv_score"] == pytest.approx(study.best_value)
     assert set(summary["best_params"]) == {"max_depth", "learning_rate"}
 
     # same budget: nothing left to do; larger budget: the same study grows
-    again, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    again, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(again.trials) == 3
     tuning_params["n_trials"] = 5
-    resumed, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    resumed, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(resumed.trials) == 5
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(tuning_params["storage"])
-    )
-    assert [s.study_name for s in optuna.get_all_study_summaries(storage)] == ["test.xgboost"]
+    reopened = OptunaStorageDataset(filepath=journal).load()
+    assert [s.study_name for s in optuna.get_all_study_summaries(reopened)] == ["test.xgboost"]
 
 
-def test_folds_report_so_a_hopeless_trial_stops_after_one_fold(model_input, tuning_params):
+def test_folds_report_so_a_hopeless_trial_stops_after_one_fold(
+    model_input, tuning_params, storage
+):
     train, _, schema = model_input
     tuning_params["pruner"] = {"class": "ThresholdPruner", "kwargs": {"lower": 0.999}}
     with pytest.raises(RuntimeError, match="no completed trial"):
-        tune_hyperparameters(train, schema, SELECTED, tuning_params)
-    study = optuna.load_study(
-        study_name="test.xgboost",
-        storage=optuna.storages.JournalStorage(
-            optuna.storages.journal.JournalFileBackend(tuning_params["storage"])
-        ),
-    )
+        tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study = optuna.load_study(study_name="test.xgboost", storage=storage)
     assert {t.state for t in study.trials} == {TrialState.PRUNED}
     assert all(list(t.intermediate_values) == [0] for t in study.trials)
+
+
+def _other_data(train, schema):
+    changed = train.copy()
+    changed.iloc[0, changed.columns.get_loc(schema["numeric"][0])] += 1
+    return changed
+
+
+def _other_folds(train, schema):
+    return train.assign(**{schema["fold_column"]: train[schema["fold_column"]].to_numpy()[::-1]})
+
+
+@pytest.mark.parametrize(
+    ("change", "part"),
+    [
+        (lambda train, schema, params: (_other_data(train, schema), params), "model_input_train"),
+        (lambda train, schema, params: (_other_folds(train, schema), params), "folds"),
+        (lambda train, schema, params: (train, {**params, "class_weighting": "balanced"}),
+         "objective"),
+        (lambda train, schema, params: (train, {**params, "search_spaces": {"xgboost": {
+            "max_depth": {"type": "int", "low": 1, "high": 6}}}}), "search_space"),
+    ],
+    ids=["data", "folds", "class_weighting", "search_space"],
+)
+def test_a_study_is_not_resumed_on_anything_else_than_it_was_fitted_to(
+    model_input, tuning_params, storage, change, part
+):
+    train, _, schema = model_input
+    tuning_params["n_trials"] = 1
+    tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+
+    other_train, other_params = change(train, schema, {**tuning_params, "n_trials": 2})
+    with pytest.raises(ValueError, match=f"different .*{part}.*set tuning.study_name to a new name"):
+        tune_hyperparameters(other_train, schema, SELECTED, storage, other_params)
+    assert len(optuna.load_study(study_name="test.xgboost", storage=storage).trials) == 1
+
+    # a new study name starts afresh on the new terms
+    other_params["study_name"] = "fresh"
+    study, _ = tune_hyperparameters(other_train, schema, SELECTED, storage, other_params)
+    assert len(study.trials) == 2
+
+
+@pytest.mark.parametrize("metric", ["brier", "log_loss"])
+def test_lower_is_better_metrics_are_minimised(model_input, tuning_params, storage, metric):
+    train, _, schema = model_input
+    tuning_params.update(objective_metric=metric, n_trials=4)
+    study, summary = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert summary["best_cv_score"] == min(t.value for t in study.trials)
+
+
+def _dead_pid() -> int:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return finished.pid
+
+
+def test_a_trial_left_running_by_a_killed_process_is_failed_and_replaced(
+    model_input, tuning_params, storage
+):
+    train, _, schema = model_input
+    tuning_params["n_trials"] = 1
+    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    host = os.uname().nodename
+    killed = study.ask()  # a worker killed mid-trial: RUNNING, its process gone
+    killed.set_user_attr("worker", {"host": host, "pid": _dead_pid()})
+    busy = study.ask()    # a worker still at work: left alone
+    busy.set_user_attr("worker", {"host": host, "pid": os.getpid()})
+
+    tuning_params["n_trials"] = 3
+    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    states = [t.state for t in study.trials]
+    assert states[:3] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING]
+    # the busy worker's trial holds its place in the budget: one new trial, not two
+    assert states[3:] == [TrialState.COMPLETE]
+
+
+class RacingJournal(optuna.storages.JournalStorage):
+    """A journal where another worker asks a trial just before this process's first one."""
+
+    raced = False
+
+    def create_new_trial(self, study_id, template_trial=None):
+        if not self.raced:
+            self.raced = True
+            other = super().create_new_trial(study_id)
+            self.set_trial_user_attr(other, "worker", {"host": "elsewhere", "pid": 1})
+        return super().create_new_trial(study_id, template_trial)
+
+
+def test_parallel_workers_never_finish_more_than_n_trials(model_input, tuning_params, tmp_path):
+    train, _, schema = model_input
+    storage = RacingJournal(optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.log")))
+    storage.raced = True
+    tuning_params["n_trials"] = 1
+    tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+
+    # budget 2: one trial complete, one left; the other worker takes it just before us
+    storage.raced = False
+    tuning_params["n_trials"] = 2
+    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    complete, other, surplus = study.trials
+    assert (complete.state, other.state, surplus.state) == (
+        TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL)
+    assert "tuning.n_trials=2" in surplus.user_attrs["not_run"]
+    assert len(study.get_trials(states=(*FINISHED, TrialState.RUNNING))) == 2
 
 
 def test_refit_keeps_the_untuned_model_when_tuning_did_not_beat_it(
@@ -120,6 +234,18 @@ def test_refit_keeps_the_untuned_model_when_tuning_did_not_beat_it(
     assert "keeping the untuned configuration" in caplog.text
     assert list(candidates) == ["xgboost"] and list(oof.columns)[-1] == "xgboost"
     assert candidates["xgboost"]["params"]["kept"] == "untuned"
+
+
+@pytest.mark.parametrize(("best_brier", "kept"), [(0.0, "tuned"), (1.0, "untuned")])
+def test_refit_compares_a_lower_is_better_metric_the_right_way_round(
+    model_input, tuning_params, best_brier, kept
+):
+    train, test, schema = model_input
+    tuning_params["objective_metric"] = "brier"
+    summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
+               "best_params": {"max_depth": 1}, "best_cv_score": best_brier}
+    _, spec, _ = refit_best(train, test, schema, summary, tuning_params)
+    assert spec["kept"] == kept
 
 
 def test_refit_model_reloads_through_mlflow_with_identical_predictions(
@@ -146,8 +272,8 @@ def test_refit_model_reloads_through_mlflow_with_identical_predictions(
     )
 
 
-def test_study_plots_are_figures(model_input, tuning_params):
+def test_study_plots_are_figures(model_input, tuning_params, storage):
     train, _, schema = model_input
-    study, _ = tune_hyperparameters(train, schema, SELECTED, tuning_params)
+    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     history, importance, slices = study_plots(study)
     assert history.axes and importance.axes and slices.axes

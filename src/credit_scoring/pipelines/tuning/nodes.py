@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import warnings
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -13,26 +15,33 @@ import numpy as np
 import optuna
 import pandas as pd
 from matplotlib.figure import Figure
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages import BaseStorage
 from optuna.study import MaxTrialsCallback
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from optuna.visualization import matplotlib as optuna_plots
 from optuna_integration.mlflow import MLflowCallback
 
 from credit_scoring.candidates import candidate_record
 from credit_scoring.estimators import build_estimator, with_params
 from credit_scoring.evaluation import (
+    HIGHER_IS_BETTER,
     balanced_sample_weight,
     fit_and_evaluate,
     fold_scores,
+    frame_fingerprint,
 )
+from credit_scoring.processes import process_alive, this_process
 from credit_scoring.schema import features, target
 from credit_scoring.tracking import STAGE_TAG
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+"""What the budget ``n_trials`` counts; FAIL trials (crashed, killed, surplus) do not count."""
+
+
+class BudgetSpent(Exception):
+    """A trial that started after the study's budget was taken by earlier trials."""
 
 
 def family_to_tune(selected_family: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -64,29 +73,115 @@ def suggest_params(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dic
     return sampled
 
 
-def open_study(study_name: str, params: dict[str, Any]) -> optuna.Study:
+def study_fingerprint(
+    model_input_train: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    family: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, str]:
+    """What a trial's CV score depends on, one short hash per part.
+
+    Stored on the study when it is created: a study may only be resumed by a run that
+    would score the same configuration the same way, or its old trials would compete
+    with new ones on different terms.
+    """
+    fold_column = feature_schema["fold_column"]
+    return {
+        "model_input_train": frame_fingerprint(model_input_train)[:16],
+        "folds": frame_fingerprint(model_input_train[[fold_column]])[:16],
+        "feature_schema": _digest(feature_schema),
+        "family": _digest(family),
+        "search_space": _digest(params["search_spaces"][family["candidate"]]),
+        "objective": _digest({key: params[key] for key in
+                              ("objective_metric", "class_weighting", "random_state")}),
+    }
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def open_study(study_name: str, storage: BaseStorage, params: dict[str, Any]) -> optuna.Study:
     """Create the study, or load it when it already exists in the storage (resume).
 
-    ``params.storage`` is either a file path, used as an Optuna journal file (safe for
-    several processes on one machine or a shared disk), or any Optuna storage URL
-    (``sqlite:///...``, ``postgresql://...``) for tuning across machines.
+    The direction follows the objective metric: Brier score and log loss are minimised.
     """
-    storage = params["storage"]
-    if "://" not in storage:
-        Path(storage).parent.mkdir(parents=True, exist_ok=True)
-        storage = JournalStorage(JournalFileBackend(storage))
+    metric = params["objective_metric"]
     sampler = getattr(optuna.samplers, params["sampler"]["class"])(**params["sampler"]["kwargs"])
     pruner = getattr(optuna.pruners, params["pruner"]["class"])(**params["pruner"]["kwargs"])
     return optuna.create_study(
         study_name=study_name, storage=storage, sampler=sampler, pruner=pruner,
-        direction="maximize", load_if_exists=True,
+        direction="maximize" if HIGHER_IS_BETTER[metric] else "minimize", load_if_exists=True,
     )
+
+
+def claim_study(study: optuna.Study, fingerprint: dict[str, str]) -> None:
+    """Stamp a new study with its fingerprint; refuse to resume one fitted to something else."""
+    # trials before attributes: a worker stamps a study before its first trial, so a study
+    # seen without trials and then without a stamp is new, even with a second worker racing
+    has_trials = bool(study.get_trials(deepcopy=False))
+    stored = study.user_attrs.get("fingerprint")
+    if stored is None and not has_trials:
+        study.set_user_attr("fingerprint", fingerprint)
+        return
+    if stored is None:
+        problem = "has trials but no record of what they were fitted to"
+    else:
+        changed = [part for part in fingerprint if stored.get(part) != fingerprint[part]]
+        if not changed:
+            return
+        problem = f"was run on a different {', '.join(changed)} than this run's"
+    raise ValueError(
+        f"Study '{study.study_name}' {problem}, so its trials are not comparable with new "
+        "ones. Start a fresh study: set tuning.study_name to a new name (e.g. in "
+        "conf/local/parameters_tuning.yml), or delete the study's storage (by default "
+        "data/06_models/optuna/journal.log)."
+    )
+
+
+def fail_trials_of_dead_workers(study: optuna.Study) -> None:
+    """Mark FAIL the RUNNING trials whose process on this machine is gone (e.g. ``kill -9``).
+
+    Such a trial would otherwise stay RUNNING forever and hold a place in the budget.
+    Database storages also fail trials that stopped beating on other machines
+    (``OptunaStorageDataset.heartbeat_interval``); a journal file has no heartbeats.
+    """
+    host = this_process()["host"]
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker", {})
+        if worker.get("host") == host and not process_alive(worker["pid"]):
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+            logger.warning(
+                "Trial %d of study %s was left RUNNING by process %d, which is gone: marked FAIL.",
+                trial.number, study.study_name, worker["pid"],
+            )
+
+
+def _claim_budget(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> None:
+    """Run ``trial`` only if fewer than ``n_trials`` earlier trials are finished or running.
+
+    First the trial records its host and process id, so that a later run can tell a trial
+    whose process was killed from one still at work (``fail_trials_of_dead_workers``).
+    Trial numbers are handed out by the storage, so counting the trials numbered before
+    this one gives every worker the same answer: the study never finishes more than
+    ``n_trials`` trials, whatever the number of workers. A surplus trial stops its worker
+    and ends FAIL (which the budget does not count), with the reason as a user attribute.
+    """
+    trial.set_user_attr("worker", this_process())
+    ahead = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+    if sum(t.number < trial.number for t in ahead) >= n_trials:
+        reason = (f"not run: tuning.n_trials={n_trials} trials were already finished or "
+                  "running (taken by another worker)")
+        trial.set_user_attr("not_run", reason)
+        study.stop()
+        raise BudgetSpent(reason)
 
 
 def tune_hyperparameters(
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
     selected_family: dict[str, Any],
+    optuna_storage: BaseStorage,
     params: dict[str, Any],
 ) -> tuple[optuna.Study, dict[str, Any]]:
     """Run (or resume) the study until it holds ``n_trials`` finished trials.
@@ -101,12 +196,15 @@ def tune_hyperparameters(
     """
     family = family_to_tune(selected_family, params)
     space = params["search_spaces"][family["candidate"]]
-    study = open_study(f"{params['study_name']}.{family['candidate']}", params)
+    study = open_study(f"{params['study_name']}.{family['candidate']}", optuna_storage, params)
+    claim_study(study, study_fingerprint(model_input_train, feature_schema, family, params))
+    fail_trials_of_dead_workers(study)
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
     weights = balanced_sample_weight(y, params["class_weighting"])
 
     def objective(trial: optuna.Trial) -> float:
+        _claim_budget(study, trial, params["n_trials"])
         spec = with_params(family["spec"], suggest_params(trial, space))
         estimator = build_estimator(spec, feature_schema, params["random_state"])
         scores = []
@@ -119,13 +217,15 @@ def tune_hyperparameters(
                 raise optuna.TrialPruned()
         return float(np.mean(scores))
 
-    remaining = params["n_trials"] - len(study.get_trials(deepcopy=False, states=FINISHED))
+    taken = (*FINISHED, TrialState.RUNNING)
+    remaining = params["n_trials"] - len(study.get_trials(deepcopy=False, states=taken))
     if remaining > 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.optimize(
-                objective, n_trials=remaining, timeout=params["timeout_s"],
-                callbacks=[MaxTrialsCallback(params["n_trials"], states=FINISHED),
+                objective, n_trials=remaining, timeout=params["timeout_s"], catch=(BudgetSpent,),
+                # stops a worker as soon as the budget is taken, which saves most surplus trials
+                callbacks=[MaxTrialsCallback(params["n_trials"], states=taken),
                            _mlflow_trial_logger(params["objective_metric"])],
             )
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -149,15 +249,16 @@ def tune_hyperparameters(
     }
 
 
-def _mlflow_trial_logger(metric: str) -> MLflowCallback:
-    """Optuna's own MLflow callback: each trial becomes a run nested under the tuning run.
+def _mlflow_trial_logger(metric: str) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """Optuna's own MLflow callback: each finished trial becomes a run nested under the tuning run.
 
     Nested runs rather than per-step metrics, because the MLflow UI then lists every
     trial with its parameters as columns, and its parallel-coordinates and
-    scatter plots show which parameters drive the CV score.
+    scatter plots show which parameters drive the CV score. Surplus trials, which never
+    ran, are not logged.
     """
     active = mlflow.active_run()
-    return MLflowCallback(
+    log = MLflowCallback(
         metric_name=f"cv_{metric}_mean",
         create_experiment=False,
         mlflow_kwargs={
@@ -166,6 +267,12 @@ def _mlflow_trial_logger(metric: str) -> MLflowCallback:
             "tags": {STAGE_TAG: "tuning.trial"},
         },
     )
+
+    def log_finished(study: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state in FINISHED:
+            log(study, trial)
+
+    return log_finished
 
 
 def refit_best(
@@ -188,25 +295,27 @@ def refit_best(
     """
     base = study_summary["spec"]
     metric = params["objective_metric"]
+    best = study_summary["best_cv_score"]
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     untuned = build_estimator(base, feature_schema, params["random_state"])
     untuned_cv = float(np.mean(list(fold_scores(
         untuned, X, y, model_input_train[feature_schema["fold_column"]], metric,
         balanced_sample_weight(y, params["class_weighting"]),
     ))))
-    kept_tuned = study_summary["best_cv_score"] >= untuned_cv
+    kept_tuned = best >= untuned_cv if HIGHER_IS_BETTER[metric] else best <= untuned_cv
     spec = with_params(base, study_summary["best_params"]) if kept_tuned else base
     if not kept_tuned:
         logger.warning(
-            "Tuning did not beat the untuned %s (best trial CV %s %.4f < untuned %.4f): "
-            "keeping the untuned configuration.",
-            study_summary["candidate"], metric, study_summary["best_cv_score"], untuned_cv,
+            "Tuning did not beat the untuned %s (best trial CV %s %.4f, untuned %.4f, %s is "
+            "better): keeping the untuned configuration.",
+            study_summary["candidate"], metric, best, untuned_cv,
+            "higher" if HIGHER_IS_BETTER[metric] else "lower",
         )
     estimator = build_estimator(spec, feature_schema, params["random_state"])
     model, metrics, oof_pd = fit_and_evaluate(
         estimator, model_input_train, model_input_test, feature_schema, params["class_weighting"]
     )
-    metrics.update({f"best_trial_cv_{metric}_mean": study_summary["best_cv_score"],
+    metrics.update({f"best_trial_cv_{metric}_mean": best,
                     f"untuned_cv_{metric}_mean": untuned_cv})
     name = f"{study_summary['candidate']}_tuned" if kept_tuned else study_summary["candidate"]
     candidate = candidate_record(

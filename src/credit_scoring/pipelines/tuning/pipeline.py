@@ -2,7 +2,7 @@
 
 `kedro run --pipelines tuning` reads what model_comparison persisted
 (data/06_models/selected_family.json) and the model input; several such processes
-against one storage cooperate on one study.
+against one storage (catalog: tuning.optuna_storage) cooperate on one study.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -15,7 +15,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 tune_hyperparameters,
-                inputs=["model_input_train", "feature_schema", "selected_family", "params:tuning"],
+                inputs=["model_input_train", "feature_schema", "selected_family", "optuna_storage",
+                        "params:tuning"],
                 outputs=["study", "study_summary"],
                 name="tune_hyperparameters",
             ),

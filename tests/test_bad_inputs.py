@@ -1,0 +1,264 @@
+"""Bad input, as a user meets it: the real `kedro run` on a trained project copy.
+
+Every case asserts what a credit-risk team relies on: the run fails (or, where that is
+the documented behaviour, warns) with a message that names the column, key or file; no
+MLflow run is left RUNNING; the champion alias does not move; and every file under
+data/06_models and data/08_reporting is unchanged (for a warning case, the champion's
+own record in data/06_models/champion/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from .conftest import kedro_run, make_project_copy, write_yaml
+
+pytestmark = pytest.mark.integration
+
+RAW = "data/01_raw/germancredit.csv"
+TO_SCORE = "data/05_model_input/holdout_applicants.csv"
+GUARDED = ("data/06_models", "data/08_reporting")
+CHAMPION_RECORD = "data/06_models/champion"
+
+
+# ---- how a case breaks the project ------------------------------------------------------
+def edit_raw(change: Callable[[pd.DataFrame], pd.DataFrame], path: str = RAW) -> Callable:
+    def setup(project: Path) -> None:
+        table = pd.read_csv(project / path)
+        change(table).to_csv(project / path, index=False)
+    return setup
+
+
+def write_bytes(content: bytes, path: str = RAW) -> Callable:
+    def setup(project: Path) -> None:
+        (project / path).write_bytes(content)
+    return setup
+
+
+def german_as(sep: str = ",", encoding: str = "utf-8") -> Callable:
+    def setup(project: Path) -> None:
+        table = pd.read_csv(project / RAW)
+        table.loc[0, "purpose"] = "Möbel"  # a non-ASCII value, as in a German export
+        table.to_csv(project / RAW, index=False, sep=sep, encoding=encoding)
+    return setup
+
+
+def override(block: str, changes: dict) -> Callable:
+    """A partial conf/local override: only the changed keys (parameters are soft-merged)."""
+    def setup(project: Path) -> None:
+        write_yaml(project / f"conf/local/parameters_{block}.yml", {block: changes})
+    return setup
+
+
+def both(*setups: Callable) -> Callable:
+    def setup(project: Path) -> None:
+        for step in setups:
+            step(project)
+    return setup
+
+
+def set_cell(column: str, row: int, value) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(table: pd.DataFrame) -> pd.DataFrame:
+        table[column] = table[column].astype(object)
+        table.loc[row, column] = value
+        return table
+    return change
+
+
+@dataclass
+class Case:
+    id: str
+    setup: Callable[[Path], None]
+    pipelines: tuple[str, ...]
+    message: str
+    warns: bool = False
+    secret: str | None = None  # must appear nowhere: console, MLflow params
+
+
+CASES = [
+    # ---- the applicant file -------------------------------------------------------------
+    Case("zero-byte csv", write_bytes(b""), ("data_processing",),
+         f"{RAW} is empty (0 bytes)"),
+    Case("semicolon-separated csv", german_as(sep=";"), ("data_processing",),
+         "it looks ';'-separated, not comma-separated; sep: ';'"),
+    Case("latin-1 csv", german_as(encoding="latin-1"), ("data_processing",),
+         "is not utf-8-encoded (byte 0xf6 at position"),
+    Case("header only", edit_raw(lambda t: t.iloc[0:0]), ("data_processing",),
+         "The applicant table is empty (0 rows)"),
+    Case("missing target column", edit_raw(lambda t: t.drop(columns="creditability")),
+         ("data_processing",), "'creditability' (data_processing.target.column)"),
+    Case("every absent declared column at once",
+         both(edit_raw(lambda t: t.drop(columns=["creditability", "age_in_years"])),
+              override("data_processing", {"columns": {"categorical": ["branch"]}})),
+         ("data_processing",),
+         "'creditability' (data_processing.target.column) - 'branch' "
+         "(data_processing.columns.categorical) - 'age_in_years' (data_processing.valid_ranges)"),
+    Case("non-binary target", edit_raw(set_cell("creditability", 3, "unknown")),
+         ("data_processing",), "column 'creditability' target must be one of ['bad', 'good']"),
+    Case("bad label never present", override("data_processing", {"target": {"bad_label": "default"}}),
+         ("data_processing",), "never takes the bad label 'default'"),
+    Case("missing target value", edit_raw(set_cell("creditability", 5, None)),
+         ("data_processing",), "column 'creditability' has missing values"),
+    Case("duplicate applicant ids",
+         both(edit_raw(lambda t: t.assign(applicant_id=[*range(999), 0])),
+              override("data_processing", {"id_column": "applicant_id"})),
+         ("data_processing",), "column 'applicant_id' has duplicate values"),
+    Case("text in a numeric column", edit_raw(set_cell("credit_amount", 7, "12k")),
+         ("data_processing",), "column 'credit_amount': 1 value(s) are not numbers (e.g. ['12k'])"),
+    Case("declared numeric column does not parse",
+         both(edit_raw(set_cell("duration_in_month", 2, "two years")),
+              override("data_processing", {"columns": {"numeric": ["duration_in_month"]}})),
+         ("data_processing",), "column 'duration_in_month': 1 value(s) are not numbers"),
+    Case("range rule on a text column", override("data_processing", {"valid_ranges": {"purpose": [0, 1]}}),
+         ("data_processing",), "column 'purpose': 1000 value(s) are not numbers"),
+    Case("too few bads for the CV folds",
+         edit_raw(lambda t: t[(t["creditability"] == "good") | (t.index.isin([1, 4, 10]))]),
+         ("data_processing",), "hold a single class (the training rows have 2 bads"),
+    Case("reserved fold column", edit_raw(lambda t: t.assign(cv_fold=1)), ("data_processing",),
+         "Column 'cv_fold' is reserved for the cross-validation fold id"),
+    # ---- parameters: refused at start, before any fit -------------------------------------
+    Case("negative cost", override("thresholding", {"costs": {"accept_bad": -5}}),
+         ("thresholding",), "thresholding.costs.accept_bad: Input should be greater than 0, got -5"),
+    Case("constraint outside [0, 1]", override("thresholding", {"constraints": {"min_approval_rate": 1.2}}),
+         ("thresholding",), "thresholding.constraints.min_approval_rate: Input should be less than or equal to 1, got 1.2"),
+    Case("unknown calibration method", override("thresholding", {"calibration": {"method": "platt"}}),
+         ("thresholding",), "thresholding.calibration.method: Input should be 'sigmoid' or 'isotonic'"),
+    Case("unknown selection metric", override("thresholding", {"champion": {"selection_metric": "accuracy"}}),
+         ("thresholding",), "thresholding.champion.selection_metric: Input should be 'roc_auc'"),
+    Case("misspelt key in a partial override", override("tuning", {"n_trails": 5}),
+         ("tuning",), "tuning.n_trails: unknown key (misspelt?)"),
+    Case("malformed search-space entry",
+         override("tuning", {"search_spaces": {"random_forest": {"max_depth": {"low": 3, "high": 16}}}}),
+         ("tuning",), "tuning.search_spaces.random_forest.max_depth: needs 'type: int | float | categorical'"),
+    Case("unknown estimator import path",
+         override("model_comparison", {"candidates": {"catboost": {"estimator": "catboost.CatBoostClassifer"}}}),
+         ("baselines", "model_comparison"),
+         "model_comparison.candidates.catboost.estimator: cannot import estimator 'catboost.CatBoostClassifer'"),
+    Case("password in a parameter URL",
+         override("tuning", {"storage": "postgresql://tuner:s3cret@db-host/optuna"}),
+         ("tuning",), "Parameter(s) ['tuning.storage'] hold a URL with a password",
+         secret="s3cret"),
+    Case("negative number of reason codes", override("scoring", {"reason_codes": -1}),
+         ("scoring",), "scoring.reason_codes: Input should be greater than or equal to 0"),
+    # ---- new applicants to score ------------------------------------------------------------
+    Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
+         ("scoring",), "Columns ['purpose'] are missing from the applicants to score"),
+    Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
+         ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
+                       "they were numbers in training"),
+    Case("zero-byte scoring file", write_bytes(b"", TO_SCORE), ("scoring",),
+         f"{TO_SCORE} is empty (0 bytes)"),
+    # ---- documented warnings: the run completes, the champion stays -------------------------
+    Case("unseen category is scored and counted", edit_raw(set_cell("purpose", 0, "yacht"), TO_SCORE),
+         ("scoring",), "purpose='yacht'", warns=True),
+    Case("worse challenger on a changed selection metric",
+         override("thresholding", {"calibration": {"method": None},
+                                   "champion": {"selection_metric": "brier"}}),
+         ("thresholding",), "not promoted, champion unchanged: cv_brier_mean", warns=True),
+]
+
+
+# ---- the trained project each case starts from ------------------------------------------
+def trained_copy(default_run: Path, root: Path) -> Path:
+    """A copy of the default run's project, with its own tracking database copy."""
+    shutil.copytree(default_run, root, ignore=shutil.ignore_patterns("team_store", "*.png"))
+    mlflow_yml = root / "conf/local/mlflow.yml"
+    config = yaml.safe_load(mlflow_yml.read_text())
+    config["server"]["mlflow_tracking_uri"] = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    write_yaml(mlflow_yml, config)
+    return root
+
+
+def files(project: Path, folders=GUARDED) -> dict[str, str]:
+    return {
+        str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in folders for path in sorted((project / folder).rglob("*")) if path.is_file()
+    }
+
+
+def tracking(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+
+
+def champion_version(project: Path) -> str | None:
+    try:
+        return tracking(project).get_model_version_by_alias("credit_scoring_pd", "champion").version
+    except MlflowException:
+        return None
+
+
+def running_runs(project: Path) -> list[str]:
+    client = tracking(project)
+    return [run.info.run_id for experiment in client.search_experiments()
+            for run in client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")]
+
+
+def run_case(project: Path, case: Case) -> str:
+    """Apply the case, run it, and assert what every case promises; return the output."""
+    guarded = files(project, (CHAMPION_RECORD,) if case.warns else GUARDED)
+    champion = champion_version(project)
+    case.setup(project)
+    result = kedro_run(project, *case.pipelines, check=False)
+    output = result.stdout + result.stderr
+    assert (result.returncode == 0) == case.warns, output[-3000:]
+    # the console wraps long lines anywhere, even inside a path: compare without whitespace
+    assert "".join(case.message.split()) in "".join(output.split()), output[-3000:]
+    assert running_runs(project) == []
+    if case.secret:
+        assert case.secret not in output
+        client = tracking(project)
+        logged = [run.data.params for experiment in client.search_experiments()
+                  for run in client.search_runs([experiment.experiment_id])]
+        assert not any(case.secret in str(params) for params in logged)
+    assert champion_version(project) == champion
+    assert files(project, (CHAMPION_RECORD,) if case.warns else GUARDED) == guarded
+    return output
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_is_named_and_nothing_is_lost(case, default_run, tmp_path):
+    run_case(trained_copy(default_run, tmp_path / "project"), case)
+
+
+def test_there_are_at_least_25_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "message"),
+    [
+        ("scoring", "'feature_schema' (data/05_model_input/feature_schema.json) does not exist "
+                    "yet: run `kedro run --pipelines data_processing`"),
+        ("tuning", "'selected_family' (data/06_models/selected_family.json) does not exist yet: "
+                   "run `kedro run --pipelines model_comparison`"),
+    ],
+)
+def test_a_stage_run_before_the_one_it_reads_from_says_which_to_run(pipeline, message, project_copy):
+    run_case(project_copy, Case(pipeline, lambda project: None, (pipeline,), message))
+
+
+def test_before_any_training_scoring_says_there_is_no_champion(project_copy):
+    kedro_run(project_copy, "data_processing")
+    run_case(project_copy, Case("no champion", lambda project: None, ("scoring",),
+                                "'scoring_model' (credit_scoring_pd) does not exist yet: run "
+                                "`kedro run --pipelines thresholding`"))
+
+
+def test_a_partial_override_changes_one_key_and_keeps_the_rest(tmp_path):
+    project = make_project_copy(tmp_path / "project")
+    override("data_processing", {"split": {"test_size": 0.2}})(project)
+    kedro_run(project, "data_processing")
+    train = pd.read_parquet(project / "data/05_model_input/model_input_train.parquet")
+    assert len(train) == 800  # the override applied ...
+    assert sorted(train["cv_fold"].unique()) == [0, 1, 2, 3, 4]  # ... and the base kept the rest
+    assert "monthly_instalment" in train.columns
