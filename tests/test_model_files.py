@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import skops.io
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit
 
@@ -13,6 +14,7 @@ from credit_scoring.estimators import PREPROCESSING, build_estimator, split_cali
 from credit_scoring.model_files import (
     SKOPS_TRUSTED_TYPES,
     UnsafeModelError,
+    check_savable,
     load_native_estimator,
     load_skops,
 )
@@ -70,3 +72,10 @@ def test_a_pickled_sklearn_flavour_is_refused_before_it_is_opened(tmp_path):
     (tmp_path / "pickled" / "model.pkl").write_bytes(b"not even a pickle")  # never read
     with pytest.raises(UnsafeModelError, match="'cloudpickle' format .* only skops is read"):
         load_native_estimator(tmp_path / "pickled")
+
+
+def test_an_estimator_off_the_allow_list_is_refused_before_anything_is_logged():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = HistGradientBoostingClassifier(max_iter=2).fit(X, [0, 0, 1, 1])
+    with pytest.raises(UnsafeModelError, match="estimator .*SKOPS_TRUSTED_TYPES"):
+        check_savable(model, "estimator")

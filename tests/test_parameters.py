@@ -55,6 +55,13 @@ def changed(params: dict, path: str, value) -> dict:
         ("baselines.candidates.logistic_regression.preprocessing", "woe",
          "baselines.candidates.logistic_regression.preprocessing: Input should be 'one_hot_scaled'"),
         ("scoring.reason_codes", -1, "scoring.reason_codes: Input should be greater than or equal to 0"),
+        ("tuning.n_trials", "10", "tuning.n_trials: Input should be a valid integer, got '10'"),
+        ("thresholding.costs.accept_bad", True, "thresholding.costs.accept_bad: Input should be a valid number, got True"),
+        ("data_processing.columns.categorical", "purpose",
+         "data_processing.columns.categorical: Input should be a valid list, got 'purpose'"),
+        ("tuning.search_spaces.xgboost.learning_rate", {"type": "float", "low": 0, "high": 0.3, "log": True},
+         "a log-scale range needs low > 0, got low 0"),
+        ("hub.download.trust_pickle", True, "hub.download.trust_pickle: unknown key (misspelt?)"),
     ],
 )
 def test_a_bad_parameter_is_named_by_its_yaml_path(project_params, path, value, message):
@@ -62,6 +69,11 @@ def test_a_bad_parameter_is_named_by_its_yaml_path(project_params, path, value, 
     with pytest.raises(ParameterError) as error:
         validate_parameters(changed(project_params, path, value), [block])
     assert message in str(error.value)
+
+
+def test_a_misspelt_block_name_is_an_error(project_params):
+    with pytest.raises(ParameterError, match="tunning: unknown parameter block"):
+        validate_parameters({**project_params, "tunning": {"n_trials": 4}}, ["tuning"])
 
 
 def test_every_bad_key_is_listed_at_once(project_params):

@@ -208,22 +208,6 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert policy["cutoff"] == pytest.approx(float(champion.tags["cutoff"]))
 
 
-def test_a_bad_cost_matrix_stops_thresholding_before_any_work(project_copy):
-    config = yaml.safe_load((project_copy / "conf/base/parameters_thresholding.yml").read_text())
-    config["thresholding"]["costs"]["decline_good"] = 0
-    config["thresholding"]["constraints"]["min_approval_rate"] = 1.2
-    write_yaml(project_copy / "conf/local/parameters_thresholding.yml", config)
-    failed = kedro_run(project_copy, "thresholding", check=False)
-    output = " ".join((failed.stdout + failed.stderr).split())  # undo the log's line wrapping
-    assert failed.returncode != 0
-    assert "thresholding.costs.decline_good must be a positive number, got 0" in output
-    assert "min_approval_rate must be null or a rate in [0, 1], got 1.2" in output
-    # nothing was fitted, nothing registered
-    assert not (project_copy / "data/07_model_output/thresholding").exists()
-    tracked_runs(project_copy)
-    assert mlflow.MlflowClient().search_registered_models() == []
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

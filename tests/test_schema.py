@@ -83,6 +83,16 @@ def test_text_in_a_numeric_column_is_refused_with_count_and_examples(loan_book, 
             in str(error.value))
 
 
+def test_a_column_mostly_of_numbers_is_numeric_even_with_many_text_values(loan_book,
+                                                                       loan_book_params):
+    loan_book["income"] = loan_book["income"].astype(object)
+    loan_book.loc[loan_book.index[:80], "income"] = "n/a"  # 20 %: still numbers with holes
+    with pytest.raises(ApplicantDataError, match="'income': 80 value.*not numbers"):
+        validate_raw(loan_book, loan_book_params)
+    loan_book_params["columns"]["numeric_share"] = 0.9  # stricter reading: a category
+    validate_raw(loan_book, loan_book_params)
+
+
 def test_a_range_rule_on_a_text_column_names_the_values_not_a_type_error(loan_book,
                                                                         loan_book_params):
     loan_book["region_score"] = loan_book["region"].map({"north": "high"}).fillna("low")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -36,24 +37,36 @@ class MissingInputError(RuntimeError):
     """Raised when a pipeline run alone needs what an earlier pipeline has not written yet."""
 
 
-def _checkable(dataset: AbstractDataset) -> AbstractDataset | None:
-    """The dataset whose ``exists`` answers, or None when it cannot tell (no ``_exists``)."""
-    if isinstance(dataset, CachedDataset):
-        dataset = dataset._dataset
-    return dataset if type(dataset)._exists is not AbstractDataset._exists else None
+def _unwrapped(dataset: AbstractDataset) -> AbstractDataset:
+    return dataset._dataset if isinstance(dataset, CachedDataset) else dataset
+
+
+def _can_tell(dataset: AbstractDataset) -> bool:
+    """Whether ``exists`` answers for this dataset type (it implements ``_exists``)."""
+    return type(dataset)._exists is not AbstractDataset._exists
 
 
 def _where(dataset: AbstractDataset) -> str:
     description = dataset._describe()
-    location = description.get("filepath") or description.get("registered_model_name")
+    location = str(description.get("filepath") or description.get("registered_model_name") or "")
+    if Path(location).is_absolute() and Path(location).is_relative_to(Path.cwd()):
+        location = str(Path(location).relative_to(Path.cwd()))  # as the catalog spells it
     return f" ({location})" if location else ""
 
 
-def _writers(name: str) -> list[str]:
-    from kedro.framework.project import pipelines  # noqa: PLC0415  (the registry is lazy)
+def _writers(dataset: AbstractDataset, catalog) -> list[str]:
+    """Pipelines that write ``dataset``, under its own name or another entry for the same data
+    (``scoring_model`` reads the registry alias that thresholding's ``champion`` moves)."""
+    from credit_scoring.pipeline_registry import register_pipelines  # noqa: PLC0415  (slow)
 
-    return sorted(p for p, pipeline in pipelines.items()
-                  if p != "__default__" and name in pipeline.all_outputs())
+    described = dataset._describe()
+    return sorted(
+        name for name, pipeline in register_pipelines().items()
+        if name != "__default__" and any(
+            output in catalog and _unwrapped(catalog.get(output))._describe() == described
+            for output in pipeline.all_outputs()
+        )
+    )
 
 
 def missing_inputs(pipeline: Pipeline, catalog) -> list[str]:
@@ -62,10 +75,10 @@ def missing_inputs(pipeline: Pipeline, catalog) -> list[str]:
     for name in sorted(pipeline.inputs()):
         if name.startswith("params:") or name == "parameters" or name not in catalog:
             continue
-        dataset = _checkable(catalog.get(name))
-        if dataset is None or dataset.exists():
+        dataset = _unwrapped(catalog.get(name))
+        if not _can_tell(dataset) or dataset.exists():
             continue
-        writers = _writers(name)
+        writers = _writers(dataset, catalog)
         fix = (f"run `kedro run --pipelines {writers[0]}` (or the whole `kedro run`) first"
                if writers else "point its catalog entry at an existing file")
         problems.append(f"'{name}'{_where(dataset)} does not exist yet: {fix}.")

@@ -40,7 +40,9 @@ from credit_scoring.model_files import (
     PICKLE_SUFFIXES,
     UnsafeModelError,
     inside,
+    load_catboost,
     load_native_estimator,
+    load_xgboost,
     mlmodel,
     unsafe_files,
 )
@@ -197,15 +199,9 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
         logger.warning("Unpickling %s because trust_remote_code is set.", path.name)
         return joblib.load(path)
     if path.suffix in {".ubj", ".json"}:
-        import xgboost  # noqa: PLC0415  (only models of this family need it installed)
-
-        model = xgboost.XGBClassifier()
-        model.load_model(path)
-        return model
+        return load_xgboost(path)
     if path.suffix in {".cbm", ".cb"}:
-        import catboost  # noqa: PLC0415  (only models of this family need it installed)
-
-        return catboost.CatBoostClassifier().load_model(str(path))
+        return load_catboost(path)
     raise ValueError(
         f"Unknown model format '{path.suffix}' ({path.name}); expected an MLflow model folder, "
         f".ubj/.json (XGBoost), .cbm (CatBoost) or, with trust_remote_code, {PICKLE_SUFFIXES}."

@@ -35,7 +35,7 @@ CODE_FREE_NAMES = frozenset({"MLmodel", "registered_model_meta", "SHA256SUMS", "
 CODE_FREE_SUFFIXES = frozenset(
     {".json", ".yaml", ".yml", ".txt", ".md", ".skops", ".ubj", ".cb", ".cbm"}
 )
-"""Plain text, configuration and native model formats (LightGBM's is text): no code inside."""
+"""Plain text (requirements, model card), configuration and native model formats: no code."""
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 REFUSED_SUFFIXES = {
@@ -60,14 +60,31 @@ def untrusted_skops_types(path: Path) -> list[str]:
     return sorted(set(skops.io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED_TYPES))
 
 
+def check_savable(obj: Any, what: str) -> None:
+    """Refuse to save an object the project's own loaders would refuse to read back.
+
+    Raises:
+        UnsafeModelError: naming the types missing from ``SKOPS_TRUSTED_TYPES``, e.g. for
+            a scikit-learn family added in YAML whose classes were never vetted.
+    """
+    unknown = sorted(set(skops.io.get_untrusted_types(data=skops.io.dumps(obj)))
+                     - set(SKOPS_TRUSTED_TYPES))
+    if unknown:
+        raise UnsafeModelError(
+            f"The {what} ({type(obj).__name__}) holds types off the project's skops "
+            f"allow-list: {unknown}. Read what they rebuild, then add them to "
+            "credit_scoring.model_files.SKOPS_TRUSTED_TYPES, or choose another estimator."
+        )
+
+
 def load_skops(path: Path) -> Any:
     """The object in the skops file at ``path``, refused if it holds a type off the allow-list."""
     unknown = untrusted_skops_types(path)
     if unknown:
         raise UnsafeModelError(
-            f"{Path(path).name} holds types this project never saves: {unknown}. Loading it would "
-            "rebuild them; add a type to credit_scoring.model_files.SKOPS_TRUSTED_TYPES only "
-            "after reading what it does."
+            f"{Path(path).name} holds types off the project's allow-list: {unknown}. Loading it "
+            "would rebuild them; add a type to credit_scoring.model_files.SKOPS_TRUSTED_TYPES "
+            "only after reading what it does."
         )
     return skops.io.load(path, trusted=list(SKOPS_TRUSTED_TYPES))
 
@@ -83,6 +100,22 @@ def inside(folder: Path, relative: str) -> Path:
 def mlmodel(folder: Path) -> dict[str, Any]:
     """The ``MLmodel`` file of an MLflow model folder, parsed as plain YAML."""
     return yaml.safe_load((Path(folder) / "MLmodel").read_text()) or {}
+
+
+def load_xgboost(path: Path) -> Any:
+    """An XGBoost classifier from its native UBJ or JSON file (data only)."""
+    import xgboost  # noqa: PLC0415  (only models of this family need it installed)
+
+    model = xgboost.XGBClassifier()
+    model.load_model(path)
+    return model
+
+
+def load_catboost(path: Path) -> Any:
+    """A CatBoost classifier from its native ``.cbm`` file (data only)."""
+    import catboost  # noqa: PLC0415  (only models of this family need it installed)
+
+    return catboost.CatBoostClassifier().load_model(str(path), "cbm")
 
 
 def load_native_estimator(folder: Path) -> Any:
@@ -106,11 +139,7 @@ def load_native_estimator(folder: Path) -> Any:
                 f"{folder.name}: XGBoost {conf.get('model_class')} in {conf.get('model_format')!r} "
                 f"format; only {sorted(XGBOOST_CLASSES)} as UBJ or JSON is read."
             )
-        import xgboost  # noqa: PLC0415  (only models of this family need it installed)
-
-        model = xgboost.XGBClassifier()
-        model.load_model(inside(folder, conf["data"]))
-        return model
+        return load_xgboost(inside(folder, conf["data"]))
     if "catboost" in flavors:
         conf = flavors["catboost"]
         if conf.get("model_type") not in CATBOOST_CLASSES or conf.get("save_format") != "cbm":
@@ -118,9 +147,7 @@ def load_native_estimator(folder: Path) -> Any:
                 f"{folder.name}: CatBoost {conf.get('model_type')} in {conf.get('save_format')!r} "
                 f"format; only {sorted(CATBOOST_CLASSES)} in 'cbm' format is read."
             )
-        import catboost  # noqa: PLC0415  (only models of this family need it installed)
-
-        return catboost.CatBoostClassifier().load_model(str(inside(folder, conf["data"])), "cbm")
+        return load_catboost(inside(folder, conf["data"]))
     raise UnsafeModelError(
         f"{folder.name} holds no sklearn (skops), xgboost or catboost model: flavours "
         f"{sorted(flavors)}."

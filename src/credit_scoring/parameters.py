@@ -18,6 +18,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -26,15 +30,19 @@ from pydantic import (
 from credit_scoring.estimators import PREPROCESSING
 from credit_scoring.evaluation import METRICS
 
+# Strict numbers: YAML `"10"` or `true` where a number belongs is an error at start, not a
+# crash in a node later (the nodes receive the raw values). A float also takes an int.
+Number = StrictFloat
 Metric = Literal[tuple(METRICS)]
-Rate = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
+Rate = Annotated[Number, Field(ge=0, le=1)]
+Positive = Annotated[Number, Field(gt=0)]
+Count = Annotated[StrictInt, Field(ge=1)]
 
 
 class Strict(BaseModel):
     """No unknown keys: a misspelt key is an error, not a silently ignored setting."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # ---- data_processing ------------------------------------------------------------------
@@ -45,9 +53,10 @@ class Target(Strict):
 
 
 class Columns(Strict):
-    drop: list[str] = []
-    categorical: list[str] = []
-    numeric: list[str] = []
+    drop: list[StrictStr] = []
+    categorical: list[StrictStr] = []
+    numeric: list[StrictStr] = []
+    numeric_share: Annotated[Number, Field(gt=0, le=1)] = 0.5
 
 
 class Ratio(Strict):
@@ -60,17 +69,17 @@ class FeatureRecipes(Strict):
 
 
 class Split(Strict):
-    test_size: Annotated[float, Field(gt=0, lt=1)]
-    cv_folds: Annotated[int, Field(ge=2)]
-    random_state: int
-    fold_column: str
+    test_size: Annotated[Number, Field(gt=0, lt=1)]
+    cv_folds: Annotated[StrictInt, Field(ge=2)]
+    random_state: StrictInt
+    fold_column: StrictStr
 
 
 class DataProcessing(Strict):
     target: Target
     id_column: str | None = None
     columns: Columns = Columns()
-    valid_ranges: dict[str, tuple[float | None, float | None]] = {}
+    valid_ranges: dict[str, Annotated[list[Number | None], Field(min_length=2, max_length=2)]] = {}
     feature_recipes: FeatureRecipes = FeatureRecipes()
     split: Split
 
@@ -104,7 +113,7 @@ ClassWeighting = Literal["balanced"] | None
 
 
 class CandidateStage(Strict):
-    random_state: int
+    random_state: StrictInt
     selection_metric: Metric
     class_weighting: ClassWeighting = None
     candidates: dict[str, Candidate] = Field(min_length=1)
@@ -113,18 +122,18 @@ class CandidateStage(Strict):
 # ---- tuning -----------------------------------------------------------------------------
 class IntDimension(Strict):
     type: Literal["int"]
-    low: int
-    high: int
-    step: int = 1
-    log: bool = False
+    low: StrictInt
+    high: StrictInt
+    step: Annotated[StrictInt, Field(ge=1)] = 1
+    log: StrictBool = False
 
 
 class FloatDimension(Strict):
     type: Literal["float"]
-    low: float
-    high: float
-    step: float | None = None
-    log: bool = False
+    low: Number
+    high: Number
+    step: Positive | None = None
+    log: StrictBool = False
 
 
 class CategoricalDimension(Strict):
@@ -132,10 +141,14 @@ class CategoricalDimension(Strict):
     choices: list[Any] = Field(min_length=1)
 
 
-def _bounds_ordered(dimension: IntDimension | FloatDimension) -> IntDimension | FloatDimension:
+def _check_range(dimension: IntDimension | FloatDimension) -> None:
+    """Optuna's own rules, checked before the first trial rather than during it."""
     if dimension.low > dimension.high:
         raise ValueError(f"low {dimension.low} is above high {dimension.high}")
-    return dimension
+    if dimension.log and dimension.low <= 0:
+        raise ValueError(f"a log-scale range needs low > 0, got low {dimension.low}")
+    if dimension.log and dimension.step not in (None, 1):
+        raise ValueError("a log-scale range takes no step")
 
 
 Dimension = Annotated[
@@ -149,31 +162,25 @@ class OptunaComponent(Strict):
 
 
 class Tuning(Strict):
-    family: str | None = None
+    family: StrictStr | None = None
     candidates: dict[str, Candidate]
     objective_metric: Metric
-    random_state: int
+    random_state: StrictInt
     class_weighting: ClassWeighting = None
-    study_name: str
-    n_trials: Annotated[int, Field(ge=1)]
+    study_name: StrictStr
+    n_trials: Count
     timeout_s: Positive | None = None
     sampler: OptunaComponent
     pruner: OptunaComponent
     search_spaces: dict[str, dict[str, Dimension]]
 
-    @field_validator("sampler")
+    @field_validator("sampler", "pruner")
     @classmethod
-    def _sampler_exists(cls, sampler: OptunaComponent) -> OptunaComponent:
-        if not hasattr(optuna.samplers, sampler.class_):
-            raise ValueError(f"optuna.samplers has no class '{sampler.class_}'")
-        return sampler
-
-    @field_validator("pruner")
-    @classmethod
-    def _pruner_exists(cls, pruner: OptunaComponent) -> OptunaComponent:
-        if not hasattr(optuna.pruners, pruner.class_):
-            raise ValueError(f"optuna.pruners has no class '{pruner.class_}'")
-        return pruner
+    def _optuna_class_exists(cls, component: OptunaComponent, info) -> OptunaComponent:
+        module = getattr(optuna, f"{info.field_name}s")  # optuna.samplers, optuna.pruners
+        if not hasattr(module, component.class_):
+            raise ValueError(f"optuna.{info.field_name}s has no class '{component.class_}'")
+        return component
 
     @field_validator("search_spaces")
     @classmethod
@@ -181,7 +188,7 @@ class Tuning(Strict):
         for space in spaces.values():
             for dimension in space.values():
                 if not isinstance(dimension, CategoricalDimension):
-                    _bounds_ordered(dimension)
+                    _check_range(dimension)
         return spaces
 
     @model_validator(mode="after")
@@ -210,13 +217,14 @@ class Constraints(Strict):
 
 
 class Scorecard(Strict):
-    base_score: float
+    base_score: Number
     base_odds: Positive
     pdo: Positive
 
 
 class Champion(Strict):
     selection_metric: Metric
+    on_other_folds: Literal["keep", "promote"] = "keep"
 
 
 class Thresholding(Strict):
@@ -224,20 +232,48 @@ class Thresholding(Strict):
     costs: Costs
     constraints: Constraints = Constraints()
     scorecard: Scorecard
-    score_bands: Annotated[int, Field(ge=2)]
+    score_bands: Annotated[StrictInt, Field(ge=2)]
     champion: Champion
 
 
 # ---- scoring ----------------------------------------------------------------------------
 class Psi(Strict):
-    n_bins: Annotated[int, Field(ge=2)]
+    n_bins: Annotated[StrictInt, Field(ge=2)]
     watch: Positive
     alarm: Positive
 
 
 class Scoring(Strict):
-    reason_codes: Annotated[int, Field(ge=0)]
+    reason_codes: Annotated[StrictInt, Field(ge=0)]
     psi: Psi
+
+
+# ---- hub (credit-scoring-hub) -----------------------------------------------------------
+class HubDownload(Strict):
+    repo_id: StrictStr
+    filename: StrictStr | None = None
+    revision: StrictStr | None = None
+    sha256: StrictStr | None = None
+    trust_remote_code: StrictBool = False
+
+
+class ModelCard(Strict):
+    license: StrictStr
+    project_url: StrictStr
+    intended_use: StrictStr
+    training_data: StrictStr
+    limitations: StrictStr
+
+
+class HubPublish(Strict):
+    repo_id: StrictStr | None = None
+    private: StrictBool = True
+    card: ModelCard
+
+
+class Hub(Strict):
+    download: HubDownload
+    publish: HubPublish
 
 
 MODELS: dict[str, type[BaseModel]] = {
@@ -248,6 +284,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "tuning": Tuning,
     "thresholding": Thresholding,
     "scoring": Scoring,
+    "hub": Hub,
 }
 """Top-level parameter block -> its model."""
 
@@ -256,10 +293,15 @@ class ParameterError(ValueError):
     """Raised at run start for invalid parameters; one line per bad key, with its YAML path."""
 
 
+DIMENSION_TAG = 3
+"""Position of the union tag Pydantic adds in ``search_spaces.<family>.<name>.<tag>...``."""
+
+
 def _describe(block: str, error: dict[str, Any]) -> str:
-    # discriminated unions put the tag ('int', 'float', ...) into the path: drop it
-    path = ".".join([block, *(str(p) for p in error["loc"] if p not in {"int", "float",
-                                                                          "categorical"})])
+    loc = list(error["loc"])
+    if loc[:1] == ["search_spaces"] and len(loc) > DIMENSION_TAG:
+        del loc[DIMENSION_TAG]  # the union tag ('int', 'float' ...), not a key of the YAML
+    path = ".".join([block, *map(str, loc)])
     if error["type"] == "extra_forbidden":
         return f"{path}: unknown key (misspelt?); remove it or correct its name"
     if error["type"] == "missing":
@@ -277,7 +319,8 @@ def validate_parameters(parameters: dict[str, Any], blocks: list[str]) -> None:
         ParameterError: naming every bad key by its YAML path (e.g.
             ``tuning.search_spaces.xgboost.max_depth.high``) and what is wrong.
     """
-    problems = []
+    problems = [f"{name}: unknown parameter block (misspelt?); the blocks are {sorted(MODELS)}"
+                for name in parameters if name not in MODELS]
     for block in blocks:
         if block not in parameters:
             problems.append(f"{block}: the block is missing (conf/base/parameters_{block}.yml)")

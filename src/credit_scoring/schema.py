@@ -65,10 +65,6 @@ def raw_schema(applicants: pd.DataFrame, params: dict[str, Any]) -> pa.DataFrame
     return pa.DataFrameSchema(columns, strict=False)
 
 
-MOSTLY_NUMERIC = 0.9
-"""Share of parseable values above which a text column is taken for a numeric one with typos."""
-
-
 def _not_numbers(values: pd.Series) -> pd.Series:
     """The non-blank values of ``values`` that do not parse as numbers."""
     if pd.api.types.is_numeric_dtype(values):
@@ -85,8 +81,9 @@ def _number_problem(column: str, bad: pd.Series, fix: str) -> str:
 
 def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[str]:
     """Columns that must hold numbers: declared numeric, those with a valid range, and
-    text columns whose values are nearly all numbers (a typo must not turn an amount into
-    a category with one level per value)."""
+    text columns whose non-blank values are at least ``columns.numeric_share`` numbers (a
+    typo or an "n/a" must not turn an amount into a category with one level per value)."""
+    share = params["columns"].get("numeric_share", 0.5)
     categorical = set(params["columns"].get("categorical", []))
     declared = [*params["columns"].get("numeric", []), *params.get("valid_ranges", {})]
     numeric = [c for c in declared if c not in categorical and c in applicants.columns]
@@ -97,7 +94,7 @@ def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[st
             continue
         filled = values.dropna().astype(str).str.strip()
         filled = filled[filled != ""]
-        if len(filled) and 1 - len(_not_numbers(filled)) / len(filled) >= MOSTLY_NUMERIC:
+        if len(filled) and 1 - len(_not_numbers(filled)) / len(filled) >= share:
             numeric.append(column)
     return list(dict.fromkeys(numeric))
 

@@ -36,7 +36,7 @@ from sklearn.pipeline import Pipeline
 from credit_scoring.decisions import decision_table
 from credit_scoring.estimators import predict_pd, split_calibration
 from credit_scoring.evaluation import HIGHER_IS_BETTER, out_of_fold_metrics
-from credit_scoring.model_files import SKOPS_TRUSTED_TYPES
+from credit_scoring.model_files import SKOPS_TRUSTED_TYPES, check_savable
 
 OOF_ARTIFACT = "oof_predictions.parquet"
 """Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
@@ -111,7 +111,14 @@ def log_pd_model(
             f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
             f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
         )
-    # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored here
+    # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored here;
+    # refuse now what could not be loaded back, before anything is logged
+    parts = {"preprocessing": preprocess, "calibrator": calibrator}
+    if flavour == "sklearn":
+        parts["estimator"] = estimator
+    for what, part in parts.items():
+        if part is not None:
+            check_savable(part, what)
     config: dict[str, Any] = {"estimator_flavour": flavour}
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {
@@ -203,8 +210,9 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     (written to the model version too, e.g. the cut-off and costs), ``description`` (of
     the model version, Markdown), ``monitoring`` (stored in the model's configuration),
     ``input_example``, ``selection_metric`` (a metric name of ``evaluation.METRICS``),
-    ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training row) and
-    ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows).
+    ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training row),
+    ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows) and
+    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds).
 
     Every candidate becomes a model version with its own run (its metrics, out-of-fold
     PDs and decision report); only a promotion moves the alias and rewrites the
@@ -275,41 +283,46 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
 
         Both versions are compared on the same metric, direction and CV folds. A
         candidate whose metric is undefined (NaN, e.g. a fold without a single bad) is
-        never promoted, nor one validated on other folds than the current champion.
+        never promoted, nor, unless ``on_other_folds`` is ``promote``, one validated on
+        other folds than the current champion.
         """
-        name = data["selection_metric"]
-        metric = f"cv_{name}_mean"
+        metric = f"cv_{data['selection_metric']}_mean"
         score = float(data["metrics"][metric])
-        kept = f"not promoted, {self._alias} unchanged"
-        if math.isnan(score):
-            return False, (f"{kept}: {metric} is undefined (NaN) for this candidate, e.g. a CV "
-                           "fold without any bad; a model that cannot be measured is never "
-                           "promoted. Use more data or fewer folds (data_processing.split).")
         try:
             current = client.get_model_version_by_alias(self._name, self._alias)
         except MlflowException:
             current = None
-        if current is None:
-            client.set_registered_model_alias(self._name, self._alias, version)
-            return True, f"promoted to {self._alias}: {metric} {score:.4f}; no previous {self._alias}"
-        if current.tags.get(FOLDS_TAG) != data["folds_fingerprint"]:
-            return False, (
-                f"{kept}: version {current.version} was validated on other training rows or CV "
-                f"folds, so {metric} values are not comparable. Compare the two versions' "
-                "reports and, to switch, move the alias by hand: MlflowClient()."
-                f"set_registered_model_alias('{self._name}', '{self._alias}', '{version}')."
-            )
-        held = self._champion_metric(client, current, name)
-        if held is None:
-            return False, (f"{kept}: version {current.version} has no {metric} and no stored "
-                           "out-of-fold PDs to compute it from; compare them by hand.")
-        worse = score < held if HIGHER_IS_BETTER[name] else score > held
-        if worse:
-            return False, (f"{kept}: {metric} {score:.4f} is worse than version "
-                           f"{current.version}'s {held:.4f}")
+        refusal, previous = self._compare(client, current, data, metric, score)
+        if refusal:
+            return False, f"not promoted, {self._alias} unchanged: {refusal}"
         client.set_registered_model_alias(self._name, self._alias, version)
-        return True, (f"promoted to {self._alias}: {metric} {score:.4f}; replaces version "
-                      f"{current.version} ({held:.4f})")
+        return True, f"promoted to {self._alias}: {metric} {score:.4f}; {previous}"
+
+    def _compare(self, client: MlflowClient, current: ModelVersion | None, data: dict[str, Any],
+                 metric: str, score: float) -> tuple[str | None, str]:
+        """(why the candidate may not take the alias or None, what it replaces)."""
+        if math.isnan(score):
+            return (f"{metric} is undefined (NaN) for this candidate, e.g. a CV fold without "
+                    "any bad; a model that cannot be measured is never promoted. Use more data "
+                    "or fewer folds (data_processing.split)."), ""
+        if current is None:
+            return None, f"no previous {self._alias}"
+        if current.tags.get(FOLDS_TAG) != data["folds_fingerprint"]:
+            refusal = None if data.get("on_other_folds") == "promote" else (
+                f"version {current.version} was validated on other training rows or CV folds, "
+                f"so {metric} values are not comparable. Compare the two versions' reports; to "
+                "switch, rerun `kedro run --pipelines thresholding` with "
+                "thresholding.champion.on_other_folds: promote in conf/local.")
+            return refusal, (f"replaces version {current.version}, validated on other folds "
+                             "(thresholding.champion.on_other_folds: promote)")
+        held = self._champion_metric(client, current, data["selection_metric"])
+        if held is None:
+            return (f"version {current.version} has no {metric} and no stored out-of-fold PDs "
+                    "to compute it from; compare them by hand."), ""
+        worse = score < held if HIGHER_IS_BETTER[data["selection_metric"]] else score > held
+        if worse:
+            return f"{metric} {score:.4f} is worse than version {current.version}'s {held:.4f}", ""
+        return None, f"replaces version {current.version} ({held:.4f})"
 
     @staticmethod
     def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:

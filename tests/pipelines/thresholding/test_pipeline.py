@@ -131,6 +131,8 @@ def test_a_candidate_on_other_folds_is_not_compared_and_not_promoted(outputs, tr
     assert client.get_model_version_by_alias("test_pd", "champion").version == 1
     assert "validated on other training rows or CV folds" in client.get_model_version(
         "test_pd", "2").tags["champion_decision"]
+    dataset.save({**better_elsewhere, "on_other_folds": "promote"})  # after a human review
+    assert client.get_model_version_by_alias("test_pd", "champion").version == 3
 
 
 def test_a_changed_selection_metric_compares_both_versions_on_it_the_right_way_round(

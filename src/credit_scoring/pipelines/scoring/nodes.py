@@ -60,6 +60,9 @@ def score_applicants(
     if id_column and id_column in applicants.columns:
         scored.insert(0, id_column, applicants[id_column])
     else:
+        if id_column:
+            logger.warning("The applicants to score have no id column '%s': rows are "
+                           "identified by %s instead.", id_column, INPUT_ROW)
         scored.insert(0, INPUT_ROW, applicants.index)
     declined = scored["decision"] == "decline"
     logger.info("Scored %d applicants: %d declined (%.1f%%).", len(scored), declined.sum(),

@@ -302,6 +302,7 @@ def champion_candidate(
         "monitoring": {"score_baseline": baseline(test_scores["score"], policy["score_bands"])},
         "input_example": features(model_input_train, feature_schema).head(5),
         "selection_metric": policy["champion"]["selection_metric"],
+        "on_other_folds": policy["champion"]["on_other_folds"],
         # what a later candidate is compared on: same folds, any metric
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibrated_pd}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),
