@@ -85,9 +85,9 @@ def test_text_in_a_numeric_column_is_refused_with_count_and_examples(loan_book, 
 
 def test_a_column_mostly_of_numbers_is_numeric_even_with_many_text_values(loan_book,
                                                                        loan_book_params):
-    loan_book["income"] = loan_book["income"].astype(object)
-    loan_book.loc[loan_book.index[:80], "income"] = "n/a"  # 20 %: still numbers with holes
-    with pytest.raises(ApplicantDataError, match="'income': 80 value.*not numbers"):
+    loan_book["loan_amount"] = loan_book["loan_amount"].astype(object)
+    loan_book.loc[loan_book.index[:80], "loan_amount"] = "n/a"  # 20 %: numbers with holes
+    with pytest.raises(ApplicantDataError, match="'loan_amount': 80 value.*not numbers"):
         validate_raw(loan_book, loan_book_params)
     loan_book_params["columns"]["numeric_share"] = 0.9  # stricter reading: a category
     validate_raw(loan_book, loan_book_params)
