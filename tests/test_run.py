@@ -168,7 +168,10 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     write_yaml(local / "catalog.yml", {
         "applicants_raw": {"type": "pandas.CSVDataset", "filepath": "data/01_raw/loan_book.csv"}
     })
-    write_yaml(local / "parameters_data_processing.yml", {"data_processing": LOAN_BOOK_PARAMS})
+    # the table's own block replaces the German one in conf/base, as README says: conf/local
+    # would merge key by key and keep the German range rules
+    write_yaml(project_copy / "conf/base/parameters_data_processing.yml",
+               {"data_processing": LOAN_BOOK_PARAMS})
 
     use_small_trees(project_copy)
     use_small_tuning(project_copy, n_trials=4)

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
+from credit_scoring import pipelines
 from credit_scoring.optuna_storage import refuse_passwords_in
 from credit_scoring.parameters import MODELS, validate_parameters
 from credit_scoring.processes import process_alive, this_process
@@ -57,16 +60,22 @@ def _where(dataset: AbstractDataset) -> str:
 def _writers(dataset: AbstractDataset, catalog) -> list[str]:
     """Pipelines that write ``dataset``, under its own name or another entry for the same data
     (``scoring_model`` reads the registry alias that thresholding's ``champion`` moves)."""
-    from credit_scoring.pipeline_registry import register_pipelines  # noqa: PLC0415  (slow)
-
     described = dataset._describe()
     return sorted(
-        name for name, pipeline in register_pipelines().items()
-        if name != "__default__" and any(
-            output in catalog and _unwrapped(catalog.get(output))._describe() == described
-            for output in pipeline.all_outputs()
-        )
+        name for name, pipeline in _all_pipelines().items()
+        if any(output in catalog and _unwrapped(catalog.get(output))._describe() == described
+               for output in pipeline.all_outputs())
     )
+
+
+def _all_pipelines() -> dict[str, Pipeline]:
+    """Every pipeline folder's ``create_pipeline()``: Kedro 1.7 registers only those a
+    ``kedro run --pipelines`` names, but the hint must know who writes what."""
+    return {
+        module.name: importlib.import_module(f"{pipelines.__name__}.{module.name}")
+        .create_pipeline()
+        for module in pkgutil.iter_modules(pipelines.__path__)
+    }
 
 
 def missing_inputs(pipeline: Pipeline, catalog) -> list[str]:

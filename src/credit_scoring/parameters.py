@@ -79,7 +79,10 @@ class DataProcessing(Strict):
     target: Target
     id_column: str | None = None
     columns: Columns = Columns()
-    valid_ranges: dict[str, Annotated[list[Number | None], Field(min_length=2, max_length=2)]] = {}
+    # null switches off a rule that conf/base sets (conf/local merges key by key)
+    valid_ranges: dict[
+        str, Annotated[list[Number | None], Field(min_length=2, max_length=2)] | None
+    ] = {}
     feature_recipes: FeatureRecipes = FeatureRecipes()
     split: Split
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from credit_scoring.schema import numeric_columns
+from credit_scoring.schema import numeric_columns, valid_ranges
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
         else:  # numbers stored as text; validation made sure every non-blank one parses
             clean[column] = pd.to_numeric(_as_text(clean[column]), errors="raise").astype(float)
 
-    for column, (low, high) in params.get("valid_ranges", {}).items():
+    for column, (low, high) in valid_ranges(params).items():
         bounds = (-np.inf if low is None else low, np.inf if high is None else high)
         outside = clean[column].notna() & ~clean[column].between(*bounds)
         if outside.any():

@@ -79,13 +79,18 @@ def _number_problem(column: str, bad: pd.Series, fix: str) -> str:
     return f"  - column '{column}': {len(bad)} value(s) are not numbers (e.g. {examples}); {fix}"
 
 
+def valid_ranges(params: dict[str, Any]) -> dict[str, list[float | None]]:
+    """Column -> [min, max] domain rule; a rule set to null (in conf/local) is switched off."""
+    return {c: rule for c, rule in (params.get("valid_ranges") or {}).items() if rule is not None}
+
+
 def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[str]:
     """Columns that must hold numbers: declared numeric, those with a valid range, and
     text columns whose non-blank values are at least ``columns.numeric_share`` numbers (a
     typo or an "n/a" must not turn an amount into a category with one level per value)."""
     share = params["columns"].get("numeric_share", 0.5)
     categorical = set(params["columns"].get("categorical", []))
-    declared = [*params["columns"].get("numeric", []), *params.get("valid_ranges", {})]
+    declared = [*params["columns"].get("numeric", []), *valid_ranges(params)]
     numeric = [c for c in declared if c not in categorical and c in applicants.columns]
     not_features = {params["target"]["column"], params.get("id_column")} | categorical
     for column in applicants.columns:
@@ -107,7 +112,7 @@ def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
         named[params["id_column"]] = "data_processing.id_column"
     for key in ("drop", "categorical", "numeric"):
         named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
-    named.update({c: "data_processing.valid_ranges" for c in params.get("valid_ranges", {})})
+    named.update({c: "data_processing.valid_ranges" for c in valid_ranges(params)})
     return named
 
 
