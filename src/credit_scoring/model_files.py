@@ -118,6 +118,14 @@ def load_catboost(path: Path) -> Any:
     return catboost.CatBoostClassifier().load_model(str(path), "cbm")
 
 
+NATIVE_READERS = {
+    # MLflow flavour: (MLmodel key of the class, classes read, key of the format, formats read,
+    # reader of that native file)
+    "xgboost": ("model_class", XGBOOST_CLASSES, "model_format", ("ubj", "json"), load_xgboost),
+    "catboost": ("model_type", CATBOOST_CLASSES, "save_format", ("cbm",), load_catboost),
+}
+
+
 def load_native_estimator(folder: Path) -> Any:
     """The estimator of an MLflow ``sklearn`` (skops), ``xgboost`` or ``catboost`` folder."""
     folder = Path(folder)
@@ -130,24 +138,16 @@ def load_native_estimator(folder: Path) -> Any:
                 f"{conf.get('serialization_format')!r} format (a pickle); only skops is read."
             )
         return load_skops(inside(folder, conf["pickled_model"]))
-    if "xgboost" in flavors:
-        conf = flavors["xgboost"]
-        if conf.get("model_class") not in XGBOOST_CLASSES or conf.get("model_format") not in (
-            "ubj", "json"
-        ):
-            raise UnsafeModelError(
-                f"{folder.name}: XGBoost {conf.get('model_class')} in {conf.get('model_format')!r} "
-                f"format; only {sorted(XGBOOST_CLASSES)} as UBJ or JSON is read."
-            )
-        return load_xgboost(inside(folder, conf["data"]))
-    if "catboost" in flavors:
-        conf = flavors["catboost"]
-        if conf.get("model_type") not in CATBOOST_CLASSES or conf.get("save_format") != "cbm":
-            raise UnsafeModelError(
-                f"{folder.name}: CatBoost {conf.get('model_type')} in {conf.get('save_format')!r} "
-                f"format; only {sorted(CATBOOST_CLASSES)} in 'cbm' format is read."
-            )
-        return load_catboost(inside(folder, conf["data"]))
+    for flavour, (class_key, classes, format_key, formats, reader) in NATIVE_READERS.items():
+        if flavour in flavors:
+            conf = flavors[flavour]
+            if conf.get(class_key) not in classes or conf.get(format_key) not in formats:
+                raise UnsafeModelError(
+                    f"{folder.name}: {flavour} {conf.get(class_key)} in "
+                    f"{conf.get(format_key)!r} format; only {sorted(classes)} as "
+                    f"{' or '.join(formats)} is read."
+                )
+            return reader(inside(folder, conf["data"]))
     raise UnsafeModelError(
         f"{folder.name} holds no sklearn (skops), xgboost or catboost model: flavours "
         f"{sorted(flavors)}."
