@@ -189,6 +189,12 @@ def test_download_command_refuses_unpinned_and_untrusted_then_loads_offline(proj
     code, output = download_command()
     assert code == 2 and "trust_remote_code: true" in output
 
+    # the opt-in's old name is not silently ignored
+    write_yaml(project_copy / "conf/local/parameters_hub.yml",
+               {"hub": {"download": {"trust_pickle": True}}})
+    code, output = download_command()
+    assert code == 2 and "hub.download.trust_pickle: unknown key" in output
+
     config["hub"]["download"]["trust_remote_code"] = True
     write_yaml(project_copy / "conf/local/parameters_hub.yml", config)
     code, output = download_command()

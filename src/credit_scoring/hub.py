@@ -46,6 +46,7 @@ from credit_scoring.model_files import (
     mlmodel,
     unsafe_files,
 )
+from credit_scoring.parameters import validate_parameters
 from credit_scoring.pd_model import load_code_free
 
 logger = logging.getLogger(__name__)
@@ -408,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
 
     context = _project_context(args.env)
     try:
+        validate_parameters(context.params, ["hub"])  # e.g. a leftover trust_pickle key
         message = (_download(context) if args.command == "download"
                    else _publish(context, args, parser))
     except (ValueError, UnsafeModelError, DatasetError) as error:
