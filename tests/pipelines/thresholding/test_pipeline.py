@@ -24,6 +24,14 @@ def outputs(thresholding_outputs):
     return thresholding_outputs
 
 
+@pytest.fixture
+def registry(outputs, tracking_store):
+    """The thresholding champion candidate, an empty registry dataset for it, a client."""
+    catalog, _, _ = outputs
+    return catalog.load("champion"), MlflowChampionDataset(registered_model_name="test_pd"), \
+        MlflowClient()
+
+
 def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     catalog, test, schema = outputs
     cutoff = catalog.load("thresholding.cutoff")
@@ -106,28 +114,23 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     assert version.description.startswith("# Cut-off decision")
 
 
-def test_a_candidate_with_an_undefined_metric_is_never_promoted(outputs, tracking_store, caplog):
-    catalog, _, _ = outputs
-    champion = catalog.load("champion")
-    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+def test_a_candidate_with_an_undefined_metric_is_never_promoted(registry, caplog):
+    champion, dataset, client = registry
     undefined = {**champion, "metrics": {**champion["metrics"], "cv_roc_auc_mean": float("nan")}}
     dataset.save(undefined)  # not even as the first version
     assert not dataset.exists()
     dataset.save(champion)
     dataset.save(undefined)
-    assert MlflowClient().get_model_version_by_alias("test_pd", "champion").version == 2
+    assert client.get_model_version_by_alias("test_pd", "champion").version == 2
     assert "cv_roc_auc_mean is undefined (NaN)" in caplog.text
 
 
-def test_a_candidate_on_other_folds_is_not_compared_and_not_promoted(outputs, tracking_store):
-    catalog, _, _ = outputs
-    champion = catalog.load("champion")
-    dataset = MlflowChampionDataset(registered_model_name="test_pd")
+def test_a_candidate_on_other_folds_is_not_compared_and_not_promoted(registry):
+    champion, dataset, client = registry
     dataset.save(champion)
     better_elsewhere = {**champion, "folds_fingerprint": "other data",
                         "metrics": {**champion["metrics"], "cv_roc_auc_mean": 0.99}}
     dataset.save(better_elsewhere)
-    client = MlflowClient()
     assert client.get_model_version_by_alias("test_pd", "champion").version == 1
     assert "validated on other training rows or CV folds" in client.get_model_version(
         "test_pd", "2").tags["champion_decision"]
@@ -135,13 +138,8 @@ def test_a_candidate_on_other_folds_is_not_compared_and_not_promoted(outputs, tr
     assert client.get_model_version_by_alias("test_pd", "champion").version == 3
 
 
-def test_a_changed_selection_metric_compares_both_versions_on_it_the_right_way_round(
-    outputs, tracking_store
-):
-    catalog, _, _ = outputs
-    champion = catalog.load("champion")
-    dataset = MlflowChampionDataset(registered_model_name="test_pd")
-    client = MlflowClient()
+def test_a_changed_selection_metric_compares_both_versions_on_it_the_right_way_round(registry):
+    champion, dataset, client = registry
     dataset.save(champion)
     # brier is lower-is-better: a higher brier with a better AUC must not take the alias
     worse_brier = {**champion, "selection_metric": "brier", "metrics": {
@@ -152,13 +150,8 @@ def test_a_changed_selection_metric_compares_both_versions_on_it_the_right_way_r
     assert "cv_brier_mean" in client.get_model_version("test_pd", "2").tags["champion_decision"]
 
 
-def test_a_champion_without_the_metric_is_measured_on_its_stored_out_of_fold_pds(
-    outputs, tracking_store
-):
-    catalog, _, _ = outputs
-    champion = catalog.load("champion")
-    dataset = MlflowChampionDataset(registered_model_name="test_pd")
-    client = MlflowClient()
+def test_a_champion_without_the_metric_is_measured_on_its_stored_out_of_fold_pds(registry):
+    champion, dataset, client = registry
     without_ks = {**champion, "metrics": {k: v for k, v in champion["metrics"].items()
                                           if not k.startswith("cv_ks")}}
     dataset.save(without_ks)
