@@ -208,24 +208,35 @@ def loan_book_model_input(loan_book, loan_book_params):
     )
 
 
+PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "prior"},
+         "preprocessing": "one_hot"}
+
+
 def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
-    """The thresholding pipeline and a catalog on the synthetic loan book, with ``spec``
-    (a small forest by default) standing in for the tuned model: (pipeline, catalog,
-    test rows, feature schema)."""
+    """The thresholding pipeline and a catalog on the synthetic loan book: ``spec`` (a small
+    forest by default) stands in for the tuned model, the prior-only model for the
+    baselines: (pipeline, catalog, test rows, feature schema)."""
     train, test, schema = loan_book_model_input(loan_book, loan_book_params)
+    folds = train[[schema["target"], schema["fold_column"]]]
     _, _, oof_pd = fit_and_evaluate(build_estimator(spec, schema, 42), train, test, schema)
+    _, _, prior_pd = fit_and_evaluate(build_estimator(PRIOR, schema, 42), train, test, schema)
+    stage = {"random_state": 42, "class_weighting": None, "selection_metric": "roc_auc"}
     pipeline = thresholding_pipeline()
     catalog = DataCatalog(
         datasets={
             "model_input_train": MemoryDataset(train),
             "model_input_test": MemoryDataset(test),
             "feature_schema": MemoryDataset(schema),
+            "holdout_applicants": MemoryDataset(
+                loan_book.loc[test.index].drop(columns=loan_book_params["target"]["column"])),
             "tuned_model_spec": MemoryDataset({
                 "candidate": "tuned", "spec": spec, "random_state": 42, "class_weighting": None,
             }),
-            "tuned_oof_predictions": MemoryDataset(
-                train[[schema["target"], schema["fold_column"]]].assign(tuned=oof_pd)
-            ),
+            "tuned_oof_predictions": MemoryDataset(folds.assign(tuned=oof_pd)),
+            "baselines.oof_predictions": MemoryDataset(folds.assign(prior_only=prior_pd)),
+            "model_comparison.oof_predictions": MemoryDataset(folds),
+            "params:baselines": MemoryDataset({**stage, "candidates": {"prior_only": PRIOR}}),
+            "params:model_comparison": MemoryDataset({**stage, "candidates": {}}),
             "params:thresholding": MemoryDataset(params),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }

@@ -6,10 +6,11 @@ import pytest
 
 from credit_scoring.decisions import (
     analytic_cutoff,
+    band_edges,
     choose_cutoff,
     cost_curve,
     decision_outcomes,
-    decision_table,
+    score_band,
     score_bands,
     scorecard_points,
 )
@@ -72,19 +73,21 @@ def test_scorecard_points_follow_points_to_double_the_odds():
     assert points[3] > 850 and points[4] < 150  # certain PDs still get finite scores
 
 
-def test_decision_table_declines_at_the_cutoff_itself():
-    table = decision_table(np.array([0.1, 0.2, 0.3]), {
-        "cutoff": 0.2, "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20}})
-    assert list(table["decision"]) == ["accept", "decline", "decline"]
-    assert table["score"].is_monotonic_decreasing
+def test_score_bands_are_fixed_ranges_with_band_1_the_riskiest():
+    edges = band_edges(np.arange(100), 4)  # quartiles of 0..99
+    assert edges == [24.75, 49.5, 74.25]
+    assert list(score_band(np.array([0, 24, 25, 49.5, 74, 99, 500]), edges)) == [1, 1, 2, 3, 3, 4, 4]
+    assert band_edges(np.full(50, 600), 10) == [600.0]  # equal scores: no empty bands
 
 
 def test_score_bands_cover_everyone_and_rank_risk(calibrated_sample):
     y, pd_scores = calibrated_sample
     points = scorecard_points(pd_scores, {"base_score": 600, "base_odds": 50, "pdo": 20})
-    bands = score_bands(y, points, declined=pd_scores >= 1 / 6, n_bands=10)
+    bands = score_bands(y, points, declined=pd_scores >= 1 / 6, edges=band_edges(points, 10))
+    assert list(bands["band"]) == list(range(1, len(bands) + 1))
     assert bands["applicants"].sum() == len(y) and bands["share"].sum() == pytest.approx(1)
     assert bands["bad_rate"].is_monotonic_decreasing  # higher score band, fewer bads
+    assert bands["score_min"].is_monotonic_increasing
     # bands are labelled by what happened to their applicants: at most one band is split
     assert bands["decision"].iloc[0] == "decline" and bands["decision"].iloc[-1] == "accept"
     assert (bands["decision"] == "split").sum() <= 1

@@ -3,7 +3,6 @@ trust_remote_code opt-in (nothing downloaded runs without it), and the release f
 `credit-scoring-hub publish` uploads."""
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from huggingface_hub import ModelCard
 from kedro.io import DatasetError
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
@@ -31,7 +31,6 @@ from credit_scoring.hub import (
     publish,
     write_manifest,
 )
-from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
 from tests.conftest import write_yaml
 
@@ -105,30 +104,27 @@ def release(thresholding_outputs, tracking_store, tmp_path):
     version = dataset.model_version()
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = build_release(f"models:/test_pd/{version.version}", tmp_path / "release",
-                           "someone/credit-pd", version.tags, metrics, CARD)
-    return folder, features(test, schema), catalog.load("thresholding.test_scores")
+                           "someone/credit-pd", metrics, CARD)
+    raw = catalog.load("holdout_applicants")  # raw rows, as the model receives them
+    return folder, raw, catalog.load("thresholding.test_scores")
 
 
-def test_release_folder_holds_model_policy_schema_and_card(release, thresholding_outputs):
-    folder, rows, _ = release
+def test_release_is_the_registered_model_folder_with_its_card(release, thresholding_outputs):
+    folder, raw, _ = release
     catalog, _, _ = thresholding_outputs
-    assert {p.name for p in folder.iterdir()} == {"model", "README.md", "decision_policy.json",
-                                                  "input_schema.json", MANIFEST}
-    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.py"))  # no code at all
+    assert {p.name for p in folder.iterdir()} == {"model", "README.md", MANIFEST}
+    assert not list(folder.rglob("*.pkl"))  # no pickle at all
+    assert (folder / "model" / "code" / "credit_scoring" / "scorer.py").exists()
     listed = [line.split("  ")[1] for line in (folder / MANIFEST).read_text().splitlines()]
     assert set(listed) == {str(p.relative_to(folder)) for p in folder.rglob("*")
                            if p.is_file() and p.name != MANIFEST}
-    policy = json.loads((folder / "decision_policy.json").read_text())
-    assert policy["cutoff"] == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
-    assert policy["costs"] == {"accept_bad": 5.0, "decline_good": 1.0}
-    schema = json.loads((folder / "input_schema.json").read_text())
-    assert [c["name"] for c in schema] == list(rows.columns)
-    card = (folder / "README.md").read_text()
-    metadata = yaml.safe_load(card.split("---")[1])
-    assert metadata["library_name"] == "mlflow" and metadata["license"] == "cc-by-4.0"
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.library_name == "mlflow" and card.data.license == "cc-by-4.0"
+    cutoff = catalog.load("thresholding.cutoff")["cutoff"]
     for section in ("## Intended use", "## Training data", "## Metrics", "## Limitations",
-                    "ROC AUC (test)", "not a fairness audit"):
-        assert section in card
+                    "ROC AUC (test)", "not a fairness audit", f"Decline when PD >= **{cutoff:.4f}**",
+                    "`loan_amount`"):
+        assert section in card.text
 
 
 def cache_folder(cache: Path, repo_id: str, folder: Path) -> None:
@@ -150,20 +146,20 @@ def load_in_fresh_process(cache: Path, repo_id: str, sha256: str, then: str = ""
     return result.returncode, " ".join((result.stdout + result.stderr).split())
 
 
-def test_release_downloads_offline_and_scores_like_the_champion(release, tmp_path):
+def test_release_downloads_offline_and_scores_raw_rows_like_the_champion(release, tmp_path):
     folder, rows, in_memory = release
     cache = tmp_path / "hf_cache"
     cache_folder(cache, "someone/credit-pd", folder)
     rows.to_parquet(tmp_path / "rows.parquet")
     code, output = load_in_fresh_process(
         cache, "someone/credit-pd", file_sha256(folder / MANIFEST), cwd=tmp_path,
-        then=("import pandas as pd; model.predict(pd.read_parquet('rows.parquet'), "
-              "params={'reason_codes': 3}).to_parquet('scored.parquet')"),
+        then=("import pandas as pd; model.predict(pd.read_parquet('rows.parquet'))"
+              ".to_parquet('scored.parquet')"),
     )
     assert code == 0, output
     scored = pd.read_parquet(tmp_path / "scored.parquet")
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
-    assert (scored["decision"] == in_memory["decision"]).all()
+    assert (scored["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()
     declined = scored["decision"] == "decline"
     assert scored.loc[declined, "reason_1"].notna().all()
 

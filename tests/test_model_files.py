@@ -11,11 +11,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit
 
 from credit_scoring.estimators import PREPROCESSING, build_estimator, split_calibration
+from credit_scoring.families import load_flavour_folder
 from credit_scoring.model_files import (
     SKOPS_TRUSTED_TYPES,
     UnsafeModelError,
     check_savable,
-    load_native_estimator,
     load_skops,
 )
 from credit_scoring.schema import features, target
@@ -70,8 +70,8 @@ def test_a_pickled_sklearn_flavour_is_refused_before_it_is_opened(tmp_path):
     mlflow.sklearn.save_model(model, tmp_path / "pickled", serialization_format="cloudpickle",
                               pip_requirements=[])
     (tmp_path / "pickled" / "model.pkl").write_bytes(b"not even a pickle")  # never read
-    with pytest.raises(UnsafeModelError, match="'cloudpickle' format .* only skops is read"):
-        load_native_estimator(tmp_path / "pickled")
+    with pytest.raises(UnsafeModelError, match="'cloudpickle'.* only .*skops.* is read"):
+        load_flavour_folder(tmp_path / "pickled")
 
 
 def test_an_estimator_off_the_allow_list_is_refused_before_anything_is_logged():

@@ -9,8 +9,6 @@ cut-off is ``decline_good / (decline_good + accept_bad)``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
@@ -106,19 +104,33 @@ def scorecard_points(pd_scores: np.ndarray, scorecard: dict[str, float]) -> np.n
     return np.round(points).astype(int)
 
 
+def band_edges(points: np.ndarray, n_bands: int) -> list[float]:
+    """Score-band boundaries: ``n_bands`` equal-population bands of the development scores.
+
+    Fixed once, with the model, so a band means the same score range on every later sample.
+    """
+    inner = np.quantile(np.asarray(points, dtype=float), np.linspace(0, 1, n_bands + 1)[1:-1])
+    return np.unique(inner).tolist()
+
+
+def score_band(points: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Band of each score: 1 holds the lowest scores (riskiest), ``len(edges) + 1`` the highest."""
+    return np.searchsorted(np.asarray(edges, dtype=float), points, side="right") + 1
+
+
 def score_bands(
-    target: pd.Series, points: np.ndarray, declined: np.ndarray, n_bands: int
+    target: pd.Series, points: np.ndarray, declined: np.ndarray, edges: list[float]
 ) -> pd.DataFrame:
-    """Score-band table: equal-population bands with count, bads, bad rate and decision.
+    """Score-band table: count, bads, bad rate and decision per band of the model's ``edges``.
 
     A band is "decline" when every applicant in it was declined, "accept" when none was,
     and "split" otherwise (the cut-off falls inside it: scores are rounded, so applicants
     on the cut-off score itself can go either way).
     """
     scored = pd.DataFrame({"bad": np.asarray(target), "score": points,
-                           "declined": np.asarray(declined, dtype=bool)})
-    scored["band"] = pd.qcut(scored["score"], q=n_bands, duplicates="drop")
-    table = scored.groupby("band", observed=True).agg(
+                           "declined": np.asarray(declined, dtype=bool),
+                           "band": score_band(points, edges)})
+    table = scored.groupby("band").agg(
         score_min=("score", "min"), score_max=("score", "max"),
         applicants=("bad", "size"), bads=("bad", "sum"), declined=("declined", "mean"),
     )
@@ -127,22 +139,4 @@ def score_bands(
     table["decision"] = np.select(
         [table["declined"] == 1, table["declined"] == 0], ["decline", "accept"], default="split"
     )
-    return table.drop(columns="declined").reset_index(drop=True).rename_axis("band").reset_index()
-
-
-def decision_table(
-    pd_scores: np.ndarray, decision: dict[str, Any], index: pd.Index | None = None
-) -> pd.DataFrame:
-    """What the champion returns per applicant: PD, scorecard points, accept / decline.
-
-    Args:
-        decision: ``cutoff`` (decline when PD >= cutoff) and ``scorecard`` scaling.
-    """
-    return pd.DataFrame(
-        {
-            "pd": pd_scores,
-            "score": scorecard_points(pd_scores, decision["scorecard"]),
-            "decision": np.where(pd_scores >= decision["cutoff"], "decline", "accept"),
-        },
-        index=index,
-    )
+    return table.drop(columns="declined").reset_index()

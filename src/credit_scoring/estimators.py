@@ -10,7 +10,6 @@ import inspect
 from typing import Any
 
 import pandas as pd
-from kedro.utils import load_obj
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -115,6 +114,8 @@ def build_estimator(
             f"Unknown preprocessing '{spec['preprocessing']}' for {spec['estimator']}; "
             f"choose one of {list(PREPROCESSING)}."
         )
+    from kedro.utils import load_obj  # noqa: PLC0415  (training only: a deployed model needs no Kedro)
+
     estimator_class = load_obj(spec["estimator"])
     params = dict(spec.get("params") or {})
     if _takes_seed(estimator_class):

@@ -5,13 +5,15 @@
   of its ``SHA256SUMS`` manifest (mandatory), then of every file against the manifest.
   Files land in the Hugging Face cache, so ``HF_HUB_OFFLINE=1`` reuses them without network.
 - ``load_model`` runs nothing that came with the download unless the caller sets
-  ``trust_remote_code``. Without it, only code-free files are read (``model_files``: native
-  XGBoost / CatBoost files, skops files whose every type is on the project's allow-list,
-  plain JSON / YAML / text) and the installed ``credit_scoring`` code rebuilds the model;
-  a pickle, Python file or MLflow ``code_paths`` is refused before it is opened.
-- ``build_release`` writes the folder a release uploads: the champion as an MLflow model
-  without its code, its decision policy (cut-off, costs, scorecard), its input schema, a
-  model card and ``SHA256SUMS``; ``publish`` uploads it with ``HfApi.upload_folder``.
+  ``trust_remote_code``. Without it, only code-free files are read (native XGBoost /
+  CatBoost / LightGBM files, skops files whose every type is on the project's allow-list,
+  plain JSON / YAML / text) and the installed ``credit_scoring`` code rebuilds the model.
+  Our own PD model ships its code (``code_paths``) for environments without the package:
+  that code is left unread; any other pickle, Python file or ``code_paths`` is refused
+  before it is opened.
+- ``build_release`` writes the folder a release uploads: the registered champion's MLflow
+  model folder as it is, a model card (``huggingface_hub.ModelCard``) and ``SHA256SUMS``;
+  ``publish`` uploads it with ``HfApi.upload_folder``.
 
 ``credit-scoring-hub download`` / ``credit-scoring-hub publish`` (see ``main``) run these
 with the project's configuration (``conf/base/parameters_hub.yml``) and credentials.
@@ -21,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -31,23 +31,29 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import yaml
-from huggingface_hub import CommitInfo, HfApi, hf_hub_download, snapshot_download
+from huggingface_hub import (
+    CommitInfo,
+    HfApi,
+    ModelCard,
+    ModelCardData,
+    get_token,
+    hf_hub_download,
+    snapshot_download,
+)
 from kedro.config import MissingConfigException
 from kedro.io import AbstractDataset, DatasetError
 
+from credit_scoring.families import format_of_file, load_flavour_folder
 from credit_scoring.model_files import (
     PICKLE_SUFFIXES,
     UnsafeModelError,
     inside,
-    load_catboost,
-    load_native_estimator,
-    load_xgboost,
     mlmodel,
     unsafe_files,
 )
 from credit_scoring.parameters import validate_parameters
-from credit_scoring.pd_model import load_code_free
+from credit_scoring.schema import needed_columns
+from credit_scoring.scorer import load_code_free
 
 logger = logging.getLogger(__name__)
 
@@ -175,11 +181,15 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
         folder = path / "model" if (path / "model" / "MLmodel").exists() else path
         if not (folder / "MLmodel").exists():
             raise ValueError(f"{path} holds no MLflow model (no MLmodel file, nor model/MLmodel).")
+        own_pd_model = "family" in _pyfunc_config(folder)
         unsafe = unsafe_files(path)
+        if own_pd_model:  # its shipped code is never run on the code-free path: not a risk there
+            shipped = _shipped_code(folder, path)
+            unsafe = {name: why for name, why in unsafe.items() if not shipped(name)}
         if not unsafe:
-            if "estimator_flavour" in _pyfunc_config(folder):
+            if own_pd_model:
                 return load_code_free(folder)
-            return load_native_estimator(folder)
+            return load_flavour_folder(folder)
         reasons = "; ".join(f"{name} is {why}" for name, why in unsafe.items())
         if not trust_remote_code:
             raise UnsafeModelError(f"Not loading {path}: {reasons}. {OPT_IN}")
@@ -199,14 +209,24 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
 
         logger.warning("Unpickling %s because trust_remote_code is set.", path.name)
         return joblib.load(path)
-    if path.suffix in {".ubj", ".json"}:
-        return load_xgboost(path)
-    if path.suffix in {".cbm", ".cb"}:
-        return load_catboost(path)
+    native = format_of_file(path)
+    if native is not None:
+        return native.load(path)
     raise ValueError(
         f"Unknown model format '{path.suffix}' ({path.name}); expected an MLflow model folder, "
-        f".ubj/.json (XGBoost), .cbm (CatBoost) or, with trust_remote_code, {PICKLE_SUFFIXES}."
+        f".ubj/.json (XGBoost), .cbm (CatBoost), .txt (LightGBM) or, with trust_remote_code, {PICKLE_SUFFIXES}."
     )
+
+
+def _shipped_code(folder: Path, root: Path):
+    """Whether a file (relative to ``root``) is our PD model's own code: ``MLmodel``'s
+    ``code_paths`` folder, the model-from-code file or ``MLmodel`` naming them. MLflow's
+    loader runs them; the code-free load reads the artifacts with the installed package."""
+    flavour = mlmodel(folder)["flavors"]["python_function"]
+    prefix = "" if folder == root else f"{folder.relative_to(root).as_posix()}/"
+    files = {f"{prefix}MLmodel", f"{prefix}{Path(flavour.get('model_code_path', '')).name}"}
+    code = f"{prefix}{flavour['code']}/" if flavour.get("code") else None
+    return lambda name: name in files or (code is not None and name.startswith(code))
 
 
 def _pyfunc_config(folder: Path) -> dict[str, Any]:
@@ -249,16 +269,17 @@ class HubModelDataset(AbstractDataset[None, Any]):
 
 
 def model_card(
-    repo_id: str, policy: dict[str, Any], metrics: dict[str, float], card: dict[str, Any]
-) -> str:
-    """README.md of a release: Hub metadata, intended use, data, metrics at the cut-off, limits."""
-    metadata = {
-        "library_name": "mlflow",
-        "license": card["license"],
-        "pipeline_tag": "tabular-classification",
-        "tags": ["credit-scoring", "probability-of-default", "scorecard", "kedro", "mlflow"],
-    }
+    repo_id: str, model: mlflow.models.Model, metrics: dict[str, float], card: dict[str, Any]
+) -> ModelCard:
+    """The release's model card (README.md): Hub metadata, intended use, the decision policy
+    and input columns read from the model itself, metrics at the cut-off, limitations."""
+    config = model.flavors["python_function"]["config"]
+    policy, schema = config["policy"], config["feature_schema"]
     costs = policy["costs"]
+    metadata = ModelCardData(
+        library_name="mlflow", license=card["license"], pipeline_tag="tabular-classification",
+        tags=["credit-scoring", "probability-of-default", "scorecard", "kedro", "mlflow"],
+    )
     rows = [
         ("ROC AUC (test)", metrics.get("test_roc_auc")),
         ("Gini (test)", metrics.get("test_gini")),
@@ -271,17 +292,20 @@ def model_card(
         ("Expected cost per applicant at PD 0.5 (test)", metrics.get("test_at_0.5_expected_cost")),
     ]
     table = "\n".join(f"| {name} | {value:.4f} |" for name, value in rows if value is not None)
-    return f"""---
-{yaml.safe_dump(metadata, sort_keys=False).strip()}
+    columns = ", ".join(f"`{c}`" for c in needed_columns(schema))
+    return ModelCard(f"""---
+{metadata.to_yaml()}
 ---
 
 # {repo_id}
 
 A probability-of-default (PD) model with its lending decision, built by the
-[credit_scoring]({card["project_url"]}) Kedro project and stored as an MLflow model: the
-estimator in its framework's native format, the preprocessing in skops. The release holds
-**no code and no pickle**: the installed `credit_scoring` package rebuilds the model from
-these files, and `SHA256SUMS` lists the SHA-256 of every file.
+[credit_scoring]({card["project_url"]}) Kedro project and stored as an MLflow model. It takes
+**raw applicant rows** and returns, per applicant, the PD, a scorecard score, a score band,
+accept / decline and, for a decline, the attributes that raised the PD most. Inside: the
+estimator in its framework's native format, preprocessing and calibrator in skops, the
+training contract and decision policy as configuration, the project's code in `model/code`
+and pinned requirements. **No pickle**; `SHA256SUMS` lists the SHA-256 of every file.
 
 ## Intended use
 {card["intended_use"].strip()}
@@ -291,7 +315,8 @@ Decline when PD >= **{policy["cutoff"]:.4f}** (about score **{policy["cutoff_sco
 cut-off minimises expected misclassification cost on out-of-fold predictions of the training
 set for the costs accept-a-bad = {costs["accept_bad"]}, decline-a-good = {costs["decline_good"]}.
 Scores: {policy["scorecard"]["base_score"]} points at good:bad odds of
-{policy["scorecard"]["base_odds"]}:1, {policy["scorecard"]["pdo"]} points to double the odds.
+{policy["scorecard"]["base_odds"]}:1, {policy["scorecard"]["pdo"]} points to double the odds;
+{len(policy["band_edges"]) + 1} score bands (band 1 is the riskiest).
 
 ## Training data
 {card["training_data"].strip()}
@@ -302,16 +327,21 @@ Scores: {policy["scorecard"]["base_score"]} points at good:bad odds of
 {table}
 
 ## How to use
+Input columns the model needs: {columns}. Other columns are passed over (an id column is
+returned with the scores).
+
 ```python
-# needs the credit_scoring package (its code rebuilds the model):
-# pip install "credit_scoring @ git+{card["project_url"]}"
+# with the credit_scoring package installed: only the code-free files are read
 from credit_scoring.hub import download, load_model
 model = load_model(download("{repo_id}", revision="<commit hash>",
                             sha256="<SHA-256 of SHA256SUMS, from the publisher>"))
-model.predict(applicants, params={{"reason_codes": 3}})   # pd, score, decision, reasons
+model.predict(applicants)   # id, pd, score, band, decision, reason_1, reason_1_value ...
+
+# without it, in an environment made from model/requirements.txt: MLflow runs the
+# model's own code (model/code), so vet it first
+import mlflow
+model = mlflow.pyfunc.load_model("<download folder>/model")
 ```
-`input_schema.json` lists the columns and types the model expects (raw applicant attributes,
-categories as text); `decision_policy.json` holds the cut-off, costs and scorecard scaling.
 
 ## Limitations
 {card["limitations"].strip()}
@@ -319,21 +349,19 @@ categories as text); `decision_policy.json` holds the cut-off, costs and scoreca
 **This is not a fairness audit.** The model has not been assessed for disparate impact on
 protected groups; the training data may contain attributes (such as age, sex or nationality)
 that lending law restricts. Review it under your jurisdiction's rules before any use.
-"""
+""")
 
 
 def build_release(
-    model_uri: str, folder: Path, repo_id: str, tags: dict[str, str],
-    metrics: dict[str, float], card: dict[str, Any],
+    model_uri: str, folder: Path, repo_id: str, metrics: dict[str, float], card: dict[str, Any]
 ) -> Path:
     """Write exactly what a release uploads into ``folder`` (must be empty or absent).
 
-    The model goes without its ``pd_model.py``: a release holds no code, so it loads with
-    ``trust_remote_code`` off and the installed package's code. ``SHA256SUMS`` comes last.
+    The registered model folder as it is (``model/``), its model card (``README.md``) and,
+    last, ``SHA256SUMS``.
 
     Args:
         model_uri: the champion, e.g. ``models:/credit_scoring_pd/3``.
-        tags: its model-version tags (cut-off score, costs).
         metrics: its run's metrics (test metrics at the cut-off).
         card: model-card texts from ``hub.publish.card``.
     """
@@ -345,22 +373,7 @@ def build_release(
         folder.mkdir(parents=True, exist_ok=True)
         downloaded.rename(folder / "model")
     model = mlflow.models.Model.load(str(folder / "model"))
-    (folder / "model" / Path(model.flavors["python_function"]["model_code_path"]).name).unlink()
-    decision = model.flavors["python_function"]["config"]["decision"]
-    policy = {
-        "cutoff": decision["cutoff"],
-        "cutoff_score": int(tags["cutoff_score"]),
-        "decline_when": "pd >= cutoff",
-        "costs": {"accept_bad": float(tags["cost_accept_bad"]),
-                  "decline_good": float(tags["cost_decline_good"])},
-        "scorecard": decision["scorecard"],
-    }
-    (folder / "input_schema.json").write_text(json.dumps(model.signature.inputs.to_dict(), indent=2))
-    (folder / "decision_policy.json").write_text(json.dumps(policy, indent=2))
-    (folder / "README.md").write_text(model_card(repo_id, policy, metrics, card))
-    unsafe = unsafe_files(folder)
-    if unsafe:
-        raise ValueError(f"A release must hold no code, but {folder} would ship {unsafe}.")
+    model_card(repo_id, model, metrics, card).save(folder / "README.md")
     write_manifest(folder)
     return folder
 
@@ -387,12 +400,13 @@ def _project_context(env: str | None):
 
 
 def _token(config_loader) -> str | None:
-    """``huggingface.token`` from Kedro credentials (conf/local), else ``HF_TOKEN``."""
+    """``huggingface.token`` from Kedro credentials (conf/local), else what huggingface_hub
+    finds itself (``HF_TOKEN``, or the token ``hf auth login`` stored)."""
     try:
         credentials = config_loader["credentials"]
     except MissingConfigException:  # no credentials file at all: fine for public repos
         credentials = {}
-    return (credentials.get("huggingface") or {}).get("token") or os.environ.get("HF_TOKEN")
+    return (credentials.get("huggingface") or {}).get("token") or get_token()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -434,8 +448,8 @@ def _publish(context, args: argparse.Namespace, parser: argparse.ArgumentParser)
     version = context.catalog.get("champion").model_version()
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = args.folder or Path(tempfile.mkdtemp(prefix="credit_scoring_release_"))
-    build_release(f"models:/{version.name}/{version.version}", folder, repo_id, version.tags,
-                  metrics, settings["card"])
+    build_release(f"models:/{version.name}/{version.version}", folder, repo_id, metrics,
+                  settings["card"])
     manifest = file_sha256(folder / MANIFEST)
     if args.dry_run:
         return f"Release folder (not uploaded): {folder}\n{MANIFEST} sha256: {manifest}"

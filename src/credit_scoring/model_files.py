@@ -6,9 +6,9 @@ here open only formats that hold data, and take the classes skops may rebuild fr
 module (``SKOPS_TRUSTED_TYPES``), never from the model's own configuration:
 
 - ``load_skops``: a skops file whose every type is skops-default or on the allow-list;
-- ``load_native_estimator``: an MLflow flavour folder as ``tracking.NATIVE_FLAVOURS`` writes
-  it (scikit-learn in skops, XGBoost UBJ/JSON, CatBoost ``.cb``), read without MLflow's
-  loaders, which unpickle by default;
+- ``families.FORMATS``: each framework's native file (XGBoost UBJ, CatBoost ``.cbm``,
+  LightGBM text, scikit-learn in skops), read without MLflow's loaders, which unpickle by
+  default;
 - ``unsafe_files``: every file of a folder that is not one of these code-free kinds.
 """
 
@@ -43,10 +43,6 @@ REFUSED_SUFFIXES = {
     **dict.fromkeys(PICKLE_SUFFIXES, "a pickle, which runs its author's code"),
 }
 """Why the usual code-carrying files are refused; any other unknown kind is refused too."""
-
-XGBOOST_CLASSES = frozenset({"xgboost.sklearn.XGBClassifier"})
-CATBOOST_CLASSES = frozenset({"CatBoostClassifier"})
-
 
 class UnsafeModelError(RuntimeError):
     """Raised instead of opening a model file that could run code, or rebuild unvetted types."""
@@ -100,58 +96,6 @@ def inside(folder: Path, relative: str) -> Path:
 def mlmodel(folder: Path) -> dict[str, Any]:
     """The ``MLmodel`` file of an MLflow model folder, parsed as plain YAML."""
     return yaml.safe_load((Path(folder) / "MLmodel").read_text()) or {}
-
-
-def load_xgboost(path: Path) -> Any:
-    """An XGBoost classifier from its native UBJ or JSON file (data only)."""
-    import xgboost  # noqa: PLC0415  (only models of this family need it installed)
-
-    model = xgboost.XGBClassifier()
-    model.load_model(path)
-    return model
-
-
-def load_catboost(path: Path) -> Any:
-    """A CatBoost classifier from its native ``.cbm`` file (data only)."""
-    import catboost  # noqa: PLC0415  (only models of this family need it installed)
-
-    return catboost.CatBoostClassifier().load_model(str(path), "cbm")
-
-
-NATIVE_READERS = {
-    # MLflow flavour: (MLmodel key of the class, classes read, key of the format, formats read,
-    # reader of that native file)
-    "xgboost": ("model_class", XGBOOST_CLASSES, "model_format", ("ubj", "json"), load_xgboost),
-    "catboost": ("model_type", CATBOOST_CLASSES, "save_format", ("cbm",), load_catboost),
-}
-
-
-def load_native_estimator(folder: Path) -> Any:
-    """The estimator of an MLflow ``sklearn`` (skops), ``xgboost`` or ``catboost`` folder."""
-    folder = Path(folder)
-    flavors = mlmodel(folder).get("flavors", {})
-    if "sklearn" in flavors:
-        conf = flavors["sklearn"]
-        if conf.get("serialization_format") != "skops":
-            raise UnsafeModelError(
-                f"{folder.name}/{conf.get('pickled_model')} is a scikit-learn model in "
-                f"{conf.get('serialization_format')!r} format (a pickle); only skops is read."
-            )
-        return load_skops(inside(folder, conf["pickled_model"]))
-    for flavour, (class_key, classes, format_key, formats, reader) in NATIVE_READERS.items():
-        if flavour in flavors:
-            conf = flavors[flavour]
-            if conf.get(class_key) not in classes or conf.get(format_key) not in formats:
-                raise UnsafeModelError(
-                    f"{folder.name}: {flavour} {conf.get(class_key)} in "
-                    f"{conf.get(format_key)!r} format; only {sorted(classes)} as "
-                    f"{' or '.join(formats)} is read."
-                )
-            return reader(inside(folder, conf["data"]))
-    raise UnsafeModelError(
-        f"{folder.name} holds no sklearn (skops), xgboost or catboost model: flavours "
-        f"{sorted(flavors)}."
-    )
 
 
 def _code_paths(folder: Path) -> str | None:

@@ -14,6 +14,8 @@ import pandas as pd
 
 SHARE_FLOOR = 1e-4
 """Smallest share a bin counts with, so an empty bin gives a large but finite PSI."""
+MISSING, OTHER = "__missing__", "__other__"
+"""Categorical bins of missing values and of levels never seen in training."""
 
 
 def _numeric_shares(values: pd.Series, inner_edges: list[float]) -> np.ndarray:
@@ -23,21 +25,38 @@ def _numeric_shares(values: pd.Series, inner_edges: list[float]) -> np.ndarray:
     return counts / max(len(values), 1)
 
 
-def _categorical_shares(values: pd.Series, levels: pd.Index) -> np.ndarray:
-    text = values.astype("string").fillna("__missing__")
-    counts = text.where(text.isin(levels), "__other__").value_counts().reindex(levels, fill_value=0)
+def _categorical_shares(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Shares of ``levels`` (ending with the missing and the unseen-level bins) in ``values``."""
+    text = values.astype("string").fillna(MISSING)
+    counts = text.where(text.isin(levels), OTHER).value_counts().reindex(levels, fill_value=0)
     return counts.to_numpy() / max(len(values), 1)
 
 
 def baseline(values: pd.Series, n_bins: int) -> dict[str, list[float]]:
     """The reference distribution of a numeric variable: ``n_bins`` quantile bins and shares.
 
-    Small enough to travel inside the model (the champion stores its score baseline), so
-    drift is always measured against the model that scores, wherever it was loaded from.
+    Small enough to travel inside the model (the champion stores the baseline of its score
+    and of every feature), so drift is always measured against the model that scores,
+    wherever it was loaded from.
     """
     values = pd.Series(values, dtype=float)
     inner = np.unique(np.nanquantile(values, np.linspace(0, 1, n_bins + 1))[1:-1])
     return {"edges": inner.tolist(), "shares": _numeric_shares(values, inner.tolist()).tolist()}
+
+
+def categorical_baseline(values: pd.Series) -> dict[str, list]:
+    """The reference distribution of a categorical variable: its levels, missing and unseen."""
+    seen = values.astype("string").dropna().unique().tolist()
+    levels = list(dict.fromkeys([*sorted(seen), MISSING, OTHER]))
+    return {"levels": levels, "shares": _categorical_shares(values, levels).tolist()}
+
+
+def feature_baselines(
+    train: pd.DataFrame, feature_schema: dict[str, Any], n_bins: int
+) -> dict[str, dict[str, list]]:
+    """Baseline of every model input column of the development sample."""
+    return {column: categorical_baseline(train[column]) if column in feature_schema["categorical"]
+            else baseline(train[column], n_bins) for column in train.columns}
 
 
 def _index(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -45,10 +64,13 @@ def _index(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def psi_from_baseline(reference: dict[str, list[float]], actual: pd.Series) -> float:
-    """PSI of ``actual`` against a stored ``baseline``."""
-    return _index(np.asarray(reference["shares"]),
-                  _numeric_shares(pd.Series(actual, dtype=float), reference["edges"]))
+def psi_from_baseline(reference: dict[str, list], actual: pd.Series) -> float:
+    """PSI of ``actual`` against a stored ``baseline`` or ``categorical_baseline``."""
+    if "levels" in reference:
+        shares = _categorical_shares(pd.Series(actual), reference["levels"])
+    else:
+        shares = _numeric_shares(pd.Series(actual, dtype=float), reference["edges"])
+    return _index(np.asarray(reference["shares"]), shares)
 
 
 def psi(expected: pd.Series, actual: pd.Series, n_bins: int = 10, numeric: bool | None = None) -> float:
@@ -60,24 +82,15 @@ def psi(expected: pd.Series, actual: pd.Series, n_bins: int = 10, numeric: bool 
     """
     if numeric is None:
         numeric = pd.api.types.is_numeric_dtype(expected)
-    if numeric:
-        return psi_from_baseline(baseline(expected, n_bins), actual)
-    levels = expected.astype("string").fillna("__missing__").unique().tolist()
-    bins = pd.Index([*levels, "__missing__", "__other__"]).unique()
-    return _index(_categorical_shares(expected, bins), _categorical_shares(actual, bins))
+    reference = baseline(expected, n_bins) if numeric else categorical_baseline(expected)
+    return psi_from_baseline(reference, actual)
 
 
-def stability_report(
-    train: pd.DataFrame, new: pd.DataFrame, feature_schema: dict[str, Any], n_bins: int
-) -> pd.DataFrame:
-    """PSI of every column of ``new`` against the same column of ``train``."""
+def stability_report(baselines: dict[str, dict[str, list]], model_input: pd.DataFrame) -> pd.DataFrame:
+    """PSI of every column of ``model_input`` against its stored baseline."""
     return pd.DataFrame(
-        [
-            {"variable": column,
-             "psi": psi(train[column], new[column], n_bins,
-                        numeric=column not in feature_schema["categorical"])}
-            for column in new.columns
-        ],
+        [{"variable": column, "psi": psi_from_baseline(baselines[column], model_input[column])}
+         for column in model_input.columns],
         columns=["variable", "psi"],
     )
 

@@ -29,6 +29,7 @@ from pydantic import (
 
 from credit_scoring.estimators import PREPROCESSING
 from credit_scoring.evaluation import METRICS
+from credit_scoring.families import FAMILIES, unknown_family_message
 
 # Strict numbers: YAML `"10"` or `true` where a number belongs is an error at start, not a
 # crash in a node later (the nodes receive the raw values). A float also takes an int.
@@ -104,6 +105,8 @@ class Candidate(Strict):
                 f"cannot import estimator '{path}' ({error}); give the full import path of a "
                 "classifier class, e.g. xgboost.XGBClassifier"
             ) from None
+        if path not in FAMILIES:  # it could not be stored natively nor explained
+            raise ValueError(unknown_family_message(path))
         return path
 
     @field_validator("params", mode="before")
@@ -227,6 +230,7 @@ class Scorecard(Strict):
 
 class Champion(Strict):
     selection_metric: Metric
+    min_improvement: Annotated[Number, Field(ge=0)] = 0.0
     on_other_folds: Literal["keep", "promote"] = "keep"
 
 
@@ -236,18 +240,18 @@ class Thresholding(Strict):
     constraints: Constraints = Constraints()
     scorecard: Scorecard
     score_bands: Annotated[StrictInt, Field(ge=2)]
+    reason_codes: Annotated[StrictInt, Field(ge=0)]
+    psi_bins: Annotated[StrictInt, Field(ge=2)]
     champion: Champion
 
 
 # ---- scoring ----------------------------------------------------------------------------
 class Psi(Strict):
-    n_bins: Annotated[StrictInt, Field(ge=2)]
     watch: Positive
     alarm: Positive
 
 
 class Scoring(Strict):
-    reason_codes: Annotated[StrictInt, Field(ge=0)]
     psi: Psi
 
 

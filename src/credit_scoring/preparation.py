@@ -12,17 +12,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from credit_scoring.schema import numeric_columns, valid_ranges
+from credit_scoring.schema import (
+    features,
+    needed_columns,
+    numeric_columns,
+    valid_ranges,
+    validate_scoring,
+)
 
 logger = logging.getLogger(__name__)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Category labels as stripped text; integer codes keep no '.0'; blanks become missing."""
-    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        values = values.astype("Int64")
-    text = values.astype(str).str.strip()
-    return text.mask(text.isin(["", "<NA>"]))
+    """Category labels as stripped text; integer codes keep no '.0'; blanks become missing.
+
+    Each distinct value is converted once (a million rows hold a few dozen levels).
+    """
+    codes, levels = pd.factorize(values)
+    levels = pd.Series(levels)
+    if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
+        levels = levels.astype("Int64")
+    text = levels.astype(str).str.strip()
+    text = text.mask(text.isin(["", "<NA>"])).to_numpy(dtype=object)
+    labels = np.append(text, None)[codes]  # code -1 (missing) -> the appended None
+    return pd.Series(labels, index=values.index, dtype="str")
 
 
 def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -39,7 +52,7 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
     target = params["target"]
     columns = params["columns"]
     not_features = {target["column"]} | ({params["id_column"]} if params.get("id_column") else set())
-    clean = applicants.drop(columns=columns.get("drop", []))
+    clean = applicants.drop(columns=columns.get("drop", []), errors="ignore")
 
     numeric = set(numeric_columns(clean, params))
     categorical = set(columns.get("categorical", [])) | {
@@ -55,6 +68,8 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
             clean[column] = pd.to_numeric(_as_text(clean[column]), errors="raise").astype(float)
 
     for column, (low, high) in valid_ranges(params).items():
+        if column not in clean.columns:  # scoring prepares only the columns the model needs
+            continue
         bounds = (-np.inf if low is None else low, np.inf if high is None else high)
         outside = clean[column].notna() & ~clean[column].between(*bounds)
         if outside.any():
@@ -85,3 +100,27 @@ def add_domain_features(applicants: pd.DataFrame, recipes: dict[str, Any]) -> pd
             continue
         features[name] = features[numerator] / features[denominator].replace(0, np.nan)
     return features
+
+
+def prepare_for_model(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:
+    """Raw applicant rows -> the model's input columns, exactly as training prepared them.
+
+    Checks the rows against the training contract, then cleans the columns the model
+    needs and builds its features with the settings stored in ``feature_schema``. Column
+    types come from the training schema, not from this batch: a categorical column that
+    happens to be blank in every new row must not turn numeric.
+    """
+    validate_scoring(applicants, feature_schema)
+    params = feature_schema["preparation"]
+    columns = params["columns"]
+    as_trained = {**params, "columns": {
+        **columns,
+        "categorical": [*columns.get("categorical", []), *feature_schema["categorical"]],
+        "numeric": [*columns.get("numeric", []), *feature_schema["numeric"]],
+    }}
+    clean = clean_applicants(applicants[needed_columns(feature_schema)], as_trained)
+    model_features = {*feature_schema["numeric"], *feature_schema["categorical"]}
+    recipes = {"ratios": {name: recipe for name, recipe in
+                          params["feature_recipes"].get("ratios", {}).items()
+                          if name in model_features}}
+    return features(add_domain_features(clean, recipes), feature_schema)

@@ -7,13 +7,17 @@ data_processing persists; no column name of any particular data set lives here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
 
 TARGET_KEY = "data_processing.target"
+PREPARATION_KEYS = ("target", "id_column", "columns", "valid_ranges", "feature_recipes")
+"""data_processing settings a raw row is prepared with, at training and at scoring alike."""
 
 
 class ApplicantDataError(ValueError):
@@ -49,6 +53,7 @@ def raw_schema(applicants: pd.DataFrame, params: dict[str, Any]) -> pa.DataFrame
     must be unique. Declared columns and number parsing are checked before, by
     ``validate_raw``.
     """
+    import pandera.pandas as pa  # noqa: PLC0415  (imports PySpark when installed: training only)
     target = params["target"]
     labels = _target_labels(target, applicants[target["column"]])
     columns: dict[str, pa.Column] = {
@@ -175,6 +180,8 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
         raise ApplicantDataError(
             "Numeric columns of the applicant table hold text:\n" + "\n".join(problems)
         )
+    from pandera.errors import SchemaErrors  # noqa: PLC0415  (see raw_schema)
+
     schema = raw_schema(applicants, params)
     try:
         schema.validate(applicants, lazy=True)
@@ -187,9 +194,17 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
     return applicants
 
 
-def validate_scoring(
-    applicants: pd.DataFrame, feature_schema: dict[str, Any], params: dict[str, Any]
-) -> pd.DataFrame:
+def needed_columns(feature_schema: dict[str, Any]) -> list[str]:
+    """The raw columns a model needs: its features, or the inputs of the recipes building them."""
+    recipes = feature_schema["preparation"]["feature_recipes"].get("ratios", {})
+    needed: list[str] = []
+    for column in feature_schema["numeric"] + feature_schema["categorical"]:
+        recipe = recipes.get(column)
+        needed += [recipe["numerator"], recipe["denominator"]] if recipe else [column]
+    return list(dict.fromkeys(needed))
+
+
+def validate_scoring(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:
     """Check new applicants against the contract the model was trained under.
 
     Every raw column the model needs (its features, or the inputs of the ratio recipes
@@ -203,14 +218,9 @@ def validate_scoring(
     if applicants.empty:
         raise ApplicantDataError(
             "The table of applicants to score is empty (0 rows). Check the file behind the "
-            "'applicants_to_score' entry of conf/base/catalog.yml."
+            "'applicants_to_score' entry of conf/base/catalog.yml, or the request."
         )
-    recipes = params.get("feature_recipes", {}).get("ratios", {})
-    needed: list[str] = []
-    for column in feature_schema["numeric"] + feature_schema["categorical"]:
-        recipe = recipes.get(column)
-        needed += [recipe["numerator"], recipe["denominator"]] if recipe else [column]
-    needed = list(dict.fromkeys(needed))
+    needed = needed_columns(feature_schema)
     absent = [c for c in needed if c not in applicants.columns]
     if absent:
         raise ApplicantDataError(
@@ -218,8 +228,7 @@ def validate_scoring(
             f"{needed}. Add them, or retrain on a table without them."
         )
     # recipe inputs are numbers too: a ratio of text is no feature
-    numeric = [c for c in needed if c in feature_schema["numeric"] or c not in
-               feature_schema["categorical"]]
+    numeric = [c for c in needed if c not in feature_schema["categorical"]]
     problems = [
         _number_problem(c, bad, "they were numbers in training: fix the values or the file")
         for c in numeric if len(bad := _not_numbers(applicants[c]))
@@ -235,11 +244,13 @@ def validate_scoring(
 def build_feature_schema(
     model_input: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Describe the model input so later stages need no data_processing parameters.
+    """The training contract: what later stages and the deployed model know of the data.
 
     Numeric columns are those with a numeric dtype after cleaning; every other feature is
     categorical, and its levels seen in ``model_input`` are recorded (scoring counts
-    values outside them as unseen).
+    values outside them as unseen). ``preparation`` holds the data_processing settings that
+    cleaned the rows and built the features, so the model prepares a raw row the same way
+    without the project's configuration.
     """
     reserved = {params["target"]["column"], params["split"]["fold_column"]}
     if params.get("id_column"):
@@ -256,6 +267,7 @@ def build_feature_schema(
         "categories": {
             c: sorted(model_input[c].dropna().astype(str).unique().tolist()) for c in categorical
         },
+        "preparation": {key: params.get(key) for key in PREPARATION_KEYS},
     }
 
 

@@ -13,63 +13,29 @@ import json
 import logging
 import math
 import tempfile
-from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import mlflow.catboost
-import mlflow.sklearn
-import mlflow.xgboost
 import pandas as pd
-import skops.io
 from kedro.io import AbstractDataset, DatasetError
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
-from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
-from sklearn.pipeline import Pipeline
 
-from credit_scoring.decisions import decision_table
-from credit_scoring.estimators import predict_pd, split_calibration
 from credit_scoring.evaluation import HIGHER_IS_BETTER, out_of_fold_metrics
-from credit_scoring.model_files import SKOPS_TRUSTED_TYPES, check_savable
+from credit_scoring.families import family_name
+from credit_scoring.model_store import log_pd_model
+from credit_scoring.scorer import PDScorer
 
 OOF_ARTIFACT = "oof_predictions.parquet"
 """Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
 FOLDS_TAG = "folds_fingerprint"
-PD_MODEL_CODE = str(Path(__file__).with_name("pd_model.py"))
 STAGE_TAG = "credit_scoring.stage"
 CANDIDATE_TAG = "credit_scoring.candidate"
 
 logger = logging.getLogger(__name__)
-
-
-def _save_sklearn(estimator: Any, path: Path) -> None:
-    # written for mlflow.sklearn.load_model; the project's loaders never read it back
-    mlflow.sklearn.save_model(
-        estimator, path, serialization_format="skops",
-        skops_trusted_types=list(SKOPS_TRUSTED_TYPES),
-    )
-
-
-NATIVE_FLAVOURS: dict[str, Callable[[Any, Path], None]] = {
-    "sklearn": _save_sklearn,
-    "xgboost": lambda estimator, path: mlflow.xgboost.save_model(estimator, path, model_format="ubj"),
-    "catboost": mlflow.catboost.save_model,
-}
-"""Top-level package of a fitted estimator -> how its native MLflow flavour saves it."""
-
-
-def _requirements(flavour: str) -> list[str]:
-    """Pinned packages the logged PD model needs: MLflow, skops, pandas and its framework."""
-    packages = ["mlflow", "skops", "pandas", "numpy", "scikit-learn"]
-    if flavour != "sklearn":
-        packages.append(flavour)
-    return [f"{package}=={version(package)}" for package in packages]
 
 
 def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -84,79 +50,12 @@ def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def log_pd_model(
-    model: Pipeline,
-    input_example: pd.DataFrame,
-    calibrator: Any = None,
-    decision: dict[str, Any] | None = None,
-    monitoring: dict[str, Any] | None = None,
-    registered_model_name: str | None = None,
-) -> ModelInfo:
-    """Log ``model`` to the active run as a ``pd_model.PDModel`` pyfunc named ``model``.
-
-    The estimator is stored in its native flavour, preprocessing and ``calibrator`` (a
-    fitted PD -> PD map with ``predict``) in skops; ``decision`` (cut-off and scorecard
-    scaling) makes the pyfunc return PD, score and decision; ``monitoring`` (e.g. the
-    score baseline drift is measured against) travels in the model's configuration.
-    """
-    preprocess, estimator = model[:-1], model[-1]
-    flavour = type(estimator).__module__.split(".")[0]
-    # integer columns as float in the signature: a missing value at scoring time
-    # turns an integer column into floats, which an integer signature would reject
-    input_example = input_example.astype(
-        {c: "float64" for c in input_example.select_dtypes("integer").columns}
-    )
-    if flavour not in NATIVE_FLAVOURS:
-        raise ValueError(
-            f"No MLflow flavour configured for {type(estimator).__name__} ('{flavour}'); "
-            f"add it to credit_scoring.tracking.NATIVE_FLAVOURS."
-        )
-    # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored here;
-    # refuse now what could not be loaded back, before anything is logged
-    parts = {"preprocessing": preprocess, "calibrator": calibrator}
-    if flavour == "sklearn":
-        parts["estimator"] = estimator
-    for what, part in parts.items():
-        if part is not None:
-            check_savable(part, what)
-    config: dict[str, Any] = {"estimator_flavour": flavour}
-    with tempfile.TemporaryDirectory() as tmp:
-        artifacts = {
-            "preprocessing": str(Path(tmp) / "preprocessing.skops"),
-            "estimator": str(Path(tmp) / "estimator"),
-        }
-        skops.io.dump(preprocess, artifacts["preprocessing"])
-        NATIVE_FLAVOURS[flavour](estimator, Path(artifacts["estimator"]))
-        if calibrator is not None:
-            artifacts["calibrator"] = str(Path(tmp) / "calibrator.skops")
-            skops.io.dump(calibrator, artifacts["calibrator"])
-        if decision is not None:
-            config["decision"] = decision
-        if monitoring is not None:
-            config["monitoring"] = monitoring
-        pd_scores = predict_pd(preprocess, estimator, calibrator, input_example)
-        output = pd_scores if decision is None else decision_table(pd_scores, decision)
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=PD_MODEL_CODE,
-            artifacts=artifacts,
-            model_config=config,
-            signature=infer_signature(
-                input_example, output, params=None if decision is None else {"reason_codes": 0}
-            ),
-            input_example=input_example,
-            # declared, not inferred: inference reloads the model in a subprocess
-            pip_requirements=_requirements(flavour),
-            registered_model_name=registered_model_name,
-        )
-
-
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):
     """Save: one MLflow run per candidate. Load: the latest model URI of each candidate.
 
     Each saved value maps a candidate name to a dict with ``model`` (a fitted
     scikit-learn ``Pipeline`` of preprocessing steps and a final estimator exposing
-    ``predict_proba``; logged as a ``pd_model.PDModel``), ``params`` (a dict,
+    ``predict_proba``; logged as a PD-only ``scorer.PDModel``), ``params`` (a dict,
     flattened into run params), ``metrics`` (name -> float) and ``input_example`` (a few
     raw input rows, used for the model signature).
     """
@@ -179,7 +78,9 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
             with mlflow.start_run(run_name=name, nested=mlflow.active_run() is not None, tags=tags):
                 mlflow.log_params(flatten_params(result["params"]))
                 mlflow.log_metrics(result["metrics"])
-                log_pd_model(result["model"], result["input_example"])
+                model = result["model"]
+                log_pd_model(PDScorer(family_name(model[-1]), model[:-1], model[-1]),
+                             result["input_example"])
 
     def _load(self) -> dict[str, str]:
         runs = mlflow.search_runs(
@@ -204,14 +105,13 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     Load: the model version that holds the alias, as an MLflow pyfunc that returns PD,
     score and decision for raw applicant rows.
 
-    A saved value holds ``model`` (a scikit-learn ``FixedThresholdClassifier`` around
-    a frozen, optionally ``CalibratedClassifierCV``-calibrated preprocessing + estimator
-    ``Pipeline``), ``scorecard`` (points scaling), ``params``, ``metrics``, ``tags``
-    (written to the model version too, e.g. the cut-off and costs), ``description`` (of
-    the model version, Markdown), ``monitoring`` (stored in the model's configuration),
-    ``input_example``, ``selection_metric`` (a metric name of ``evaluation.METRICS``),
-    ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training row),
-    ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows) and
+    A saved value holds ``model`` (a ``scorer.PDScorer`` with its contract, decision
+    policy and drift baselines), ``params``, ``metrics``, ``tags`` (written to the model
+    version with the policy's cut-off and costs), ``description`` (of the model version,
+    Markdown), ``input_example`` (raw applicant rows), ``selection_metric`` (a metric name
+    of ``evaluation.METRICS``), ``min_improvement`` (how much better than the champion it
+    must be), ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training
+    row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows) and
     ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds).
 
     Every candidate becomes a model version with its own run (its metrics, out-of-fold
@@ -249,8 +149,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         return True
 
     def _save(self, data: dict[str, Any]) -> None:
-        pipeline, calibrator = split_calibration(data["model"].estimator.estimator)
-        decision = {"cutoff": float(data["model"].threshold), "scorecard": data["scorecard"]}
+        policy = data["model"].policy
         tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: self._alias}
         with mlflow.start_run(run_name=self._alias, nested=mlflow.active_run() is not None,
                               tags=tags) as run:
@@ -260,14 +159,17 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 oof_file = Path(tmp) / OOF_ARTIFACT
                 data["oof_predictions"].to_parquet(oof_file)
                 mlflow.log_artifact(str(oof_file))
-            info = log_pd_model(pipeline, data["input_example"], calibrator, decision,
-                                data["monitoring"], registered_model_name=self._name)
+            info = log_pd_model(data["model"], data["input_example"],
+                                registered_model_name=self._name)
             version = str(info.registered_model_version)
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])
             metric = f"cv_{data['selection_metric']}_mean"
             version_tags = {**data["tags"], metric: data["metrics"][metric],
-                            FOLDS_TAG: data["folds_fingerprint"]}
+                            FOLDS_TAG: data["folds_fingerprint"],
+                            "cutoff": policy["cutoff"], "cutoff_score": policy["cutoff_score"],
+                            "cost_accept_bad": policy["costs"]["accept_bad"],
+                            "cost_decline_good": policy["costs"]["decline_good"]}
             for key, value in version_tags.items():
                 client.set_model_version_tag(self._name, version, key, str(value))
             promoted, verdict = self._promote(client, version, data)
@@ -319,9 +221,14 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         if held is None:
             return (f"version {current.version} has no {metric} and no stored out-of-fold PDs "
                     "to compute it from; compare them by hand."), ""
-        worse = score < held if HIGHER_IS_BETTER[data["selection_metric"]] else score > held
-        if worse:
-            return f"{metric} {score:.4f} is worse than version {current.version}'s {held:.4f}", ""
+        margin = data["min_improvement"]
+        higher = HIGHER_IS_BETTER[data["selection_metric"]]
+        if (score < held + margin) if higher else (score > held - margin):
+            required = "" if margin == 0 else (
+                f" by thresholding.champion.min_improvement = {margin} (needs "
+                f"{held + margin if higher else held - margin:.4f})")
+            verb = "is worse than" if margin == 0 else "does not improve on"
+            return f"{metric} {score:.4f} {verb} version {current.version}'s {held:.4f}{required}", ""
         return None, f"replaces version {current.version} ({held:.4f})"
 
     @staticmethod
@@ -346,9 +253,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             "version": version.version,
             "run_id": version.run_id,
             "model_uri": f"models:/{self._name}/{version.version}",
-            "cutoff": float(data["model"].threshold),
-            "scorecard": data["scorecard"],
             **data["params"],
+            "policy": data["model"].policy,
             "selection_metric": data["selection_metric"],
             "metrics": data["metrics"],
             "folds_fingerprint": data["folds_fingerprint"],

@@ -1,6 +1,4 @@
-"""scoring in memory: new applicants -> PD, score, decision, reasons; drift; schema errors."""
-
-import copy
+"""scoring in memory: raw applicants -> the champion's PD, score, band, decision, reasons; drift."""
 
 import numpy as np
 import pandas as pd
@@ -11,10 +9,12 @@ from kedro.runner import SequentialRunner
 from credit_scoring.monitoring import psi, psi_from_baseline
 from credit_scoring.pipelines.scoring import create_pipeline
 from credit_scoring.schema import ApplicantDataError, validate_scoring
+from credit_scoring.scorer import scorer_of
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import LOAN_BOOK_PARAMS, KeptDataset, make_loan_book
+from tests.conftest import KeptDataset, make_loan_book
 
-SCORING = {"reason_codes": 3, "psi": {"n_bins": 10, "watch": 0.1, "alarm": 0.25}}
+SCORING = {"psi": {"watch": 0.1, "alarm": 0.25}}
+REASONS = [f"reason_{k}" for k in range(1, 5)]
 
 
 @pytest.fixture
@@ -34,16 +34,13 @@ def champion(thresholding_outputs, tracking_store):
     return dataset.load()
 
 
-def run_scoring(champion, applicants, thresholding_outputs):
-    catalog, _, schema = thresholding_outputs
+def run_scoring(champion, applicants):
+    """The scoring pipeline with nothing but the model, the rows and the PSI thresholds."""
     pipeline = create_pipeline()
     scoring_catalog = DataCatalog(
         datasets={
             "applicants_to_score": MemoryDataset(applicants),
             "scoring_model": MemoryDataset(champion, copy_mode="assign"),
-            "feature_schema": MemoryDataset(schema),
-            "model_input_train": MemoryDataset(catalog.load("model_input_train")),
-            "params:data_processing": MemoryDataset(copy.deepcopy(LOAN_BOOK_PARAMS)),
             "params:scoring": MemoryDataset(SCORING),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }
@@ -55,9 +52,9 @@ def run_scoring(champion, applicants, thresholding_outputs):
 def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applicants,
                                                           thresholding_outputs):
     catalog, _, schema = thresholding_outputs
-    scored = run_scoring(champion, new_applicants, thresholding_outputs).load("scored_applicants")
-    assert list(scored.columns) == ["loan_id", "pd", "score", "decision",
-                                    "reason_1", "reason_2", "reason_3"]
+    scored = run_scoring(champion, new_applicants).load("scored_applicants")
+    assert list(scored.columns) == ["loan_id", "pd", "score", "band", "decision",
+                                    *[f"{r}{s}" for r in REASONS for s in ("", "_value")]]
     assert scored["loan_id"].tolist() == new_applicants["loan_id"].tolist()
     cutoff = catalog.load("thresholding.cutoff")["cutoff"]
     assert ((scored["pd"] >= cutoff) == (scored["decision"] == "decline")).all()
@@ -65,28 +62,28 @@ def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applican
     assert declined["reason_1"].notna().all()  # every decline is explained
     assert scored.loc[scored["decision"] == "accept", "reason_1"].isna().all()
     features = set(schema["numeric"]) | set(schema["categorical"])
-    assert set(declined[["reason_1", "reason_2", "reason_3"]].stack().dropna()) <= features
+    assert set(declined[REASONS].stack().dropna()) <= features
 
 
 def test_a_batch_without_declines_gets_empty_reason_columns(champion, new_applicants,
                                                              thresholding_outputs):
     _, _, schema = thresholding_outputs
-    first = run_scoring(champion, new_applicants, thresholding_outputs).load("scored_applicants")
+    first = run_scoring(champion, new_applicants).load("scored_applicants")
     accepted = new_applicants[(first["decision"] == "accept").to_numpy()]
-    scored = run_scoring(champion, accepted, thresholding_outputs).load("scored_applicants")
+    scored = run_scoring(champion, accepted).load("scored_applicants")
     assert (scored["decision"] == "accept").all()
-    assert scored[["reason_1", "reason_2", "reason_3"]].isna().all().all()
+    assert scored[REASONS].isna().all().all()
 
 
 def test_a_category_blank_in_every_new_row_stays_a_category(champion, new_applicants,
                                                             thresholding_outputs):
     blank = new_applicants.assign(region=np.nan)  # read from CSV, an empty column is float
-    scored = run_scoring(champion, blank, thresholding_outputs).load("scored_applicants")
+    scored = run_scoring(champion, blank).load("scored_applicants")
     assert scored["pd"].between(0, 1).all()
 
 
 def test_unseen_categories_are_scored_and_counted(champion, new_applicants, thresholding_outputs):
-    outputs = run_scoring(champion, new_applicants, thresholding_outputs)
+    outputs = run_scoring(champion, new_applicants)
     unseen = outputs.load("scoring.unseen_categories_report")
     assert unseen.to_dict("records") == [{"column": "region", "value": "atlantis", "applicants": 4}]
     assert outputs.load("scored_applicants")["pd"].notna().all()
@@ -96,13 +93,16 @@ def test_drift_report_covers_the_score_and_every_feature(champion, new_applicant
                                                          thresholding_outputs, caplog):
     catalog, _, schema = thresholding_outputs
     shifted = new_applicants.assign(loan_amount=new_applicants["loan_amount"] * 3)
-    outputs = run_scoring(champion, shifted, thresholding_outputs)
+    outputs = run_scoring(champion, shifted)
     report = outputs.load("scoring.population_stability_report").set_index("variable")
     assert report.index[0] == "score"
-    # the baseline travels inside the model: its own score bands on the test applicants
-    baseline = champion.model_config["monitoring"]["score_baseline"]
-    assert sum(baseline["shares"]) == pytest.approx(1)
-    assert psi_from_baseline(baseline, catalog.load("thresholding.test_scores")["score"]) == 0
+    # the baselines travel inside the model: its development sample's score and features
+    baselines = scorer_of(champion).baselines
+    assert sum(baselines["score"]["shares"]) == pytest.approx(1)
+    assert psi_from_baseline(baselines["score"],
+                             catalog.load("thresholding.oof_predictions")["score"]) == 0
+    train = catalog.load("model_input_train")
+    assert psi_from_baseline(baselines["features"]["region"], train["region"]) == 0
     assert set(report.index[1:]) == set(schema["numeric"]) | set(schema["categorical"])
     assert report.loc["loan_amount", "status"] == "shift"
     assert "Population shift (PSI > 0.25) in" in caplog.text and "loan_amount" in caplog.text
@@ -124,7 +124,7 @@ def test_psi_is_zero_for_the_same_population_and_large_for_a_shifted_one():
 def test_scoring_input_with_a_missing_column_names_it(new_applicants, thresholding_outputs):
     _, _, schema = thresholding_outputs
     with pytest.raises(ApplicantDataError, match=r"\['income'\] are missing"):
-        validate_scoring(new_applicants.drop(columns="income"), schema, LOAN_BOOK_PARAMS)
+        validate_scoring(new_applicants.drop(columns="income"), schema)
 
 
 def test_scoring_input_with_a_wrong_type_names_column_and_value(new_applicants,
@@ -133,20 +133,17 @@ def test_scoring_input_with_a_wrong_type_names_column_and_value(new_applicants,
     bad = new_applicants.astype({"term_months": object})
     bad.loc[bad.index[0], "term_months"] = "five years"
     with pytest.raises(ApplicantDataError, match=r"column 'term_months'.*five years"):
-        validate_scoring(bad, schema, LOAN_BOOK_PARAMS)
+        validate_scoring(bad, schema)
 
 
 def test_an_empty_scoring_file_is_refused(new_applicants, thresholding_outputs):
     _, _, schema = thresholding_outputs
     with pytest.raises(ApplicantDataError, match="empty"):
-        validate_scoring(new_applicants.iloc[:0], schema, LOAN_BOOK_PARAMS)
+        validate_scoring(new_applicants.iloc[:0], schema)
 
 
-def test_without_an_id_column_every_scored_row_carries_its_input_row(champion, new_applicants,
-                                                                     thresholding_outputs):
-    catalog, test, schema = thresholding_outputs
-    no_id = {**schema, "id_column": None}
+def test_without_an_id_column_every_scored_row_carries_its_input_row(champion, new_applicants):
     applicants = new_applicants.drop(columns="loan_id").reset_index(drop=True)
-    scored = run_scoring(champion, applicants, (catalog, test, no_id)).load("scored_applicants")
+    scored = run_scoring(champion, applicants).load("scored_applicants")
     assert scored.columns[0] == "input_row"
     assert scored["input_row"].tolist() == list(range(len(applicants)))

@@ -11,7 +11,6 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from credit_scoring.evaluation import out_of_fold_metrics
-from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowChampionDataset
 from tests.conftest import run_thresholding, thresholding_params
 
@@ -169,8 +168,8 @@ def test_a_champion_without_the_metric_is_measured_on_its_stored_out_of_fold_pds
 def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_store, tmp_path):
     catalog, test, schema = outputs
     MlflowChampionDataset(registered_model_name="test_pd").save(catalog.load("champion"))
-    rows = features(test, schema)
-    rows.to_parquet(tmp_path / "rows.parquet")
+    raw = catalog.load("holdout_applicants")  # raw loan-book rows, as a lender's file has them
+    raw.to_parquet(tmp_path / "rows.parquet")
     script = (
         "import mlflow, pandas as pd;"
         f"mlflow.set_tracking_uri({mlflow.get_tracking_uri()!r});"
@@ -181,10 +180,16 @@ def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
     scored = pd.read_parquet(tmp_path / "scored.parquet")
     in_memory = catalog.load("thresholding.test_scores")
-    assert list(scored.columns) == ["pd", "score", "decision"]
+    assert list(scored.columns[:5]) == ["loan_id", "pd", "score", "band", "decision"]
+    assert list(scored.columns[5:]) == [f"reason_{k}{suffix}" for k in range(1, 5)
+                                        for suffix in ("", "_value")]
+    assert (scored["loan_id"] == raw["loan_id"].to_numpy()).all()
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
-    assert (scored["decision"] == in_memory["decision"]).all()
-    assert (scored["score"] == in_memory["score"]).all()
+    for column in ("decision", "score", "band"):
+        assert (scored[column].to_numpy() == in_memory[column].to_numpy()).all()
+    declined = scored["decision"] == "decline"
+    assert scored.loc[declined, "reason_1"].notna().all()
+    assert scored.loc[~declined, "reason_1"].isna().all()
     # the catalog dataset loads the same version back for scoring
     loaded = MlflowChampionDataset(registered_model_name="test_pd").load()
-    assert (loaded.predict(rows)["decision"] == in_memory["decision"]).all()
+    assert (loaded.predict(raw)["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()

@@ -1,4 +1,10 @@
-"""Nodes of the scoring pipeline: validate and prepare new applicants, score, check drift."""
+"""Nodes of the scoring pipeline: the champion scores raw applicants; drift is checked.
+
+Every step goes through the loaded model (``scorer.PDScorer``): the same validation,
+cleaning, features, PD, cut-off, bands and reasons that ``mlflow models serve`` and
+``spark_udf`` run, and the training distributions it carries for PSI. Scoring needs
+nothing from the training run's files.
+"""
 
 from __future__ import annotations
 
@@ -10,76 +16,39 @@ import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
 from credit_scoring.monitoring import psi_from_baseline, stability_report, stability_status
-from credit_scoring.preparation import add_domain_features, clean_applicants
-from credit_scoring.schema import features, validate_scoring
+from credit_scoring.scorer import scorer_of
 
 logger = logging.getLogger(__name__)
 
-INPUT_ROW = "input_row"
-"""Id column of scored applicants when the data has no id: 0-based row of applicants_to_score."""
-
-
-def prepare_applicants(
-    applicants_to_score: pd.DataFrame,
-    feature_schema: dict[str, Any],
-    data_processing: dict[str, Any],
-) -> pd.DataFrame:
-    """Validate new applicants against the training schema, then clean them as in training.
-
-    Column types come from the training schema, not from this batch: a categorical
-    column that happens to be blank in every new row must not turn numeric.
-    """
-    validate_scoring(applicants_to_score, feature_schema, data_processing)
-    columns = data_processing["columns"]
-    as_trained = {**data_processing, "columns": {
-        **columns,
-        "categorical": [*columns.get("categorical", []), *feature_schema["categorical"]],
-        "numeric": [*columns.get("numeric", []), *feature_schema["numeric"]],
-    }}
-    clean = clean_applicants(applicants_to_score, as_trained)
-    return add_domain_features(clean, data_processing["feature_recipes"])
-
 
 def score_applicants(
-    scoring_model: PyFuncModel,
-    applicants: pd.DataFrame,
-    feature_schema: dict[str, Any],
-    params: dict[str, Any],
+    scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PD, score, decision and the top reasons of each declined applicant.
+    """Id, PD, score, band, decision and the top reasons of each declined applicant.
 
     The first column is the applicant id (``id_column``) or, without one, ``input_row``:
     the 0-based row number in ``applicants_to_score``. Returns the same table twice: for
     Parquet (typed) and CSV (for spreadsheets).
     """
-    scored = scoring_model.predict(
-        features(applicants, feature_schema), params={"reason_codes": params["reason_codes"]}
-    )
-    # every scored row joins back to its input: by the applicant id, else the row number
-    id_column = feature_schema.get("id_column")
-    if id_column and id_column in applicants.columns:
-        scored.insert(0, id_column, applicants[id_column])
-    else:
-        if id_column:
-            logger.warning("The applicants to score have no id column '%s': rows are "
-                           "identified by %s instead.", id_column, INPUT_ROW)
-        scored.insert(0, INPUT_ROW, applicants.index)
+    scored = scoring_model.predict(applicants_to_score)
     declined = scored["decision"] == "decline"
     logger.info("Scored %d applicants: %d declined (%.1f%%).", len(scored), declined.sum(),
                 100 * declined.mean())
     return scored, scored
 
 
-def unseen_categories(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:
+def unseen_categories(scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame) -> pd.DataFrame:
     """Category values never seen in training, with how many applicants have each.
 
     The model scores them as it was trained to (one-hot: no level; native categorical:
     the missing level); counting them tells whether the data source changed.
     """
+    scorer = scorer_of(scoring_model)
+    prepared = scorer.prepare(applicants_to_score)
     rows = []
-    for column in feature_schema["categorical"]:
-        values = applicants[column].dropna().astype(str)
-        unseen = values[~values.isin(feature_schema["categories"][column])]
+    for column in scorer.feature_schema["categorical"]:
+        values = prepared[column].dropna().astype(str)
+        unseen = values[~values.isin(scorer.feature_schema["categories"][column])]
         for value, count in unseen.value_counts().items():
             rows.append({"column": column, "value": value, "applicants": int(count)})
     table = pd.DataFrame(rows, columns=["column", "value", "applicants"])
@@ -94,30 +63,23 @@ def unseen_categories(applicants: pd.DataFrame, feature_schema: dict[str, Any]) 
 
 def population_stability(
     scoring_model: PyFuncModel,
-    model_input_train: pd.DataFrame,
-    applicants: pd.DataFrame,
+    applicants_to_score: pd.DataFrame,
     scored_applicants: pd.DataFrame,
-    feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of every feature, new applicants against the development sample.
 
-    The score is compared with the baseline stored inside the scoring model (its score
-    bands on held-out test applicants), so the reference always belongs to the model that
-    scores; features are compared with the training applicants. Returns the report
-    (variable, PSI, status) and the PSIs as MLflow metrics; a warning names every
-    variable above ``psi.alarm``.
+    The reference distributions travel inside the model (score and feature bins of its
+    development sample), so drift is measured against the model that scores, wherever it
+    was loaded from. Returns the report (variable, PSI, status) and the PSIs as MLflow
+    metrics; a warning names every variable above ``psi.alarm``.
     """
-    columns = [*feature_schema["numeric"], *feature_schema["categorical"]]
+    scorer = scorer_of(scoring_model)
     psi = params["psi"]
-    score_baseline = scoring_model.model_config["monitoring"]["score_baseline"]
-    score = pd.DataFrame(
-        [{"variable": "score", "psi": psi_from_baseline(score_baseline, scored_applicants["score"])}]
-    )
-    attributes = stability_report(
-        features(model_input_train, feature_schema)[columns],
-        features(applicants, feature_schema)[columns], feature_schema, psi["n_bins"],
-    )
+    score = pd.DataFrame([{"variable": "score", "psi": psi_from_baseline(
+        scorer.baselines["score"], scored_applicants["score"])}])
+    attributes = stability_report(scorer.baselines["features"],
+                                  scorer.prepare(applicants_to_score))
     report = pd.concat([score, attributes], ignore_index=True)
     report["status"] = stability_status(report["psi"], psi["watch"], psi["alarm"])
     shifted = report[report["status"] == "shift"]

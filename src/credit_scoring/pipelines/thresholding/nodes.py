@@ -1,16 +1,22 @@
-"""Nodes of the thresholding pipeline: calibrate, cut, report on test, hand over the champion."""
+"""Nodes of the thresholding pipeline: choose, calibrate, cut, assemble, report, hand over.
+
+The champion is chosen among every candidate the earlier stages cross-validated on the
+persisted folds (baselines, compared families, the tuned model), calibrated, given its
+cost-optimal cut-off and assembled into one ``PDScorer``: the object the registry stores
+and everything downstream scores with. Reports read the decision policy from it.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import FixedThresholdClassifier, PredefinedSplit, cross_val_predict
+from sklearn.model_selection import PredefinedSplit, cross_val_predict
 
 from credit_scoring import decisions, reporting
 from credit_scoring.estimators import build_estimator, split_calibration
@@ -19,54 +25,118 @@ from credit_scoring.evaluation import (
     folds_fingerprint,
     out_of_fold_metrics,
     pd_metrics,
+    rank_candidates,
 )
-from credit_scoring.monitoring import baseline
+from credit_scoring.families import family_name
+from credit_scoring.monitoring import baseline, feature_baselines
 from credit_scoring.schema import features, target
+from credit_scoring.scorer import PDScorer
 
 logger = logging.getLogger(__name__)
 
 NAIVE_CUTOFF = 0.5
+STAGES = ("baselines", "model_comparison", "tuning")
+"""Where champion candidates come from, simplest first: a tie goes to the simpler model."""
+
+
+def rank_champion_candidates(
+    model_input_train: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    baselines_oof: pd.DataFrame,
+    comparison_oof: pd.DataFrame,
+    tuned_oof: pd.DataFrame,
+    baselines: dict[str, Any],
+    model_comparison: dict[str, Any],
+    tuned_model_spec: dict[str, Any],
+    policy: dict[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Rank every cross-validated candidate on the same folds and metric; pick the best.
+
+    Baselines, compared families and the tuned model each persisted their out-of-fold
+    PDs on the folds data_processing wrote, so their CV metrics are directly comparable.
+    The tuned model's CV value was also what its search maximised, so it is slightly
+    optimistic; a simpler candidate wins ties.
+
+    Returns:
+        The chosen candidate's specification (what ``calibrate_pd_model`` refits), its
+        out-of-fold PDs with target and fold, and the ranking (one row per candidate).
+    """
+    tables = dict(zip(STAGES, (baselines_oof, comparison_oof, tuned_oof), strict=True))
+    specs = {
+        **{f"baselines.{name}": _stage_spec(name, spec, baselines)
+           for name, spec in baselines["candidates"].items()},
+        **{f"model_comparison.{name}": _stage_spec(name, spec, model_comparison)
+           for name, spec in model_comparison["candidates"].items()},
+        f"tuning.{tuned_model_spec['candidate']}": {
+            key: tuned_model_spec[key]
+            for key in ("candidate", "spec", "random_state", "class_weighting")},
+    }
+    target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
+    rows = []
+    for stage, table in tables.items():
+        _check_same_rows(table, model_input_train, target_column, fold_column, stage)
+        for name in specs:
+            if name.startswith(f"{stage}.") and specs[name]["candidate"] in table:
+                metrics = out_of_fold_metrics(table[target_column], table[specs[name]["candidate"]],
+                                              table[fold_column])
+                rows.append({"candidate": name, **metrics})
+    metric = policy["champion"]["selection_metric"]
+    ranking = rank_candidates(pd.DataFrame(rows), metric)
+    ranking = ranking[["rank", "candidate", *[c for c in ranking if c.startswith("cv_")]]]
+    chosen = ranking.iloc[0]["candidate"]
+    stage = chosen.split(".")[0]
+    logger.info("Champion candidate: %s (CV %s %.4f) out of %d candidates.", chosen, metric,
+                ranking.iloc[0][f"cv_{metric}_mean"], len(ranking))
+    oof = tables[stage][[target_column, fold_column]].assign(
+        pd_uncalibrated=tables[stage][specs[chosen]["candidate"]])
+    return {**specs[chosen], "candidate": chosen}, oof, ranking
+
+
+def _stage_spec(name: str, spec: dict[str, Any], stage_params: dict[str, Any]) -> dict[str, Any]:
+    return {"candidate": name, "spec": spec, "random_state": stage_params["random_state"],
+            "class_weighting": stage_params["class_weighting"]}
+
+
+def _check_same_rows(table: pd.DataFrame, model_input_train: pd.DataFrame, target_column: str,
+                     fold_column: str, stage: str) -> None:
+    same = table.index.equals(model_input_train.index) and all(
+        table[c].equals(model_input_train[c]) for c in (target_column, fold_column))
+    if not same:
+        raise ValueError(
+            f"The out-of-fold PDs of {stage} do not match model_input_train (rows, target or "
+            f"folds changed since it ran); rerun `kedro run --pipelines {stage}` first."
+        )
 
 
 def calibrate_pd_model(
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
-    tuned_model_spec: dict[str, Any],
-    tuned_oof_predictions: pd.DataFrame,
+    champion_spec: dict[str, Any],
+    candidate_oof: pd.DataFrame,
     policy: dict[str, Any],
 ) -> tuple[BaseEstimator, pd.DataFrame]:
-    """Refit the tuned configuration on all of train, calibrated on the persisted folds.
+    """Refit the chosen candidate on all of train, calibrated on the persisted folds.
 
     ``CalibratedClassifierCV(ensemble=False)`` fits the calibrator on out-of-fold
-    predictions of the folds tuning used (the PD, or a logistic model's
+    predictions of the persisted folds (the PD, or a logistic model's
     ``decision_function``), then refits the estimator once on all rows, with the seed and
-    class weighting recorded in ``tuned_model_spec``. Tuning's persisted out-of-fold PDs
-    (same folds, same seed) go through that calibrator, so the cut-off is chosen on
+    class weighting recorded in ``champion_spec``. The candidate's persisted out-of-fold
+    PDs (same folds, same seed) go through that calibrator, so the cut-off is chosen on
     PDs each from a model that never saw that applicant.
 
     Returns:
         The fitted PD model (calibrated unless ``calibration.method`` is null) and the
         out-of-fold PDs before and after calibration and the score, with target and fold.
     """
-    name = tuned_model_spec["candidate"]
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
-    same_rows = tuned_oof_predictions.index.equals(model_input_train.index) and all(
-        tuned_oof_predictions[c].equals(model_input_train[c]) for c in (target_column, fold_column)
-    )
-    if not same_rows:
-        raise ValueError(
-            "tuned_oof_predictions do not match model_input_train (rows, target or folds "
-            "changed since tuning ran); rerun `kedro run --pipelines tuning` first."
-        )
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[fold_column]
-    estimator = build_estimator(
-        tuned_model_spec["spec"], feature_schema, tuned_model_spec["random_state"]
-    )
-    weights = balanced_sample_weight(y, tuned_model_spec["class_weighting"])
+    estimator = build_estimator(champion_spec["spec"], feature_schema,
+                                champion_spec["random_state"])
+    weights = balanced_sample_weight(y, champion_spec["class_weighting"])
     # weights reach the estimator only: the calibrator must learn the true bad rate
     fit_params = {} if weights is None else {"model__sample_weight": weights}
-    uncalibrated = tuned_oof_predictions[name]
+    uncalibrated = candidate_oof["pd_uncalibrated"]
     method = policy["calibration"]["method"]
     if method is None:
         model = estimator.fit(X, y, **fit_params)
@@ -78,16 +148,17 @@ def calibrate_pd_model(
         )
         fitted, calibrator = split_calibration(model)
         # the calibrator maps what CalibratedClassifierCV calibrated: a decision_function
-        # (logistic regression) needs its own out-of-fold values; a PD is tuning's
+        # (logistic regression) needs its own out-of-fold values; a PD is the stage's
         raw = (
             cross_val_predict(estimator, X, y, cv=split, method="decision_function",
                               params=fit_params)
             if hasattr(fitted, "decision_function") else uncalibrated
         )
         calibrated = calibrator.predict(raw)
-    logger.info("%s calibrated with %s on %d out-of-fold PDs.", name, method, len(y))
+    logger.info("%s calibrated with %s on %d out-of-fold PDs.", champion_spec["candidate"],
+                method, len(y))
     oof = model_input_train[[target_column, fold_column]].assign(
-        pd_uncalibrated=uncalibrated, pd=calibrated,
+        pd_uncalibrated=uncalibrated.to_numpy(), pd=calibrated,
         score=decisions.scorecard_points(calibrated, policy["scorecard"]),
     )
     return model, oof
@@ -128,40 +199,70 @@ def select_cutoff(
     return cutoff, curve
 
 
-def champion_classifier(model: BaseEstimator, cutoff: dict[str, Any]) -> FixedThresholdClassifier:
-    """The fitted PD model frozen behind the chosen cut-off: ``predict`` 1 = decline."""
-    return FixedThresholdClassifier(
-        FrozenEstimator(model), threshold=cutoff["cutoff"], response_method="predict_proba"
-    )
+def assemble_champion(
+    pd_model: BaseEstimator,
+    cutoff: dict[str, Any],
+    calibration_oof: pd.DataFrame,
+    model_input_train: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    policy: dict[str, Any],
+) -> PDScorer:
+    """The deployable champion: contract, model, calibrator and the whole decision policy.
+
+    Score bands are fixed on the out-of-fold scores of the development sample, and the
+    score and every feature keep their training distribution (PSI baselines), so the
+    model alone is enough to decide, explain and monitor.
+    """
+    model, calibrator = split_calibration(pd_model)
+    decision_policy = {
+        "decline_when": "pd >= cutoff",
+        "cutoff": cutoff["cutoff"],
+        "cutoff_score": cutoff["cutoff_score"],
+        "costs": cutoff["costs"],
+        "scorecard": policy["scorecard"],
+        "band_edges": decisions.band_edges(calibration_oof["score"], policy["score_bands"]),
+        "reason_codes": policy["reason_codes"],
+    }
+    drift = {
+        "score": baseline(calibration_oof["score"], policy["psi_bins"]),
+        "features": feature_baselines(features(model_input_train, feature_schema),
+                                      feature_schema, policy["psi_bins"]),
+    }
+    return PDScorer(family_name(model[-1]), model[:-1], model[-1], calibrator,
+                    feature_schema, decision_policy, drift)
 
 
 def evaluate_decisions(
-    model: BaseEstimator,
+    champion_model: PDScorer,
     model_input_test: pd.DataFrame,
     feature_schema: dict[str, Any],
-    cutoff: dict[str, Any],
-    policy: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score the test set once and compare the naive 0.5 cut-off with the chosen one.
 
     Returns:
-        Per test applicant: target, PD before / after calibration, score and decision;
-        and one row per cut-off with the confusion matrix in lending words, approval
-        rate, bad rate among approved, expected cost per applicant and the saving in
-        percent of the naive cost.
+        Per test applicant: target, PD before / after calibration, score, band and
+        decision; and one row per cut-off with the confusion matrix in lending words,
+        approval rate, bad rate among approved, expected cost per applicant and the saving
+        in percent of the naive cost.
     """
     X, y = features(model_input_test, feature_schema), target(model_input_test, feature_schema)
-    champion = champion_classifier(model, cutoff)
-    pd_scores = champion.predict_proba(X)[:, 1]
-    scores = decisions.decision_table(
-        pd_scores, {"cutoff": cutoff["cutoff"], "scorecard": policy["scorecard"]}, index=X.index
-    )
-    scores.insert(0, "pd_uncalibrated", split_calibration(model)[0].predict_proba(X)[:, 1])
-    scores.insert(0, feature_schema["target"], y)
-    rows = {}
-    for name, threshold in (("naive 0.5", NAIVE_CUTOFF), ("cost-optimal", cutoff["cutoff"])):
-        declined = clone(champion).set_params(threshold=threshold).predict(X)
-        rows[name] = {"cutoff": threshold, **decisions.decision_outcomes(y, declined, policy["costs"])}
+    policy = champion_model.policy
+    pd_scores = champion_model.pd(X)
+    points = decisions.scorecard_points(pd_scores, policy["scorecard"])
+    scores = pd.DataFrame({
+        feature_schema["target"]: y,
+        "pd_uncalibrated": champion_model.estimator.predict_proba(
+            champion_model.preprocess.transform(X))[:, 1],
+        "pd": pd_scores,
+        "score": points,
+        "band": decisions.score_band(points, policy["band_edges"]),
+        "decision": np.where(pd_scores >= policy["cutoff"], "decline", "accept"),
+    }, index=X.index)
+    rows = {
+        name: {"cutoff": threshold,
+               **decisions.decision_outcomes(y, pd_scores >= threshold, policy["costs"])}
+        for name, threshold in (("naive 0.5", NAIVE_CUTOFF), ("cost-optimal", policy["cutoff"]))
+    }
     report = pd.DataFrame.from_dict(rows, orient="index").rename_axis("cut-off rule").reset_index()
     naive_cost = report["expected_cost"].iloc[0]
     report["cost_saving_pct"] = 100 * (naive_cost - report["expected_cost"]) / naive_cost
@@ -173,33 +274,34 @@ def evaluate_decisions(
 
 
 def score_band_report(
-    test_scores: pd.DataFrame, feature_schema: dict[str, Any], policy: dict[str, Any]
+    test_scores: pd.DataFrame, feature_schema: dict[str, Any], champion_model: PDScorer
 ) -> pd.DataFrame:
-    """Equal-population score bands on the test set: count, bads, bad rate, decision."""
+    """The champion's score bands on the test set: count, bads, bad rate, decision."""
     return decisions.score_bands(
         test_scores[feature_schema["target"]], test_scores["score"].to_numpy(),
-        (test_scores["decision"] == "decline").to_numpy(), policy["score_bands"],
+        (test_scores["decision"] == "decline").to_numpy(), champion_model.policy["band_edges"],
     )
 
 
 def decision_markdown(
-    decision_report: pd.DataFrame, score_bands: pd.DataFrame, cutoff: dict[str, Any]
+    decision_report: pd.DataFrame, score_bands: pd.DataFrame, champion_model: PDScorer
 ) -> str:
     """One Markdown page for a credit committee: the cut-off, its effect, the score bands."""
-    costs = cutoff["costs"]
+    policy = champion_model.policy
+    costs = policy["costs"]
     return "\n".join([
         "# Cut-off decision",
         "",
-        f"Decline when PD >= **{cutoff['cutoff']:.4f}** (about score **{cutoff['cutoff_score']}**), "
+        f"Decline when PD >= **{policy['cutoff']:.4f}** (about score **{policy['cutoff_score']}**), "
         f"chosen on out-of-fold PDs of the training set for costs accept-bad = "
         f"{costs['accept_bad']}, decline-good = {costs['decline_good']} (analytic optimum for "
-        f"calibrated PDs: {cutoff['analytic_cutoff']:.4f}).",
+        f"calibrated PDs: {decisions.analytic_cutoff(costs):.4f}).",
         "",
         "## Test set: naive 0.5 versus the cost-optimal cut-off",
         "",
         reporting.markdown_table(decision_report),
         "",
-        "## Score bands (test set)",
+        "## Score bands (test set; bands fixed on the development sample)",
         "",
         reporting.markdown_table(score_bands),
         "",
@@ -231,34 +333,23 @@ def threshold_plots(
     )
 
 
-def champion_candidate(
-    model: BaseEstimator,
-    cutoff: dict[str, Any],
+def champion_metrics(
     calibration_oof: pd.DataFrame,
     test_scores: pd.DataFrame,
     decision_report: pd.DataFrame,
-    decision_summary: str,
-    tuned_model_spec: dict[str, Any],
-    model_input_train: pd.DataFrame,
+    cutoff: dict[str, Any],
     feature_schema: dict[str, Any],
-    policy: dict[str, Any],
-) -> dict[str, Any]:
-    """Everything the champion's MLflow run and model version carry.
+) -> dict[str, float]:
+    """What the candidate is judged on, as MLflow metrics.
 
-    The Markdown decision summary becomes the model version's description, so the
-    registry shows a reviewer the cut-off, its effect on test and the score bands.
-
-    Metrics: CV (per persisted fold, calibrated out-of-fold PDs) and test PD metrics,
-    Brier before / after calibration, and the cut-off's cost, approval and bad rates at
-    0.5 and at the cut-off. The selection metric, compared on the same folds (their
-    fingerprint and the out-of-fold PDs travel with the candidate), decides whether the
-    registry alias moves.
+    CV (per persisted fold, calibrated out-of-fold PDs) and test PD metrics, Brier before
+    / after calibration, and the cut-off's cost, approval and bad rates at 0.5 and at the
+    cut-off.
     """
     target_column = feature_schema["target"]
     y_oof, y_test = calibration_oof[target_column], test_scores[target_column]
     folds = calibration_oof[feature_schema["fold_column"]]
-    calibrated_pd = calibration_oof["pd"]
-    metrics = out_of_fold_metrics(y_oof, calibrated_pd, folds)
+    metrics = out_of_fold_metrics(y_oof, calibration_oof["pd"], folds)
     metrics.update({f"test_{k}": v for k, v in pd_metrics(y_test, test_scores["pd"]).items()})
     metrics.update({
         "cv_brier_uncalibrated": out_of_fold_metrics(
@@ -270,40 +361,54 @@ def champion_candidate(
         "cv_expected_cost": cutoff["oof_expected_cost"],
         "cv_expected_cost_at_0.5": cutoff["oof_expected_cost_at_0.5"],
     })
+    by_rule = decision_report.set_index("cut-off rule")
     for rule, prefix in (("naive 0.5", "test_at_0.5_"), ("cost-optimal", "test_")):
-        row = decision_report.set_index("cut-off rule").loc[rule]
         for key in ("expected_cost", "approval_rate", "bad_rate_approved"):
-            metrics[f"{prefix}{key}"] = float(row[key])
-    metrics["test_cost_saving_pct"] = float(
-        decision_report.set_index("cut-off rule").loc["cost-optimal", "cost_saving_pct"]
-    )
+            metrics[f"{prefix}{key}"] = float(by_rule.loc[rule, key])
+    metrics["test_cost_saving_pct"] = float(by_rule.loc["cost-optimal", "cost_saving_pct"])
+    return metrics
+
+
+def champion_candidate(
+    champion_model: PDScorer,
+    metrics: dict[str, float],
+    decision_summary: str,
+    champion_spec: dict[str, Any],
+    calibration_oof: pd.DataFrame,
+    holdout_applicants: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    policy: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything the champion's MLflow run and model version carry.
+
+    The Markdown decision summary becomes the model version's description, so the
+    registry shows a reviewer the cut-off, its effect on test and the score bands. The
+    selection metric, compared on the same folds (their fingerprint and the out-of-fold
+    PDs travel with the candidate), decides whether the registry alias moves.
+    """
+    y_oof = calibration_oof[feature_schema["target"]]
+    folds = calibration_oof[feature_schema["fold_column"]]
     return {
-        "model": champion_classifier(model, cutoff),
-        "scorecard": policy["scorecard"],
+        "model": champion_model,
         "params": {
-            "candidate": tuned_model_spec["candidate"],
-            "estimator": tuned_model_spec["spec"]["estimator"],
+            "candidate": champion_spec["candidate"],
+            "estimator": champion_spec["spec"]["estimator"],
+            "class_weighting": champion_spec["class_weighting"],
             "calibration": policy["calibration"]["method"],
             "costs": policy["costs"],
             "constraints": policy["constraints"],
             "scorecard": policy["scorecard"],
         },
         "metrics": metrics,
-        "tags": {
-            "cutoff": cutoff["cutoff"],
-            "cutoff_score": cutoff["cutoff_score"],
-            "cost_accept_bad": policy["costs"]["accept_bad"],
-            "cost_decline_good": policy["costs"]["decline_good"],
-            "calibration": policy["calibration"]["method"],
-            "candidate": tuned_model_spec["candidate"],
-        },
+        "tags": {"candidate": champion_spec["candidate"],
+                 "calibration": policy["calibration"]["method"]},
         "description": decision_summary,
-        # scoring measures score drift against the champion's own held-out score bands
-        "monitoring": {"score_baseline": baseline(test_scores["score"], policy["score_bands"])},
-        "input_example": features(model_input_train, feature_schema).head(5),
+        # raw rows, as the model receives them: the signature and the serving example
+        "input_example": holdout_applicants.head(20),
         "selection_metric": policy["champion"]["selection_metric"],
+        "min_improvement": policy["champion"]["min_improvement"],
         "on_other_folds": policy["champion"]["on_other_folds"],
         # what a later candidate is compared on: same folds, any metric
-        "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibrated_pd}),
+        "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),
     }

@@ -1,18 +1,23 @@
-"""thresholding: calibrate the tuned model, choose the cost-optimal cut-off, register the champion.
+"""thresholding: choose the champion candidate, calibrate it, cut, assemble, report, register.
 
-`kedro run --pipelines thresholding` reads what tuning persisted (tuned_model_spec.json
-and its out-of-fold PDs) and the model input. Parameters are checked at run start
-(``credit_scoring.parameters``), so a bad cost matrix fails before any model is fitted; the champion is registered only after the
-calibration, the cut-off and the test report it is judged on have succeeded.
+`kedro run --pipelines thresholding` reads what the earlier stages persisted: the
+out-of-fold PDs of every baseline, compared family and the tuned model (all on the same
+folds), tuning's tuned_model_spec.json, the model input and the raw hold-out rows.
+Parameters are checked at run start (``credit_scoring.parameters``), so a bad cost matrix
+fails before any model is fitted; the champion is registered only after the calibration,
+the cut-off and the test report it is judged on have succeeded.
 """
 
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
+    assemble_champion,
     calibrate_pd_model,
     champion_candidate,
+    champion_metrics,
     decision_markdown,
     evaluate_decisions,
+    rank_champion_candidates,
     score_band_report,
     select_cutoff,
     threshold_plots,
@@ -23,9 +28,19 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                rank_champion_candidates,
+                inputs=["model_input_train", "feature_schema", "baselines_oof",
+                        "comparison_oof", "tuned_oof_predictions",
+                        "params:baselines", "params:model_comparison", "tuned_model_spec",
+                        "params:thresholding"],
+                outputs=["champion_spec", "candidate_oof", "candidate_ranking_report"],
+                name="rank_champion_candidates",
+                tags=["training"],
+            ),
+            Node(
                 calibrate_pd_model,
-                inputs=["model_input_train", "feature_schema", "tuned_model_spec",
-                        "tuned_oof_predictions", "params:thresholding"],
+                inputs=["model_input_train", "feature_schema", "champion_spec", "candidate_oof",
+                        "params:thresholding"],
                 outputs=["pd_model", "oof_predictions"],
                 name="calibrate_pd_model",
                 tags=["training"],
@@ -37,22 +52,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_cutoff",
             ),
             Node(
+                assemble_champion,
+                inputs=["pd_model", "cutoff", "oof_predictions", "model_input_train",
+                        "feature_schema", "params:thresholding"],
+                outputs="champion_model",
+                name="assemble_champion",
+            ),
+            Node(
                 evaluate_decisions,
-                inputs=["pd_model", "model_input_test", "feature_schema", "cutoff",
-                        "params:thresholding"],
+                inputs=["champion_model", "model_input_test", "feature_schema"],
                 outputs=["test_scores", "decision_report"],
                 name="evaluate_decisions",
             ),
             Node(
                 score_band_report,
-                inputs=["test_scores", "feature_schema", "params:thresholding"],
+                inputs=["test_scores", "feature_schema", "champion_model"],
                 outputs="score_band_report",
                 name="score_band_report",
                 tags=["reporting"],
             ),
             Node(
                 decision_markdown,
-                inputs=["decision_report", "score_band_report", "cutoff"],
+                inputs=["decision_report", "score_band_report", "champion_model"],
                 outputs="metrics_markdown",
                 name="decision_markdown",
                 tags=["reporting"],
@@ -67,19 +88,31 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=["reporting"],
             ),
             Node(
+                champion_metrics,
+                inputs=["oof_predictions", "test_scores", "decision_report", "cutoff",
+                        "feature_schema"],
+                outputs="champion_metrics",
+                name="champion_metrics",
+            ),
+            Node(
                 champion_candidate,
-                inputs=["pd_model", "cutoff", "oof_predictions", "test_scores",
-                        "decision_report", "metrics_markdown", "tuned_model_spec",
-                        "model_input_train",
-                        "feature_schema", "params:thresholding"],
+                inputs=["champion_model", "champion_metrics", "metrics_markdown", "champion_spec",
+                        "oof_predictions", "holdout_applicants", "feature_schema",
+                        "params:thresholding"],
                 outputs="champion",
                 name="register_champion",
             ),
         ],
         namespace="thresholding",
-        inputs={"model_input_train", "model_input_test", "feature_schema", "tuned_model_spec",
-                "tuned_oof_predictions"},
+        inputs={
+            **{name: name for name in ("model_input_train", "model_input_test", "feature_schema",
+                                       "tuned_model_spec", "tuned_oof_predictions",
+                                       "holdout_applicants")},
+            # every candidate stage's out-of-fold PDs, on the same folds
+            "baselines_oof": "baselines.oof_predictions",
+            "comparison_oof": "model_comparison.oof_predictions",
+        },
         # read by scoring, outside the namespace
         outputs={"champion": "champion"},
-        parameters={"params:thresholding"},
+        parameters={"params:thresholding", "params:baselines", "params:model_comparison"},
     )

@@ -1,0 +1,227 @@
+"""Model families: everything the project knows about an estimator, in one entry each.
+
+A family entry says how a fitted estimator is stored (its framework's native, code-free
+format), read back, turned into a PD, explained (reason codes) and which package it needs
+where the model is deployed. Candidates in ``parameters_*.yml`` name an estimator by import
+path; that path must be a key of ``FAMILIES``. Adding a family (say ExtraTrees, or another
+boosting library) is one entry here plus its YAML (candidate spec, search space).
+
+Contributions (per row and model input column, positive = pushes the PD up):
+
+- XGBoost, LightGBM, CatBoost: the library's own exact TreeSHAP, in log-odds;
+- scikit-learn tree ensembles: exact (path-dependent) TreeSHAP from ``shap``, in PD points;
+- logistic regression: coefficient x (standardised) input, in log-odds;
+- the prior-only benchmark has none (every applicant gets the same PD).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io
+
+from credit_scoring.model_files import UnsafeModelError, check_savable, inside, load_skops, mlmodel
+
+
+def _save_skops(estimator: Any, path: Path) -> None:
+    check_savable(estimator, "estimator")
+    skops.io.dump(estimator, path)
+
+
+def _load_xgboost(path: Path) -> Any:
+    import xgboost  # noqa: PLC0415  (only models of this family need it installed)
+
+    model = xgboost.XGBClassifier()
+    model.load_model(path)
+    return model
+
+
+def _load_catboost(path: Path) -> Any:
+    import catboost  # noqa: PLC0415  (only models of this family need it installed)
+
+    return catboost.CatBoostClassifier().load_model(str(path), "cbm")
+
+
+class LightGBMBinary:
+    """A LightGBM binary model read from its text file, with the scikit-learn ``predict_proba``.
+
+    LightGBM's scikit-learn wrapper can only be restored from a pickle; its ``Booster``
+    reads the native text format, including the category levels of pandas columns.
+    """
+
+    def __init__(self, booster: Any) -> None:
+        self.booster_ = booster
+
+    def predict_proba(self, inputs) -> np.ndarray:
+        pd_scores = self.booster_.predict(inputs)
+        return np.column_stack([1 - pd_scores, pd_scores])
+
+
+def _load_lightgbm(path: Path) -> LightGBMBinary:
+    import lightgbm  # noqa: PLC0415  (only models of this family need it installed)
+
+    return LightGBMBinary(lightgbm.Booster(model_file=str(path)))
+
+
+@dataclass(frozen=True)
+class NativeFormat:
+    """How one framework stores a fitted model without code, and reads it back."""
+
+    package: str                        # pip distribution the deployed model needs
+    suffix: str                         # file name suffix of the native file
+    save: Callable[[Any, Path], None]
+    load: Callable[[Path], Any]
+    # MLflow flavour folders published by others (Hub downloads): flavour name, MLmodel key
+    # of the data file, and MLmodel key -> values read (anything else is refused)
+    flavour: str
+    flavour_data: str
+    flavour_rules: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+FORMATS = {
+    "sklearn": NativeFormat(
+        "scikit-learn", ".skops", _save_skops, load_skops,
+        "sklearn", "pickled_model", (("serialization_format", ("skops",)),),
+    ),
+    "xgboost": NativeFormat(
+        "xgboost", ".ubj", lambda model, path: model.save_model(path), _load_xgboost,
+        "xgboost", "data",
+        (("model_class", ("xgboost.sklearn.XGBClassifier",)), ("model_format", ("ubj", "json"))),
+    ),
+    "catboost": NativeFormat(
+        "catboost", ".cbm", lambda model, path: model.save_model(str(path), format="cbm"),
+        _load_catboost, "catboost", "data",
+        (("model_type", ("CatBoostClassifier",)), ("save_format", ("cbm",))),
+    ),
+    "lightgbm": NativeFormat(
+        "lightgbm", ".txt", lambda model, path: model.booster_.save_model(str(path)),
+        _load_lightgbm, "lightgbm", "data", (("model_class", ("lightgbm.basic.Booster",)),),
+    ),
+}
+"""Framework (top-level package of the estimator class) -> its native, code-free format."""
+
+
+def _xgboost_shap(estimator, inputs) -> np.ndarray:
+    import xgboost  # noqa: PLC0415
+
+    matrix = xgboost.DMatrix(inputs, enable_categorical=True)
+    return estimator.get_booster().predict(matrix, pred_contribs=True)[:, :-1]
+
+
+def _lightgbm_shap(estimator, inputs) -> np.ndarray:
+    return np.asarray(estimator.booster_.predict(inputs, pred_contrib=True))[:, :-1]
+
+
+def _catboost_shap(estimator, inputs) -> np.ndarray:
+    import catboost  # noqa: PLC0415
+
+    pool = catboost.Pool(inputs, cat_features=estimator.get_cat_feature_indices())
+    return estimator.get_feature_importance(pool, type="ShapValues")[:, :-1]
+
+
+@functools.cache
+def _tree_explainer(estimator):
+    import shap  # noqa: PLC0415  (only scikit-learn tree ensembles need it)
+
+    return shap.TreeExplainer(estimator)
+
+
+def _sklearn_tree_shap(estimator, inputs) -> np.ndarray:
+    values = _tree_explainer(estimator).shap_values(
+        np.asarray(inputs, dtype=float), check_additivity=False
+    )
+    return np.asarray(values)[:, :, list(estimator.classes_).index(1)]
+
+
+def _linear(estimator, inputs) -> np.ndarray:
+    return np.asarray(inputs, dtype=float) * estimator.coef_[0]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One estimator class: its native format, and how its PDs are explained."""
+
+    format: str                                            # key of FORMATS
+    contributions: Callable[[Any, Any], np.ndarray] | None  # None: nothing to explain
+    packages: tuple[str, ...] = ()                         # extra packages to explain
+
+
+FAMILIES = {
+    "sklearn.dummy.DummyClassifier": Family("sklearn", None),
+    "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear),
+    "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
+    "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
+    "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap),
+    "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap),
+    "catboost.CatBoostClassifier": Family("catboost", _catboost_shap),
+}
+"""Estimator import path (as written in parameters_*.yml) -> its family."""
+
+
+def unknown_family_message(estimator: str) -> str:
+    return (f"'{estimator}' is not a known model family, so the champion could not be "
+            f"stored natively or explained. Known: {sorted(FAMILIES)}; add an entry to "
+            "credit_scoring.families.FAMILIES.")
+
+
+def family_name(estimator: Any) -> str:
+    """The ``FAMILIES`` key of a fitted estimator (matched on package and class name)."""
+    cls = type(estimator)
+    package = cls.__module__.split(".")[0]
+    for name in FAMILIES:
+        if name.split(".")[0] == package and name.rsplit(".", 1)[1] == cls.__name__:
+            return name
+    raise ValueError(unknown_family_message(f"{cls.__module__}.{cls.__name__}"))
+
+
+def native_format(family: str) -> NativeFormat:
+    return FORMATS[FAMILIES[family].format]
+
+
+def requirements(family: str) -> list[str]:
+    """Distributions a deployed model of ``family`` needs beyond the project's own."""
+    return [native_format(family).package, *FAMILIES[family].packages]
+
+
+def contributions(family: str, estimator: Any, inputs) -> np.ndarray | None:
+    """Contributions of each model input column to each row's PD (None: not explainable)."""
+    explain = FAMILIES[family].contributions
+    return None if explain is None else explain(estimator, inputs)
+
+
+def load_flavour_folder(folder: Path) -> Any:
+    """The estimator of an MLflow flavour folder (e.g. a Hub download), read code-free.
+
+    Raises:
+        UnsafeModelError: for a flavour, class or format the project cannot read without
+            running code (a pickled scikit-learn model, LightGBM's pickled wrapper ...).
+    """
+    flavors = mlmodel(folder).get("flavors", {})
+    for fmt in FORMATS.values():
+        conf = flavors.get(fmt.flavour)
+        if conf is None:
+            continue
+        refused = {key: conf.get(key) for key, allowed in fmt.flavour_rules
+                   if conf.get(key) not in allowed}
+        if refused:
+            raise UnsafeModelError(
+                f"{Path(folder).name}: {fmt.flavour} model with {refused}; only "
+                f"{dict(fmt.flavour_rules)} is read without running code."
+            )
+        return fmt.load(inside(folder, conf[fmt.flavour_data]))
+    raise UnsafeModelError(
+        f"{Path(folder).name} holds no model in a code-free format the project reads: "
+        f"flavours {sorted(flavors)}, readable {sorted(f.flavour for f in FORMATS.values())}."
+    )
+
+
+def format_of_file(path: Path) -> NativeFormat | None:
+    """The native format a single downloaded file is in, by its suffix (None: unknown)."""
+    suffix = ".cbm" if Path(path).suffix == ".cb" else Path(path).suffix
+    suffix = ".ubj" if suffix == ".json" else suffix
+    return next((f for f in FORMATS.values() if f.suffix == suffix and f.suffix != ".skops"), None)

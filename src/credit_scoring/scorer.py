@@ -1,0 +1,212 @@
+"""The PD model as one fitted object: raw applicant rows in, PD, score, band, decision, reasons out.
+
+``PDScorer`` is the inference pipeline, in order: validation against the training
+contract, cleaning (types, valid ranges), feature recipes, encoding, the estimator, the
+calibrator, the cut-off, scorecard points, score bands and reason codes. Training builds
+it (thresholding), MLflow stores it (``tracking.log_pd_model``: native estimator file, skops
+preprocessing and calibrator, everything else as plain configuration) and everything that
+scores loads it: ``kedro run --pipelines scoring``, ``mlflow models serve``,
+``mlflow.pyfunc.spark_udf`` and a Hub download. One path from raw row to decision.
+
+``PDModel`` is the MLflow pyfunc around it; ``load_code_free`` rebuilds that pyfunc from a
+model folder with the installed package, running nothing from the folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import Model
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PyFuncModel, PythonModel, PythonModelContext
+from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
+
+from credit_scoring import families
+from credit_scoring.decisions import score_band, scorecard_points
+from credit_scoring.estimators import original_feature, predict_pd
+from credit_scoring.model_files import inside, load_skops, mlmodel
+from credit_scoring.preparation import prepare_for_model
+from credit_scoring.schema import ApplicantDataError
+
+INPUT_ROW = "input_row"
+"""Id column of scored applicants when the data has no id: the row's index in the input."""
+
+
+class PDScorer:
+    """A fitted PD model with its contract and, for a champion, its decision policy.
+
+    Args:
+        family: the estimator's key in ``families.FAMILIES``.
+        preprocess: fitted encoding (model input columns -> estimator input).
+        estimator: fitted estimator with ``predict_proba``.
+        calibrator: fitted PD calibrator (``predict``), or None.
+        feature_schema: the training contract (``schema.build_feature_schema``): which raw
+            columns the model needs, how they were cleaned and which features it was fitted
+            on. None: the input is already the model input table (a candidate's run).
+        policy: ``cutoff`` (decline when PD >= cutoff), ``scorecard`` scaling, score-band
+            ``band_edges``, ``costs`` and the default number of ``reason_codes``. None: the
+            model returns the PD alone.
+        baselines: training distributions of the score and of every feature, for PSI.
+    """
+
+    def __init__(self, family: str, preprocess, estimator, calibrator=None,
+                 feature_schema: dict[str, Any] | None = None,
+                 policy: dict[str, Any] | None = None,
+                 baselines: dict[str, Any] | None = None) -> None:
+        self.family = family
+        self.preprocess = preprocess
+        self.estimator = estimator
+        self.calibrator = calibrator
+        self.feature_schema = feature_schema
+        self.policy = policy
+        self.baselines = baselines
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.preprocess.feature_names_in_)
+
+    def prepare(self, applicants: pd.DataFrame) -> pd.DataFrame:
+        """Raw applicant rows -> model input columns, validated and cleaned as in training."""
+        if self.feature_schema is None:
+            return applicants[self.features]
+        return prepare_for_model(applicants, self.feature_schema)
+
+    def pd(self, model_input: pd.DataFrame) -> np.ndarray:
+        """Calibrated PD of prepared rows."""
+        return np.asarray(predict_pd(self.preprocess, self.estimator, self.calibrator,
+                                     model_input), dtype=float)
+
+    def contributions(self, model_input: pd.DataFrame) -> pd.DataFrame | None:
+        """Each row's contribution per model input column (positive = pushes the PD up).
+
+        Encoded columns (one-hot levels, missing flags) are summed back to the attribute
+        they encode. None for a family without contributions (the prior-only benchmark).
+        """
+        values = families.contributions(self.family, self.estimator,
+                                        self.preprocess.transform(model_input))
+        if values is None:
+            return None
+        encoded = list(self.preprocess.get_feature_names_out())
+        attributes = [original_feature(name, self.features) for name in encoded]
+        return pd.DataFrame(values, index=model_input.index, columns=encoded).T.groupby(
+            attributes, sort=False).sum().T
+
+    def reasons(self, model_input: pd.DataFrame, n_reasons: int) -> dict[str, np.ndarray]:
+        """The ``n_reasons`` attributes that raised each row's PD most, with their values.
+
+        ``reason_k`` names the attribute, ``reason_k_value`` is the applicant's value as the
+        model saw it (after cleaning), as text; None where there is nothing to name.
+        """
+        table = {name: np.full(len(model_input), None, dtype=object)
+                 for k in range(1, n_reasons + 1)
+                 for name in (f"reason_{k}", f"reason_{k}_value")}
+        contribution = self.contributions(model_input) if len(model_input) else None
+        if contribution is None:
+            return table
+        order = np.argsort(-contribution.to_numpy(), axis=1, kind="stable")[:, :n_reasons]
+        names = np.asarray(contribution.columns, dtype=object)
+        values = model_input[list(contribution.columns)].to_numpy(dtype=object)
+        rows = np.arange(len(model_input))
+        for k in range(order.shape[1]):
+            table[f"reason_{k + 1}"] = names[order[:, k]]
+            table[f"reason_{k + 1}_value"] = np.array(
+                [_as_text(v) for v in values[rows, order[:, k]]], dtype=object)
+        return table
+
+    def score(self, applicants: pd.DataFrame, n_reasons: int | None = None) -> pd.DataFrame:
+        """Raw rows -> id, pd, score, band, decision and the top reasons of each decline.
+
+        The id is the contract's ``id_column`` when the rows carry it, else ``input_row``
+        (the row's index). Reasons are given for declined applicants (an adverse-action
+        notice), null for accepted ones.
+        """
+        if self.policy is None:
+            raise ValueError("This PD model has no decision policy (not a champion): use pd().")
+        model_input = self.prepare(applicants)
+        pd_scores = self.pd(model_input)
+        points = scorecard_points(pd_scores, self.policy["scorecard"])
+        declined = pd_scores >= self.policy["cutoff"]
+        id_column = (self.feature_schema or {}).get("id_column")
+        ids = applicants[id_column] if id_column in applicants.columns else applicants.index
+        table = pd.DataFrame(
+            {
+                id_column if id_column in applicants.columns else INPUT_ROW: np.asarray(ids),
+                "pd": pd_scores,
+                "score": points,
+                "band": score_band(points, self.policy["band_edges"]),
+                "decision": np.where(declined, "decline", "accept").astype(object),
+            },
+            index=applicants.index,
+        )
+        n_reasons = self.policy["reason_codes"] if n_reasons is None else int(n_reasons)
+        for name, values in self.reasons(model_input[declined], n_reasons).items():
+            column = np.full(len(table), None, dtype=object)
+            column[declined] = values
+            # object, not pandas' text dtype: an absent reason stays None (JSON null, not NaN)
+            table[name] = pd.Series(column, index=table.index, dtype=object)
+        return table
+
+
+def _as_text(value: Any) -> str | None:
+    """A reason's value as a reviewer reads it: 48 not 48.0; None for missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float | np.floating):
+        return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+    return str(value)
+
+
+class PDModel(PythonModel):
+    """MLflow pyfunc: a ``PDScorer`` read from the model's artifacts and configuration.
+
+    ``predict`` returns the ``PDScorer.score`` table for a champion, the PD for a
+    candidate. ``params={"reason_codes": n}`` overrides the champion's default number of
+    reasons. Input that breaks the training contract raises an ``MlflowException`` with
+    the column and the fix, which ``mlflow models serve`` answers with HTTP 400.
+    """
+
+    def load_context(self, context) -> None:
+        config = context.model_config
+        family = config["family"]
+        calibrator = context.artifacts.get("calibrator")
+        self.scorer = PDScorer(
+            family,
+            load_skops(context.artifacts["preprocessing"]),
+            families.native_format(family).load(context.artifacts["estimator"]),
+            load_skops(calibrator) if calibrator else None,
+            config.get("feature_schema"), config.get("policy"), config.get("baselines"),
+        )
+
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        try:
+            if self.scorer.policy is None:
+                return self.scorer.pd(self.scorer.prepare(model_input))
+            return self.scorer.score(model_input, (params or {}).get("reason_codes"))
+        except ApplicantDataError as error:
+            raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
+
+
+def scorer_of(model: PyFuncModel) -> PDScorer:
+    """The ``PDScorer`` inside a loaded PD pyfunc (registry, Hub or code-free load)."""
+    return model.unwrap_python_model().scorer
+
+
+def load_code_free(folder: Path) -> PyFuncModel:
+    """The pyfunc MLflow would load from ``folder``, built by the installed ``PDModel``.
+
+    Reads only the artifacts and configuration ``MLmodel`` lists; runs nothing from the folder.
+    """
+    meta = Model.from_dict(mlmodel(folder))
+    flavour = meta.flavors["python_function"]
+    artifacts = {name: str(inside(folder, info["path"]))
+                 for name, info in flavour["artifacts"].items()}
+    context = PythonModelContext(artifacts=artifacts, model_config=flavour.get("config") or {})
+    model = PDModel()
+    model.load_context(context)
+    # the wrapper mlflow.pyfunc.load_model puts around a PythonModel (schema, params)
+    return PyFuncModel(model_meta=meta,
+                       model_impl=_PythonModelPyfuncWrapper(model, context, meta.signature))
