@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint mlflow-ui
+.PHONY: install run test lint mlflow-ui serve
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,7 @@ lint: install
 
 mlflow-ui: install  ## browse runs at http://127.0.0.1:5000
 	$(BIN)/kedro mlflow ui
+
+serve: install  ## the registered champion over HTTP: POST raw rows to http://127.0.0.1:5001/invocations
+	MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlruns/mlflow.db $(BIN)/mlflow models serve \
+		-m "models:/credit_scoring_pd@champion" --env-manager local --host 127.0.0.1 --port 5001

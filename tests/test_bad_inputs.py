@@ -148,8 +148,13 @@ CASES = [
          override("tuning", {"storage": "postgresql://tuner:s3cret@db-host/optuna"}),
          ("tuning",), "Parameter(s) ['tuning.storage'] hold a URL with a password",
          secret="s3cret"),
-    Case("negative number of reason codes", override("scoring", {"reason_codes": -1}),
-         ("scoring",), "scoring.reason_codes: Input should be greater than or equal to 0"),
+    Case("negative number of reason codes", override("thresholding", {"reason_codes": -1}),
+         ("thresholding",), "thresholding.reason_codes: Input should be greater than or equal to 0"),
+    Case("estimator of no known family",
+         override("model_comparison", {"candidates": {"catboost": {
+             "estimator": "sklearn.ensemble.HistGradientBoostingClassifier"}}}),
+         ("model_comparison",),
+         "'sklearn.ensemble.HistGradientBoostingClassifier' is not a known model family"),
     # ---- new applicants to score ------------------------------------------------------------
     Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
          ("scoring",), "Columns ['purpose'] are missing from the applicants to score"),

@@ -100,13 +100,18 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
 
     # ... and ends with a registered champion that scores raw rows in a fresh process
     champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
-    cutoff = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
-    assert float(champion.tags["cutoff"]) == pytest.approx(cutoff["cutoff"])
+    record = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
+    assert float(champion.tags["cutoff"]) == pytest.approx(record["policy"]["cutoff"])
     assert champion.tags["cost_accept_bad"] == "5" and champion.tags["cost_decline_good"] == "1"
+    # chosen among every candidate on the shared folds: the ranking's first
+    ranking = pd.read_csv(project_copy / "data/08_reporting/thresholding/candidate_ranking.csv")
+    assert set(ranking["candidate"]) >= {"baselines.logistic_regression", "baselines.prior_only",
+                                         "model_comparison.xgboost"}
+    assert champion.tags["candidate"] == ranking["candidate"].iloc[0] == record["candidate"]
     in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
-    scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion",
-                                  test_rows.drop(columns="creditability"))
-    assert (scored["decision"] == in_memory["decision"]).all()
+    holdout = pd.read_csv(project_copy / "data/05_model_input/holdout_applicants.csv")
+    scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion", holdout)
+    assert (scored["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     decisions = pd.read_csv(project_copy / "data/08_reporting/thresholding/decision.csv")
     naive, chosen = decisions["expected_cost"]

@@ -9,7 +9,11 @@ import pytest
 from kedro.io import DatasetError
 
 from credit_scoring.estimators import build_estimator
-from credit_scoring.tracking import MlflowCandidateRunsDataset, flatten_params
+from credit_scoring.tracking import (
+    MlflowCandidateRunsDataset,
+    MlflowTrialRunsDataset,
+    flatten_params,
+)
 
 
 def _candidate(seed, spec=None):
@@ -90,3 +94,19 @@ def test_model_is_stored_natively_and_scores_raw_rows_like_in_memory(tracking_st
 def test_load_without_runs_says_which_pipeline_to_run(tracking_store):
     with pytest.raises(DatasetError, match="kedro run --pipelines model_comparison"):
         MlflowCandidateRunsDataset(stage="model_comparison").load()
+
+
+def test_each_trial_is_a_nested_run_and_a_resumed_study_logs_only_new_trials(tracking_store):
+    trials = pd.DataFrame({"study_name": "s.xgboost", "trial": [0, 1], "state": "COMPLETE",
+                           "cv_roc_auc_mean": [0.7, 0.8], "duration_s": [1.0, 2.0],
+                           "param.max_depth": [3, 5]})
+    dataset = MlflowTrialRunsDataset()
+    with mlflow.start_run(run_name="tuning") as parent:
+        dataset.save(trials)
+    resumed = pd.concat([trials, trials.tail(1).assign(trial=2, **{"param.max_depth": 4})])
+    dataset.save(resumed)  # a second run of the same study: trials 0 and 1 are logged already
+    logged = dataset.load().set_index("tags.credit_scoring.trial").sort_index()
+    assert list(logged.index) == ["s.xgboost#0", "s.xgboost#1", "s.xgboost#2"]
+    assert list(logged["params.max_depth"]) == ["3", "5", "4"]
+    assert logged.loc["s.xgboost#1", "metrics.cv_roc_auc_mean"] == 0.8
+    assert logged.loc["s.xgboost#0", "tags.mlflow.parentRunId"] == parent.info.run_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -65,9 +66,13 @@ class NativeCategories(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X[self.feature_names_in_].copy()
         for column, levels in self.categories_.items():
-            values = X[column].astype(str).where(X[column].notna(), self.missing_label)
-            known = values.where(values.isin(levels), self.missing_label)
-            X[column] = pd.Categorical(known, categories=levels)
+            # each distinct value is matched to a level once: a million rows, a few dozen values
+            codes, values = pd.factorize(X[column])
+            level = pd.Index(levels).get_indexer(pd.Index(values).astype(str))
+            missing = len(levels) - 1  # missing_label is the last level
+            level[level < 0] = missing
+            X[column] = pd.Categorical.from_codes(
+                np.where(codes >= 0, level[codes], missing), categories=levels)
         return X
 
     def get_feature_names_out(self, input_features=None) -> list[str]:

@@ -26,16 +26,18 @@ logger = logging.getLogger(__name__)
 def _as_text(values: pd.Series) -> pd.Series:
     """Category labels as stripped text; integer codes keep no '.0'; blanks become missing.
 
-    Each distinct value is converted once (a million rows hold a few dozen levels).
+    Vectorised for a million rows: text columns stay in pandas' Arrow-backed string type;
+    other columns (integer codes) are converted once per distinct value.
     """
-    codes, levels = pd.factorize(values)
-    levels = pd.Series(levels)
-    if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
-        levels = levels.astype("Int64")
-    text = levels.astype(str).str.strip()
-    text = text.mask(text.isin(["", "<NA>"])).to_numpy(dtype=object)
-    labels = np.append(text, None)[codes]  # code -1 (missing) -> the appended None
-    return pd.Series(labels, index=values.index, dtype="str")
+    if not pd.api.types.is_string_dtype(values) or values.dtype == object:
+        codes, levels = pd.factorize(values)
+        levels = pd.Series(levels)
+        if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
+            levels = levels.astype("Int64")
+        values = pd.Series(pd.array(levels.astype(str), dtype="str").take(codes, allow_fill=True),
+                           index=values.index)
+    text = values.str.strip()
+    return text.mask(text == "")
 
 
 def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:

@@ -143,6 +143,8 @@ class PDScorer:
             index=applicants.index,
         )
         n_reasons = self.policy["reason_codes"] if n_reasons is None else int(n_reasons)
+        if n_reasons == 0:
+            return table
         for name, values in self.reasons(model_input[declined], n_reasons).items():
             column = np.full(len(table), None, dtype=object)
             column[declined] = values

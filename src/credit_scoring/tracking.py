@@ -34,6 +34,8 @@ OOF_ARTIFACT = "oof_predictions.parquet"
 FOLDS_TAG = "folds_fingerprint"
 STAGE_TAG = "credit_scoring.stage"
 CANDIDATE_TAG = "credit_scoring.candidate"
+TRIAL_STAGE = "tuning.trial"
+TRIAL_TAG = "credit_scoring.trial"
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,39 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
             row[f"tags.{CANDIDATE_TAG}"]: f"runs:/{row['run_id']}/model"
             for _, row in latest.iterrows()
         }
+
+
+class MlflowTrialRunsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """Save: one MLflow run per hyper-parameter trial, nested under the active run.
+
+    A saved table has a row per finished trial (``study_name``, ``trial``, ``state``, the
+    objective, ``duration_s`` and ``param.<name>`` columns). A trial already logged by an
+    earlier run of the same study (tag ``credit_scoring.trial``) is not logged again, so a
+    resumed study adds only its new trials. Load: the logged trial runs as a table.
+    """
+
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"stage": TRIAL_STAGE}
+
+    def _load(self) -> pd.DataFrame:
+        return mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
+
+    def _save(self, data: pd.DataFrame) -> None:
+        logged = set(self._load().get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
+        metrics = [c for c in data.columns if c.startswith("cv_") or c == "duration_s"]
+        for row in data.to_dict(orient="records"):
+            key = f"{row['study_name']}#{row['trial']}"
+            if key in logged:
+                continue
+            tags = {STAGE_TAG: TRIAL_STAGE, TRIAL_TAG: key, "state": row["state"]}
+            with mlflow.start_run(run_name=f"trial {row['trial']}", tags=tags,
+                                  nested=mlflow.active_run() is not None):
+                mlflow.log_params({k.removeprefix("param."): v for k, v in row.items()
+                                   if k.startswith("param.") and not pd.isna(v)})
+                mlflow.log_metrics({k: row[k] for k in metrics if not pd.isna(row[k])})
 
 
 class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):

@@ -6,20 +6,17 @@ import hashlib
 import json
 import logging
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
-import mlflow
 import numpy as np
 import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 from optuna.storages import BaseStorage
 from optuna.study import MaxTrialsCallback
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 from optuna.visualization import matplotlib as optuna_plots
-from optuna_integration.mlflow import MLflowCallback
 
 from credit_scoring.candidates import candidate_record
 from credit_scoring.estimators import build_estimator, with_params
@@ -32,7 +29,6 @@ from credit_scoring.evaluation import (
 )
 from credit_scoring.processes import process_alive, this_process
 from credit_scoring.schema import features, target
-from credit_scoring.tracking import STAGE_TAG
 
 logger = logging.getLogger(__name__)
 
@@ -225,8 +221,7 @@ def tune_hyperparameters(
             study.optimize(
                 objective, n_trials=remaining, timeout=params["timeout_s"], catch=(BudgetSpent,),
                 # stops a worker as soon as the budget is taken, which saves most surplus trials
-                callbacks=[MaxTrialsCallback(params["n_trials"], states=taken),
-                           _mlflow_trial_logger(params["objective_metric"])],
+                callbacks=[MaxTrialsCallback(params["n_trials"], states=taken)],
             )
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not completed:
@@ -249,30 +244,21 @@ def tune_hyperparameters(
     }
 
 
-def _mlflow_trial_logger(metric: str) -> Callable[[optuna.Study, FrozenTrial], None]:
-    """Optuna's own MLflow callback: each finished trial becomes a run nested under the tuning run.
+def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
+    """Every finished trial of the study: number, state, CV objective, duration, parameters.
 
-    Nested runs rather than per-step metrics, because the MLflow UI then lists every
-    trial with its parameters as columns, and its parallel-coordinates and
-    scatter plots show which parameters drive the CV score. Surplus trials, which never
-    ran, are not logged.
+    ``MlflowTrialRunsDataset`` logs each as a run nested under the tuning run (so the MLflow
+    UI lists trials with their parameters as columns and draws parallel-coordinate plots);
+    surplus trials that never ran are FAIL and left out.
     """
-    active = mlflow.active_run()
-    log = MLflowCallback(
-        metric_name=f"cv_{metric}_mean",
-        create_experiment=False,
-        mlflow_kwargs={
-            "nested": active is not None,
-            "experiment_id": active.info.experiment_id if active else None,
-            "tags": {STAGE_TAG: "tuning.trial"},
-        },
-    )
-
-    def log_finished(study: optuna.Study, trial: FrozenTrial) -> None:
-        if trial.state in FINISHED:
-            log(study, trial)
-
-    return log_finished
+    rows = [
+        {"study_name": study.study_name, "trial": trial.number, "state": trial.state.name,
+         f"cv_{params['objective_metric']}_mean": trial.value,
+         "duration_s": trial.duration.total_seconds() if trial.duration else None,
+         **{f"param.{name}": value for name, value in trial.params.items()}}
+        for trial in study.get_trials(deepcopy=False, states=FINISHED)
+    ]
+    return pd.DataFrame(rows)
 
 
 def refit_best(

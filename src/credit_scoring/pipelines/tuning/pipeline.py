@@ -7,7 +7,7 @@ against one storage (catalog: tuning.optuna_storage) cooperate on one study.
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import refit_best, study_plots, tune_hyperparameters
+from .nodes import refit_best, study_plots, trials_table, tune_hyperparameters
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -26,6 +26,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                         "study_summary", "params:tuning"],
                 outputs=["candidates", "tuned_model_spec", "oof_predictions"],
                 name="refit_best",
+            ),
+            Node(
+                trials_table,
+                inputs=["study", "params:tuning"],
+                outputs="trials",
+                name="trials_table",
+                tags=["reporting"],
             ),
             Node(
                 study_plots,

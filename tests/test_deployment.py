@@ -1,0 +1,167 @@
+"""The registered champion used as a deployer would: a clean environment, HTTP, Spark.
+
+All three start from the champion the default `kedro run` registered and feed it raw rows of
+data/01_raw, exactly as a lender's file holds them.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+CHAMPION = "models:/credit_scoring_pd@champion"
+OUTPUT = ["input_row", "pd", "score", "band", "decision",
+          *[f"reason_{k}{suffix}" for k in range(1, 5) for suffix in ("", "_value")]]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def champion(default_run):
+    """(tracking URI of the default run, its raw applicants without target, pandas scores)."""
+    uri = f"sqlite:///{default_run / 'mlruns' / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    raw = pd.read_csv(default_run / "data" / "01_raw" / "germancredit.csv")
+    raw = raw.drop(columns="creditability").head(200)
+    scored = mlflow.pyfunc.load_model(CHAMPION).predict(raw)
+    yield uri, raw, scored
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def clean_env(champion, tmp_path_factory):
+    """A virtual environment made from nothing but the champion's own requirements.txt."""
+    uri, _, _ = champion
+    root = tmp_path_factory.mktemp("clean_env")
+    requirements = mlflow.pyfunc.get_model_dependencies(CHAMPION)
+    subprocess.run([sys.executable, "-m", "venv", str(root / "env")], check=True)
+    subprocess.run([str(root / "env/bin/python"), "-m", "pip", "install", "--quiet",
+                    "-r", requirements], check=True, cwd=root)
+    return root
+
+
+def in_env(env: Path, uri: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    return subprocess.run([str(env / "env/bin/python"), *args], check=False, cwd=env,
+                          capture_output=True,
+                          text=True, env={**environment, "MLFLOW_TRACKING_URI": uri}, **kwargs)
+
+
+def test_the_champion_loads_in_a_clean_environment_and_scores_raw_rows(champion, clean_env):
+    uri, raw, expected = champion
+    assert in_env(clean_env, uri, "-c", "import credit_scoring").returncode != 0  # not installed
+    raw.to_csv(clean_env / "raw.csv", index=False)
+    script = (f"import mlflow, pandas as pd; model = mlflow.pyfunc.load_model({CHAMPION!r}); "
+              "model.predict(pd.read_csv('raw.csv')).to_json('scored.json', orient='split')")
+    result = in_env(clean_env, uri, "-c", script)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scored = pd.read_json(clean_env / "scored.json", orient="split")
+    assert list(scored.columns) == OUTPUT
+    np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=1e-9)
+    assert (scored["decision"] == expected["decision"]).all()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(port: int, rows: pd.DataFrame) -> tuple[int, str]:
+    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def server(champion, clean_env):
+    """`mlflow models serve` of the champion, from the clean environment, on 127.0.0.1."""
+    uri, _, _ = champion
+    port = free_port()
+    process = subprocess.Popen(
+        [str(clean_env / "env/bin/mlflow"), "models", "serve", "-m", CHAMPION, "--env-manager",
+         "local", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=clean_env, env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                break
+        except OSError:
+            assert process.poll() is None, "mlflow models serve exited"
+            time.sleep(1)
+    yield port
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+
+
+def strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server):
+    _, raw, expected = champion
+    status, body = post(server, raw.head(50))
+    assert status == 200, body
+    predictions = pd.DataFrame(strict_json(body)["predictions"])
+    assert list(predictions.columns) == OUTPUT
+    np.testing.assert_allclose(predictions["pd"], expected["pd"].head(50), rtol=1e-9)
+    accepted = predictions["decision"] == "accept"
+    assert predictions.loc[accepted, "reason_1"].isna().all()  # null, not NaN
+    assert predictions.loc[~accepted, "reason_1"].notna().all()
+
+
+def test_a_served_row_with_a_bad_value_gets_400_naming_the_column(champion, server):
+    _, raw, _ = champion
+    bad = raw.head(3).astype({"age_in_years": object})
+    bad.iloc[1, bad.columns.get_loc("age_in_years")] = "forty"
+    status, body = post(server, bad)
+    assert status == 400
+    assert "age_in_years" in strict_json(body)["message"]
+    status, body = post(server, raw.head(3).drop(columns="purpose"))
+    assert status == 400 and "purpose" in strict_json(body)["message"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession  # noqa: PLC0415  (only this test needs Spark)
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers use this interpreter
+    session = (SparkSession.builder.master("local[1]").appName("credit_scoring-tests")
+               .config("spark.sql.shuffle.partitions", "1").config("spark.ui.enabled", "false")
+               .getOrCreate())
+    yield session
+    session.stop()
+
+
+def test_spark_scores_raw_rows_like_pandas(champion, spark):
+    _, raw, expected = champion
+    udf = mlflow.pyfunc.spark_udf(
+        spark, CHAMPION, env_manager="local",
+        result_type="input_row long, pd double, score long, band long, decision string",
+    )
+    frame = spark.createDataFrame(raw)
+    scored = frame.select(udf(*raw.columns).alias("scored")).select("scored.*").toPandas()
+    np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=0, atol=1e-9)
+    assert (scored["decision"] == expected["decision"]).all()
+    assert (scored["band"] == expected["band"]).all()
