@@ -29,5 +29,7 @@ mlflow-ui: install  ## browse runs at http://127.0.0.1:5000
 	$(BIN)/kedro mlflow ui
 
 serve: install  ## the registered champion over HTTP: POST raw rows to http://127.0.0.1:5001/invocations
-	MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlruns/mlflow.db $(BIN)/mlflow models serve \
+	# PATH: the server starts the venv's uvicorn, as if the venv were activated
+	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlruns/mlflow.db \
+		$(BIN)/mlflow models serve \
 		-m "models:/credit_scoring_pd@champion" --env-manager local --host 127.0.0.1 --port 5001

@@ -157,7 +157,8 @@ CASES = [
          "'sklearn.ensemble.HistGradientBoostingClassifier' is not a known model family"),
     # ---- new applicants to score ------------------------------------------------------------
     Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
-         ("scoring",), "Columns ['purpose'] are missing from the applicants to score"),
+         # the model's signature requires the columns it needs: MLflow names the missing one
+         ("scoring",), "Model is missing inputs ['purpose']"),
     Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
          ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
                        "they were numbers in training"),
@@ -242,8 +243,8 @@ def test_there_are_at_least_25_cases():
 @pytest.mark.parametrize(
     ("pipeline", "message"),
     [
-        ("scoring", "'feature_schema' (data/05_model_input/feature_schema.json) does not exist "
-                    "yet: run `kedro run --pipelines data_processing`"),
+        ("scoring", "'applicants_to_score' (data/05_model_input/holdout_applicants.csv) does not "
+                    "exist yet: run `kedro run --pipelines data_processing`"),
         ("tuning", "'selected_family' (data/06_models/selected_family.json) does not exist yet: "
                    "run `kedro run --pipelines model_comparison`"),
     ],

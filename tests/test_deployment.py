@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from credit_scoring.hub import build_release
+
 CHAMPION = "models:/credit_scoring_pd@champion"
 OUTPUT = ["input_row", "pd", "score", "band", "decision",
           *[f"reason_{k}{suffix}" for k in range(1, 5) for suffix in ("", "_value")]]
@@ -64,13 +66,39 @@ def test_the_champion_loads_in_a_clean_environment_and_scores_raw_rows(champion,
     assert in_env(clean_env, uri, "-c", "import credit_scoring").returncode != 0  # not installed
     raw.to_csv(clean_env / "raw.csv", index=False)
     script = (f"import mlflow, pandas as pd; model = mlflow.pyfunc.load_model({CHAMPION!r}); "
-              "model.predict(pd.read_csv('raw.csv')).to_json('scored.json', orient='split')")
+              "model.predict(pd.read_csv('raw.csv')).to_json('scored.json', orient='split', double_precision=15)")
     result = in_env(clean_env, uri, "-c", script)
     assert result.returncode == 0, result.stderr[-3000:]
     scored = pd.read_json(clean_env / "scored.json", orient="split")
     assert list(scored.columns) == OUTPUT
     np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=1e-9)
     assert (scored["decision"] == expected["decision"]).all()
+    # the README's command line: a CSV file in, a JSON file out
+    cli = subprocess.run(
+        [str(clean_env / "env/bin/mlflow"), "models", "predict", "-m", CHAMPION, "-i", "raw.csv",
+         "-t", "csv", "-o", "cli.json", "--env-manager", "local"],
+        check=False, cwd=clean_env, capture_output=True, text=True,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri})
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    predictions = pd.DataFrame(strict_json((clean_env / "cli.json").read_text())["predictions"])
+    np.testing.assert_allclose(predictions["pd"], expected["pd"], rtol=1e-9)
+
+
+def test_a_hub_release_loads_in_a_clean_environment_and_scores_raw_rows(champion, clean_env):
+    uri, raw, expected = champion
+    version = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
+    card = {"license": "cc-by-4.0", "project_url": "https://example.org", "intended_use": "Tests.",
+            "training_data": "German Credit.", "limitations": "None known."}
+    release = build_release(f"models:/credit_scoring_pd/{version.version}",
+                            clean_env / "release", "someone/credit-pd", {}, card)
+    raw.to_csv(clean_env / "raw.csv", index=False)
+    script = ("import mlflow, pandas as pd; model = mlflow.pyfunc.load_model('release/model'); "
+              "model.predict(pd.read_csv('raw.csv')).to_json('release.json', orient='split', double_precision=15)")
+    result = in_env(clean_env, uri, "-c", script)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scored = pd.read_json(clean_env / "release.json", orient="split")
+    np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=1e-9)
+    assert release.joinpath("SHA256SUMS").exists()
 
 
 def free_port() -> int:
@@ -98,7 +126,9 @@ def server(champion, clean_env):
     process = subprocess.Popen(
         [str(clean_env / "env/bin/mlflow"), "models", "serve", "-m", CHAMPION, "--env-manager",
          "local", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=clean_env, env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        # the server runs `uvicorn` from PATH: the environment's bin, as an activated venv has it
+        cwd=clean_env, env={**os.environ, "MLFLOW_TRACKING_URI": uri,
+                            "PATH": f"{clean_env / 'env/bin'}:{os.environ['PATH']}"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

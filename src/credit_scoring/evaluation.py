@@ -80,7 +80,7 @@ def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndar
     """Per-row weights for the configured class-imbalance treatment (None = unweighted).
 
     ``balanced`` weighs each class inversely to its frequency, which every scikit-learn
-    compatible estimator (logistic, random forest, XGBoost, CatBoost) accepts as
+    compatible estimator (logistic, random forest, XGBoost, LightGBM, CatBoost) accepts as
     ``sample_weight``; it shifts PDs upwards, so calibrate before reading them as
     probabilities.
     """

@@ -1,4 +1,4 @@
-"""RandomForest, XGBoost and CatBoost under the shared CV, compared and reported."""
+"""RandomForest, XGBoost, LightGBM and CatBoost under the shared CV, compared and reported."""
 
 from .pipeline import create_pipeline
 
