@@ -34,6 +34,8 @@ from credit_scoring.schema import ApplicantDataError
 
 INPUT_ROW = "input_row"
 """Id column of scored applicants when the data has no id: the row's index in the input."""
+CHUNK_ROWS = 100_000
+"""Rows prepared and scored at a time: memory stays flat however large the batch."""
 
 
 class PDScorer:
@@ -126,6 +128,9 @@ class PDScorer:
         """
         if self.policy is None:
             raise ValueError("This PD model has no decision policy (not a champion): use pd().")
+        if len(applicants) > CHUNK_ROWS:
+            return pd.concat([self.score(applicants.iloc[start:start + CHUNK_ROWS], n_reasons)
+                              for start in range(0, len(applicants), CHUNK_ROWS)])
         model_input = self.prepare(applicants)
         pd_scores = self.pd(model_input)
         points = scorecard_points(pd_scores, self.policy["scorecard"])
