@@ -185,6 +185,9 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
         unsafe = unsafe_files(path)
         if own_pd_model:  # its shipped code is never run on the code-free path: not a risk there
             shipped = _shipped_code(folder, path)
+            if any(shipped(name) for name in unsafe):
+                logger.info("%s: reading its code-free files only; the model's own code is not "
+                            "run (the installed credit_scoring rebuilds the model).", path)
             unsafe = {name: why for name, why in unsafe.items() if not shipped(name)}
         if not unsafe:
             if own_pd_model:

@@ -98,8 +98,10 @@ def log_pd_model(
     if scorer.policy is None:
         # integer columns as float in a candidate's typed signature: a missing value at
         # scoring time turns an integer column into floats, which an integer one would reject
+        # (and categories as text, which is how a caller sends them)
         input_example = input_example.astype(
-            {c: "float64" for c in input_example.select_dtypes("integer").columns})
+            {**{c: "float64" for c in input_example.select_dtypes("integer").columns},
+             **{c: "str" for c in input_example.select_dtypes("category").columns}})
     native = families.native_format(scorer.family)
     # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored
     # with the model: refuse now what could not be loaded back, before anything is logged

@@ -26,18 +26,20 @@ logger = logging.getLogger(__name__)
 def _as_text(values: pd.Series) -> pd.Series:
     """Category labels as stripped text; integer codes keep no '.0'; blanks become missing.
 
-    Vectorised for a million rows: text columns stay in pandas' Arrow-backed string type;
-    other columns (integer codes) are converted once per distinct value.
+    Returned as a pandas ``Categorical`` whose levels are the cleaned labels: each distinct
+    value is cleaned once (a million rows hold a few dozen levels), and the native-category
+    encoding downstream reuses the codes instead of comparing strings row by row.
     """
-    if not pd.api.types.is_string_dtype(values) or values.dtype == object:
-        codes, levels = pd.factorize(values)
-        levels = pd.Series(levels)
-        if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
-            levels = levels.astype("Int64")
-        values = pd.Series(pd.array(levels.astype(str), dtype="str").take(codes, allow_fill=True),
-                           index=values.index)
-    text = values.str.strip()
-    return text.mask(text == "")
+    codes, levels = pd.factorize(values)
+    levels = pd.Series(levels)
+    if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
+        levels = levels.astype("Int64")
+    text = levels.astype(str).str.strip()
+    labels = pd.Index(text[text != ""].unique())
+    level_code = labels.get_indexer(text)  # a blank label -> -1, missing
+    return pd.Series(pd.Categorical.from_codes(
+        np.where(codes >= 0, np.append(level_code, -1)[codes], -1), categories=labels),
+        index=values.index)
 
 
 def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
