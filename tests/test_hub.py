@@ -208,7 +208,7 @@ def small_release(tmp_path) -> Path:
     folder = tmp_path / "small_release"
     folder.mkdir()
     (folder / "README.md").write_text("# a release\n")
-    (folder / "decision_policy.json").write_text('{"cutoff": 0.2}')
+    (folder / "model_card_notes.json").write_text('{"cutoff": 0.2}')
     write_manifest(folder)
     return folder
 
@@ -228,9 +228,9 @@ def test_a_release_whose_manifest_differs_is_not_loaded(tmp_path, offline):
 def test_a_release_file_changed_after_publishing_is_not_loaded(tmp_path, offline):
     folder = small_release(tmp_path)
     sha256 = file_sha256(folder / MANIFEST)
-    (folder / "decision_policy.json").write_text('{"cutoff": 0.9}')
+    (folder / "model_card_notes.json").write_text('{"cutoff": 0.9}')
     cache_folder(tmp_path / "hf_cache", "someone/credit-pd", folder)
-    with pytest.raises(ValueError, match="SHA-256 of decision_policy.json"):
+    with pytest.raises(ValueError, match="SHA-256 of model_card_notes.json"):
         download("someone/credit-pd", COMMIT, sha256=sha256, cache_dir=str(tmp_path / "hf_cache"))
 
 

@@ -45,9 +45,13 @@ def model_input():
 
 def scorer(spec, model_input) -> PDScorer:
     train, _, schema = model_input
-    model = build_estimator(spec, schema, 0).fit(features(train, schema), target(train, schema))
-    return PDScorer(family_name(model[-1]), model[:-1], model[-1], feature_schema=schema,
-                    policy=POLICY)
+    X = features(train, schema)
+    model = build_estimator(spec, schema, 0).fit(X, target(train, schema))
+    family = family_name(model[-1])
+    reference = ({"encoded_mean": np.asarray(model[:-1].transform(X), dtype=float).mean(axis=0)}
+                 if FAMILIES[family].centred else None)
+    return PDScorer(family, model[:-1], model[-1], feature_schema=schema, policy=POLICY,
+                    baselines=reference)
 
 
 def test_every_family_in_the_parameters_has_an_entry(project_params):
@@ -70,6 +74,14 @@ def test_contributions_name_applicant_attributes_and_add_up_to_the_model_output(
     raw = pd_scores if name == "random_forest" else np.log(pd_scores / (1 - pd_scores))
     explained = contribution.sum(axis=1).to_numpy()
     np.testing.assert_allclose(raw - raw.mean(), explained - explained.mean(), atol=1e-4)
+
+
+def test_logistic_reasons_are_coefficient_times_deviation_from_the_average_applicant(model_input):
+    champion = scorer(SPECS["logistic_regression"], model_input)
+    train, _, schema = model_input
+    contribution = champion.contributions(features(train, schema))
+    # the average training applicant has no reason: every attribute averages to zero
+    np.testing.assert_allclose(contribution.mean(), 0, atol=1e-9)
 
 
 def test_xgboost_reasons_are_its_native_treeshap_contributions(model_input):

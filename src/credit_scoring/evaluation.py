@@ -188,7 +188,9 @@ def rank_candidates(metrics: pd.DataFrame, selection_metric: str) -> pd.DataFram
             f"Unknown selection metric '{selection_metric}'; choose one of {list(METRICS)}."
         )
     column = f"cv_{selection_metric}_mean"
-    ranked = metrics.sort_values(column, ascending=not HIGHER_IS_BETTER[selection_metric])
+    # stable: candidates listed first (the simpler ones) win ties
+    ranked = metrics.sort_values(column, ascending=not HIGHER_IS_BETTER[selection_metric],
+                                 kind="stable")
     return ranked.assign(rank=range(1, len(ranked) + 1))
 
 

@@ -73,7 +73,7 @@ class NativeFormat:
     """How one framework stores a fitted model without code, and reads it back."""
 
     package: str                        # pip distribution the deployed model needs
-    suffix: str                         # file name suffix of the native file
+    suffixes: tuple[str, ...]           # file name suffixes; the first is what we write
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
     # MLflow flavour folders published by others (Hub downloads): flavour name, MLmodel key
@@ -85,21 +85,21 @@ class NativeFormat:
 
 FORMATS = {
     "sklearn": NativeFormat(
-        "scikit-learn", ".skops", _save_skops, load_skops,
+        "scikit-learn", (".skops",), _save_skops, load_skops,
         "sklearn", "pickled_model", (("serialization_format", ("skops",)),),
     ),
     "xgboost": NativeFormat(
-        "xgboost", ".ubj", lambda model, path: model.save_model(path), _load_xgboost,
+        "xgboost", (".ubj", ".json"), lambda model, path: model.save_model(path), _load_xgboost,
         "xgboost", "data",
         (("model_class", ("xgboost.sklearn.XGBClassifier",)), ("model_format", ("ubj", "json"))),
     ),
     "catboost": NativeFormat(
-        "catboost", ".cbm", lambda model, path: model.save_model(str(path), format="cbm"),
+        "catboost", (".cbm", ".cb"), lambda model, path: model.save_model(str(path), format="cbm"),
         _load_catboost, "catboost", "data",
         (("model_type", ("CatBoostClassifier",)), ("save_format", ("cbm",))),
     ),
     "lightgbm": NativeFormat(
-        "lightgbm", ".txt", lambda model, path: model.booster_.save_model(str(path)),
+        "lightgbm", (".txt", ".lgb"), lambda model, path: model.booster_.save_model(str(path)),
         _load_lightgbm, "lightgbm", "data", (("model_class", ("lightgbm.basic.Booster",)),),
     ),
 }
@@ -124,7 +124,7 @@ def _catboost_shap(estimator, inputs) -> np.ndarray:
     return estimator.get_feature_importance(pool, type="ShapValues")[:, :-1]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=2)  # the champion (and a challenger), not every forest ever seen
 def _tree_explainer(estimator):
     import shap  # noqa: PLC0415  (only scikit-learn tree ensembles need it)
 
@@ -138,8 +138,9 @@ def _sklearn_tree_shap(estimator, inputs) -> np.ndarray:
     return np.asarray(values)[:, :, list(estimator.classes_).index(1)]
 
 
-def _linear(estimator, inputs) -> np.ndarray:
-    return np.asarray(inputs, dtype=float) * estimator.coef_[0]
+def _linear(estimator, inputs, reference) -> np.ndarray:
+    # coefficient x deviation from the average training applicant, one-hot levels included
+    return (np.asarray(inputs, dtype=float) - reference) * estimator.coef_[0]
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,16 @@ class Family:
     """One estimator class: its native format, and how its PDs are explained."""
 
     format: str                                            # key of FORMATS
-    contributions: Callable[[Any, Any], np.ndarray] | None  # None: nothing to explain
+    contributions: Callable[..., np.ndarray] | None        # None: nothing to explain
     packages: tuple[str, ...] = ()                         # extra packages to explain
+    # contributions relative to the training mean of the encoded inputs (passed as a third
+    # argument); tree SHAP values are relative to the average applicant already
+    centred: bool = False
 
 
 FAMILIES = {
     "sklearn.dummy.DummyClassifier": Family("sklearn", None),
-    "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear),
+    "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear, centred=True),
     "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
     "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
     "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap),
@@ -161,6 +165,10 @@ FAMILIES = {
     "catboost.CatBoostClassifier": Family("catboost", _catboost_shap),
 }
 """Estimator import path (as written in parameters_*.yml) -> its family."""
+
+
+class UnknownFamilyError(ValueError):
+    """An estimator without an entry in ``FAMILIES``: it can be neither stored nor explained."""
 
 
 def unknown_family_message(estimator: str) -> str:
@@ -176,7 +184,7 @@ def family_name(estimator: Any) -> str:
     for name in FAMILIES:
         if name.split(".")[0] == package and name.rsplit(".", 1)[1] == cls.__name__:
             return name
-    raise ValueError(unknown_family_message(f"{cls.__module__}.{cls.__name__}"))
+    raise UnknownFamilyError(unknown_family_message(f"{cls.__module__}.{cls.__name__}"))
 
 
 def native_format(family: str) -> NativeFormat:
@@ -188,10 +196,18 @@ def requirements(family: str) -> list[str]:
     return [native_format(family).package, *FAMILIES[family].packages]
 
 
-def contributions(family: str, estimator: Any, inputs) -> np.ndarray | None:
-    """Contributions of each model input column to each row's PD (None: not explainable)."""
-    explain = FAMILIES[family].contributions
-    return None if explain is None else explain(estimator, inputs)
+def contributions(family: str, estimator: Any, inputs, reference=None) -> np.ndarray | None:
+    """Contributions of each estimator input column to each row's PD (None: not explainable).
+
+    Args:
+        reference: training mean of the estimator inputs, for a ``centred`` family.
+    """
+    entry = FAMILIES[family]
+    if entry.contributions is None:
+        return None
+    if entry.centred:
+        return entry.contributions(estimator, inputs, np.asarray(reference, dtype=float))
+    return entry.contributions(estimator, inputs)
 
 
 def load_flavour_folder(folder: Path) -> Any:
@@ -221,7 +237,15 @@ def load_flavour_folder(folder: Path) -> Any:
 
 
 def format_of_file(path: Path) -> NativeFormat | None:
-    """The native format a single downloaded file is in, by its suffix (None: unknown)."""
-    suffix = ".cbm" if Path(path).suffix == ".cb" else Path(path).suffix
-    suffix = ".ubj" if suffix == ".json" else suffix
-    return next((f for f in FORMATS.values() if f.suffix == suffix and f.suffix != ".skops"), None)
+    """The native format a single downloaded estimator file is in, by its suffix (None: unknown).
+
+    A lone skops file is not an estimator the project can use (it needs its preprocessing).
+    """
+    return next((f for f in FORMATS.values()
+                 if Path(path).suffix in f.suffixes and f.flavour != "sklearn"), None)
+
+
+def file_kinds() -> str:
+    """The single-file formats ``format_of_file`` reads, for messages."""
+    return ", ".join(f"{'/'.join(f.suffixes)} ({f.package})" for f in FORMATS.values()
+                     if f.flavour != "sklearn")

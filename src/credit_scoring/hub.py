@@ -43,7 +43,7 @@ from huggingface_hub import (
 from kedro.config import MissingConfigException
 from kedro.io import AbstractDataset, DatasetError
 
-from credit_scoring.families import format_of_file, load_flavour_folder
+from credit_scoring.families import file_kinds, format_of_file, load_flavour_folder
 from credit_scoring.model_files import (
     PICKLE_SUFFIXES,
     UnsafeModelError,
@@ -217,7 +217,7 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
         return native.load(path)
     raise ValueError(
         f"Unknown model format '{path.suffix}' ({path.name}); expected an MLflow model folder, "
-        f".ubj/.json (XGBoost), .cbm (CatBoost), .txt (LightGBM) or, with trust_remote_code, {PICKLE_SUFFIXES}."
+        f"{file_kinds()} or, with trust_remote_code, {PICKLE_SUFFIXES}."
     )
 
 

@@ -33,7 +33,7 @@ project object needs a type missing here; add it only after reading what it rebu
 
 CODE_FREE_NAMES = frozenset({"MLmodel", "registered_model_meta", "SHA256SUMS", ".gitattributes"})
 CODE_FREE_SUFFIXES = frozenset(
-    {".json", ".yaml", ".yml", ".txt", ".md", ".skops", ".ubj", ".cb", ".cbm"}
+    {".json", ".yaml", ".yml", ".txt", ".md", ".skops", ".ubj", ".cb", ".cbm", ".lgb"}
 )
 """Plain text (requirements, model card), configuration and native model formats: no code."""
 

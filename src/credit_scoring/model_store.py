@@ -31,7 +31,7 @@ from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 from mlflow.types.schema import AnyType
 
-from credit_scoring import families
+from credit_scoring import __version__, families
 from credit_scoring.model_files import check_savable
 from credit_scoring.schema import needed_columns
 from credit_scoring.scorer import INPUT_ROW, PDScorer
@@ -49,7 +49,7 @@ def requirements(family: str) -> list[str]:
 
 
 def _model_config(scorer: PDScorer) -> dict[str, Any]:
-    config: dict[str, Any] = {"family": scorer.family}
+    config: dict[str, Any] = {"family": scorer.family, "credit_scoring_version": __version__}
     for key in ("feature_schema", "policy", "baselines"):
         if getattr(scorer, key) is not None:
             config[key] = getattr(scorer, key)
@@ -110,7 +110,7 @@ def log_pd_model(
             check_savable(part, what)
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {"preprocessing": str(Path(tmp) / "preprocessing.skops"),
-                     "estimator": str(Path(tmp) / f"estimator{native.suffix}")}
+                     "estimator": str(Path(tmp) / f"estimator{native.suffixes[0]}")}
         skops.io.dump(scorer.preprocess, artifacts["preprocessing"])
         native.save(scorer.estimator, Path(artifacts["estimator"]))
         if scorer.calibrator is not None:

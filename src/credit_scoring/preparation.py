@@ -31,10 +31,9 @@ def _as_text(values: pd.Series) -> pd.Series:
     encoding downstream reuses the codes instead of comparing strings row by row.
     """
     codes, levels = pd.factorize(values)
-    levels = pd.Series(levels)
-    if pd.api.types.is_float_dtype(levels) and (levels % 1 == 0).all():
-        levels = levels.astype("Int64")
-    text = levels.astype(str).str.strip()
+    # each label on its own: 2.0 is "2" whatever else the batch holds
+    text = pd.Series([str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                      for v in levels], dtype="str").str.strip()
     labels = pd.Index(text[text != ""].unique())
     level_code = labels.get_indexer(text)  # a blank label -> -1, missing
     return pd.Series(pd.Categorical.from_codes(

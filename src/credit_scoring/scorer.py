@@ -14,6 +14,7 @@ model folder with the installed package, running nothing from the folder.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,14 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PyFuncModel, PythonModel, PythonModelContext
 from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
 
-from credit_scoring import families
+from credit_scoring import __version__, families
 from credit_scoring.decisions import score_band, scorecard_points
 from credit_scoring.estimators import original_feature, predict_pd
 from credit_scoring.model_files import inside, load_skops, mlmodel
 from credit_scoring.preparation import prepare_for_model
 from credit_scoring.schema import ApplicantDataError
+
+logger = logging.getLogger(__name__)
 
 INPUT_ROW = "input_row"
 """Id column of scored applicants when the data has no id: the row's index in the input."""
@@ -52,7 +55,9 @@ class PDScorer:
         policy: ``cutoff`` (decline when PD >= cutoff), ``scorecard`` scaling, score-band
             ``band_edges``, ``costs`` and the default number of ``reason_codes``. None: the
             model returns the PD alone.
-        baselines: training distributions of the score and of every feature, for PSI.
+        baselines: training distributions of the score and of every feature, for PSI, and
+            ``encoded_mean``, the training mean of the estimator inputs, which a linear
+            model's reasons are measured from.
     """
 
     def __init__(self, family: str, preprocess, estimator, calibrator=None,
@@ -89,7 +94,8 @@ class PDScorer:
         they encode. None for a family without contributions (the prior-only benchmark).
         """
         values = families.contributions(self.family, self.estimator,
-                                        self.preprocess.transform(model_input))
+                                        self.preprocess.transform(model_input),
+                                        (self.baselines or {}).get("encoded_mean"))
         if values is None:
             return None
         encoded = list(self.preprocess.get_feature_names_out())
@@ -116,15 +122,15 @@ class PDScorer:
         for k in range(order.shape[1]):
             table[f"reason_{k + 1}"] = names[order[:, k]]
             table[f"reason_{k + 1}_value"] = np.array(
-                [_as_text(v) for v in values[rows, order[:, k]]], dtype=object)
+                [_reason_value(v) for v in values[rows, order[:, k]]], dtype=object)
         return table
 
     def score(self, applicants: pd.DataFrame, n_reasons: int | None = None) -> pd.DataFrame:
         """Raw rows -> id, pd, score, band, decision and the top reasons of each decline.
 
         The id is the contract's ``id_column`` when the rows carry it, else ``input_row``
-        (the row's index). Reasons are given for declined applicants (an adverse-action
-        notice), null for accepted ones.
+        (the row's index label in ``applicants``). Reasons are given for declined
+        applicants, null for accepted ones.
         """
         if self.policy is None:
             raise ValueError("This PD model has no decision policy (not a champion): use pd().")
@@ -148,6 +154,8 @@ class PDScorer:
             index=applicants.index,
         )
         n_reasons = self.policy["reason_codes"] if n_reasons is None else int(n_reasons)
+        if n_reasons < 0:
+            raise ApplicantDataError(f"reason_codes must be 0 or more, not {n_reasons}.")
         if n_reasons == 0:
             return table
         for name, values in self.reasons(model_input[declined], n_reasons).items():
@@ -158,7 +166,7 @@ class PDScorer:
         return table
 
 
-def _as_text(value: Any) -> str | None:
+def _reason_value(value: Any) -> str | None:
     """A reason's value as a reviewer reads it: 48 not 48.0; None for missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -179,6 +187,13 @@ class PDModel(PythonModel):
     def load_context(self, context) -> None:
         config = context.model_config
         family = config["family"]
+        if family not in families.FAMILIES:
+            raise families.UnknownFamilyError(families.unknown_family_message(family))
+        if config.get("credit_scoring_version") not in (None, __version__):
+            logger.warning(
+                "This model was built by credit_scoring %s and is read by %s: install the "
+                "version it was built with if its cleaning or reasons must match exactly.",
+                config["credit_scoring_version"], __version__)
         calibrator = context.artifacts.get("calibrator")
         self.scorer = PDScorer(
             family,

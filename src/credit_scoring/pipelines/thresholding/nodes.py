@@ -27,7 +27,7 @@ from credit_scoring.evaluation import (
     pd_metrics,
     rank_candidates,
 )
-from credit_scoring.families import family_name
+from credit_scoring.families import FAMILIES, family_name
 from credit_scoring.monitoring import baseline, feature_baselines
 from credit_scoring.schema import features, target
 from credit_scoring.scorer import PDScorer
@@ -210,7 +210,8 @@ def assemble_champion(
     """The deployable champion: contract, model, calibrator and the whole decision policy.
 
     Score bands are fixed on the out-of-fold scores of the development sample, and the
-    score and every feature keep their training distribution (PSI baselines), so the
+    score and every feature keep their training distribution (PSI baselines), as does a
+    linear model's average encoded input (what its reasons are measured from), so the
     model alone is enough to decide, explain and monitor.
     """
     model, calibrator = split_calibration(pd_model)
@@ -223,21 +224,30 @@ def assemble_champion(
         "band_edges": decisions.band_edges(calibration_oof["score"], policy["score_bands"]),
         "reason_codes": policy["reason_codes"],
     }
-    drift = {
+    X = features(model_input_train, feature_schema)
+    family = family_name(model[-1])
+    reference = {
         "score": baseline(calibration_oof["score"], policy["psi_bins"]),
-        "features": feature_baselines(features(model_input_train, feature_schema),
-                                      feature_schema, policy["psi_bins"]),
+        "features": feature_baselines(X, feature_schema, policy["psi_bins"]),
     }
-    return PDScorer(family_name(model[-1]), model[:-1], model[-1], calibrator,
-                    feature_schema, decision_policy, drift)
+    if FAMILIES[family].centred:
+        reference["encoded_mean"] = np.asarray(model[:-1].transform(X), dtype=float).mean(
+            axis=0).tolist()
+    return PDScorer(family, model[:-1], model[-1], calibrator, feature_schema, decision_policy,
+                    reference)
 
 
 def evaluate_decisions(
     champion_model: PDScorer,
     model_input_test: pd.DataFrame,
+    holdout_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score the test set once and compare the naive 0.5 cut-off with the chosen one.
+    """Score the test applicants once, from their raw rows, and compare 0.5 with the cut-off.
+
+    The test rows go through the deployed path (``PDScorer.score`` on the raw hold-out rows),
+    and their PDs must equal those of the rows data_processing prepared: a difference would
+    be training / serving skew, and stops the run before anything is registered.
 
     Returns:
         Per test applicant: target, PD before / after calibration, score, band and
@@ -246,18 +256,25 @@ def evaluate_decisions(
         in percent of the naive cost.
     """
     X, y = features(model_input_test, feature_schema), target(model_input_test, feature_schema)
+    if len(holdout_applicants) != len(X):
+        raise ValueError(
+            f"holdout_applicants has {len(holdout_applicants)} rows, model_input_test {len(X)}: "
+            "they come from different data_processing runs; rerun it first."
+        )
     policy = champion_model.policy
-    pd_scores = champion_model.pd(X)
-    points = decisions.scorecard_points(pd_scores, policy["scorecard"])
-    scores = pd.DataFrame({
-        feature_schema["target"]: y,
-        "pd_uncalibrated": champion_model.estimator.predict_proba(
-            champion_model.preprocess.transform(X))[:, 1],
-        "pd": pd_scores,
-        "score": points,
-        "band": decisions.score_band(points, policy["band_edges"]),
-        "decision": np.where(pd_scores >= policy["cutoff"], "decline", "accept"),
-    }, index=X.index)
+    scored = champion_model.score(holdout_applicants.set_axis(X.index), n_reasons=0)
+    pd_scores = scored["pd"].to_numpy()
+    skew = np.abs(pd_scores - champion_model.pd(X)).max()
+    if skew > 1e-9:
+        raise ValueError(
+            f"Raw test rows scored by the champion differ from the prepared ones (largest PD "
+            f"difference {skew:.3g}): scoring prepares rows differently from data_processing."
+        )
+    scores = pd.concat([
+        pd.DataFrame({feature_schema["target"]: y, "pd_uncalibrated": champion_model.estimator
+                      .predict_proba(champion_model.preprocess.transform(X))[:, 1]}, index=X.index),
+        scored[["pd", "score", "band", "decision"]],
+    ], axis=1)
     rows = {
         name: {"cutoff": threshold,
                **decisions.decision_outcomes(y, pd_scores >= threshold, policy["costs"])}
@@ -404,7 +421,7 @@ def champion_candidate(
                  "calibration": policy["calibration"]["method"]},
         "description": decision_summary,
         # raw rows, as the model receives them: the signature and the serving example
-        "input_example": holdout_applicants.head(20),
+        "input_example": unlinked_rows(holdout_applicants, 20, champion_spec["random_state"]),
         "selection_metric": policy["champion"]["selection_metric"],
         "min_improvement": policy["champion"]["min_improvement"],
         "on_other_folds": policy["champion"]["on_other_folds"],
@@ -412,3 +429,15 @@ def champion_candidate(
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),
     }
+
+
+def unlinked_rows(applicants: pd.DataFrame, n_rows: int, random_state: int) -> pd.DataFrame:
+    """``n_rows`` rows whose every column is drawn from a different applicant.
+
+    The model's input example travels with it (registry, Hub release): realistic values
+    and types, but no real applicant's record.
+    """
+    rng = np.random.default_rng(random_state)
+    return pd.DataFrame({column: applicants[column].to_numpy()[rng.integers(0, len(applicants),
+                                                                            n_rows)]
+                         for column in applicants.columns})

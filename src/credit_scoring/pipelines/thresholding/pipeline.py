@@ -60,7 +60,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 evaluate_decisions,
-                inputs=["champion_model", "model_input_test", "feature_schema"],
+                inputs=["champion_model", "model_input_test", "holdout_applicants",
+                        "feature_schema"],
                 outputs=["test_scores", "decision_report"],
                 name="evaluate_decisions",
             ),
