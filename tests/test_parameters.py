@@ -49,7 +49,7 @@ def changed(params: dict, path: str, value) -> dict:
         ("tuning.search_spaces.xgboost.max_depth", {"type": "int", "low": 9, "high": 6},
          "tuning.search_spaces: low 9 is above high 6"),
         ("tuning.sampler.class", "TPE", "tuning.sampler: optuna.samplers has no class 'TPE'"),
-        ("tuning.family", "lightgbm", "family 'lightgbm' has no entry in search_spaces"),
+        ("tuning.family", "extra_trees", "family 'extra_trees' has no entry in search_spaces"),
         ("model_comparison.candidates.xgboost.estimator", "xgboost.XGBClassifer",
          "model_comparison.candidates.xgboost.estimator: cannot import estimator 'xgboost.XGBClassifer'"),
         ("baselines.candidates.logistic_regression.preprocessing", "woe",

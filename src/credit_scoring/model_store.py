@@ -28,7 +28,7 @@ import pandas as pd
 import skops.io
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.models.model import ModelInfo
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, DataType, Schema
 from mlflow.types.schema import AnyType
 
 from credit_scoring import __version__, families
@@ -75,7 +75,11 @@ def signature(scorer: PDScorer, input_example: pd.DataFrame) -> ModelSignature:
     are required, the others optional (an id is passed through).
     """
     if scorer.policy is None:
-        return infer_signature(input_example, scorer.pd(scorer.prepare(input_example)))
+        inferred = infer_signature(input_example, scorer.pd(scorer.prepare(input_example)))
+        # text columns typed any: model input holds them as pandas categories or as text
+        inputs = Schema([ColSpec(AnyType() if c.type == DataType.string else c.type, c.name,
+                                 required=c.required) for c in inferred.inputs.inputs])
+        return ModelSignature(inputs, inferred.outputs)
     needed = set(needed_columns(scorer.feature_schema))
     inputs = Schema([ColSpec(AnyType(), column, required=column in needed)
                      for column in input_example.columns])

@@ -120,6 +120,8 @@ class MlflowTrialRunsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
 
     def _save(self, data: pd.DataFrame) -> None:
+        if data.empty:  # e.g. a rerun of a study whose budget was already spent
+            return
         logged = set(self._load().get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
         metrics = [c for c in data.columns if c.startswith("cv_") or c == "duration_s"]
         for row in data.to_dict(orient="records"):

@@ -245,18 +245,21 @@ def tune_hyperparameters(
 
 
 def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
-    """Every finished trial of the study: number, state, CV objective, duration, parameters.
+    """The finished trials this process ran: number, state, CV objective, duration, parameters.
 
-    ``MlflowTrialRunsDataset`` logs each as a run nested under the tuning run (so the MLflow
-    UI lists trials with their parameters as columns and draws parallel-coordinate plots);
-    surplus trials that never ran are FAIL and left out.
+    ``MlflowTrialRunsDataset`` logs each as a run nested under this tuning run (so the MLflow
+    UI lists trials with their parameters as columns and draws parallel-coordinate plots).
+    Trials of other workers sharing the study, or of earlier runs, belong to their own tuning
+    runs; surplus trials that never ran are FAIL and left out.
     """
+    worker = this_process()
     rows = [
         {"study_name": study.study_name, "trial": trial.number, "state": trial.state.name,
          f"cv_{params['objective_metric']}_mean": trial.value,
          "duration_s": trial.duration.total_seconds() if trial.duration else None,
          **{f"param.{name}": value for name, value in trial.params.items()}}
         for trial in study.get_trials(deepcopy=False, states=FINISHED)
+        if trial.user_attrs.get("worker") == worker
     ]
     return pd.DataFrame(rows)
 
