@@ -161,6 +161,16 @@ def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server)
     assert predictions.loc[~accepted, "reason_1"].notna().all()
 
 
+def test_the_readme_curl_example_is_answered(server):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    body = readme.split("/invocations -H 'Content-Type: application/json' -d '")[1].split("'\n")[0]
+    request = urllib.request.Request(f"http://127.0.0.1:{server}/invocations", data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        (prediction,) = strict_json(response.read().decode())["predictions"]
+    assert prediction["decision"] in {"accept", "decline"} and 0 < prediction["pd"] < 1
+
+
 def test_a_served_row_with_a_bad_value_gets_400_naming_the_column(champion, server):
     _, raw, _ = champion
     bad = raw.head(3).astype({"age_in_years": object})
