@@ -16,7 +16,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 
 def _one_hot(feature_schema: dict[str, Any], scale: bool) -> ColumnTransformer:
@@ -31,14 +31,57 @@ def _one_hot(feature_schema: dict[str, Any], scale: bool) -> ColumnTransformer:
     return ColumnTransformer(
         [
             ("numeric", make_pipeline(*numeric_steps), feature_schema["numeric"]),
-            (
-                "categorical",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                feature_schema["categorical"],
-            ),
+            ("categorical", CategoryOneHot(), feature_schema["categorical"]),
         ],
         verbose_feature_names_out=False,
     )
+
+
+def _level_codes(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Position of each value in ``levels`` (-1: missing or unseen); each distinct value is
+    looked up once, so a million rows cost a few dozen string comparisons."""
+    codes, distinct = pd.factorize(values)
+    position = pd.Index(levels).get_indexer(pd.Index(distinct).astype(str))
+    return np.where(codes >= 0, np.append(position, -1)[codes], -1)
+
+
+class CategoryOneHot(TransformerMixin, BaseEstimator):
+    """One-hot encoding of text / category columns: a 0/1 column per level seen in ``fit``.
+
+    What ``OneHotEncoder(handle_unknown="ignore")`` does, with a missing value as a level of
+    its own (``<column>_nan``) when training had one, and levels unseen in training encoded
+    as all zeros; but looked up once per distinct value instead of once per row, which
+    makes scoring a million rows seconds faster.
+    """
+
+    def fit(self, X: pd.DataFrame, y=None) -> CategoryOneHot:
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.categories_ = [sorted(X[c].dropna().astype(str).unique()) for c in X.columns]
+        self.has_missing_ = [bool(X[c].isna().any()) for c in X.columns]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        widths = [len(levels) + missing
+                  for levels, missing in zip(self.categories_, self.has_missing_, strict=True)]
+        encoded = np.zeros((len(X), sum(widths)))
+        rows = np.arange(len(X))
+        offset = 0
+        for column, levels, missing, width in zip(self.feature_names_in_, self.categories_,
+                                                  self.has_missing_, widths, strict=True):
+            codes = _level_codes(X[column], levels)
+            if missing:  # the missing level is the last column of this attribute
+                codes[X[column].isna().to_numpy()] = len(levels)
+            seen = codes >= 0
+            encoded[rows[seen], offset + codes[seen]] = 1.0
+            offset += width
+        return encoded
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([f"{column}_{level}"
+                           for column, levels, missing in zip(self.feature_names_in_,
+                                                              self.categories_,
+                                                              self.has_missing_, strict=True)
+                           for level in [*levels, *(["nan"] if missing else [])]], dtype=object)
 
 
 class NativeCategories(TransformerMixin, BaseEstimator):
@@ -66,13 +109,9 @@ class NativeCategories(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X[self.feature_names_in_].copy()
         for column, levels in self.categories_.items():
-            # each distinct value is matched to a level once: a million rows, a few dozen values
-            codes, values = pd.factorize(X[column])
-            level = pd.Index(levels).get_indexer(pd.Index(values).astype(str))
-            missing = len(levels) - 1  # missing_label is the last level
-            level[level < 0] = missing
-            X[column] = pd.Categorical.from_codes(
-                np.where(codes >= 0, level[codes], missing), categories=levels)
+            codes = _level_codes(X[column], levels)
+            codes[codes < 0] = len(levels) - 1  # missing and unseen: missing_label, the last
+            X[column] = pd.Categorical.from_codes(codes, categories=levels)
         return X
 
     def get_feature_names_out(self, input_features=None) -> list[str]:

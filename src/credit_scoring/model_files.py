@@ -21,6 +21,7 @@ import skops.io
 import yaml
 
 SKOPS_TRUSTED_TYPES = (
+    "credit_scoring.estimators.CategoryOneHot",
     "credit_scoring.estimators.NativeCategories",
     "numpy.dtype",
     "sklearn.calibration._SigmoidCalibration",
