@@ -37,14 +37,20 @@ def score_applicants(
     return scored, scored
 
 
-def unseen_categories(scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame) -> pd.DataFrame:
+def prepare_applicants(scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame) -> pd.DataFrame:
+    """The applicants as the model sees them (its own validation, cleaning and recipes),
+    for the drift checks; scoring itself runs the whole model on the raw rows."""
+    return scorer_of(scoring_model).prepare(applicants_to_score)
+
+
+def unseen_categories(scoring_model: PyFuncModel, applicants_prepared: pd.DataFrame) -> pd.DataFrame:
     """Category values never seen in training, with how many applicants have each.
 
     The model scores them as it was trained to (one-hot: no level; native categorical:
     the missing level); counting them tells whether the data source changed.
     """
     scorer = scorer_of(scoring_model)
-    prepared = scorer.prepare(applicants_to_score)
+    prepared = applicants_prepared
     rows = []
     for column in scorer.feature_schema["categorical"]:
         values = prepared[column].dropna().astype(str)
@@ -63,7 +69,7 @@ def unseen_categories(scoring_model: PyFuncModel, applicants_to_score: pd.DataFr
 
 def population_stability(
     scoring_model: PyFuncModel,
-    applicants_to_score: pd.DataFrame,
+    applicants_prepared: pd.DataFrame,
     scored_applicants: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
@@ -78,8 +84,7 @@ def population_stability(
     psi = params["psi"]
     score = pd.DataFrame([{"variable": "score", "psi": psi_from_baseline(
         scorer.baselines["score"], scored_applicants["score"])}])
-    attributes = stability_report(scorer.baselines["features"],
-                                  scorer.prepare(applicants_to_score))
+    attributes = stability_report(scorer.baselines["features"], applicants_prepared)
     report = pd.concat([score, attributes], ignore_index=True)
     report["status"] = stability_status(report["psi"], psi["watch"], psi["alarm"])
     shifted = report[report["status"] == "shift"]

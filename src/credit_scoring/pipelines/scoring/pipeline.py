@@ -9,7 +9,12 @@ other output of the training run. Not part of the default `kedro run`.
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import population_stability, score_applicants, unseen_categories
+from .nodes import (
+    population_stability,
+    prepare_applicants,
+    score_applicants,
+    unseen_categories,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -22,14 +27,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="score_applicants",
             ),
             Node(
-                unseen_categories,
+                prepare_applicants,
                 inputs=["scoring_model", "applicants_to_score"],
+                outputs="applicants_prepared",
+                name="prepare_applicants",
+            ),
+            Node(
+                unseen_categories,
+                inputs=["scoring_model", "applicants_prepared"],
                 outputs="unseen_categories_report",
                 name="unseen_categories",
             ),
             Node(
                 population_stability,
-                inputs=["scoring_model", "applicants_to_score", "scored_applicants",
+                inputs=["scoring_model", "applicants_prepared", "scored_applicants",
                         "params:scoring"],
                 outputs=["population_stability_report", "psi_metrics"],
                 name="population_stability",
