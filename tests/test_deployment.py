@@ -47,8 +47,11 @@ def clean_env(champion, tmp_path_factory):
     uri, _, _ = champion
     root = tmp_path_factory.mktemp("clean_env")
     requirements = mlflow.pyfunc.get_model_dependencies(CHAMPION)
-    subprocess.run([sys.executable, "-m", "venv", str(root / "env")], check=True)
-    subprocess.run([str(root / "env/bin/python"), "-m", "pip", "install", "--quiet",
+    # uv: the same venv and pinned installs as venv + pip, in seconds instead of minutes
+    uv = str(Path(sys.executable).with_name("uv"))
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(root / "env")],
+                   check=True)
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(root / "env/bin/python"),
                     "-r", requirements], check=True, cwd=root)
     return root
 
