@@ -157,8 +157,7 @@ CASES = [
          "'sklearn.ensemble.HistGradientBoostingClassifier' is not a known model family"),
     # ---- new applicants to score ------------------------------------------------------------
     Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
-         # the model's signature requires the columns it needs: MLflow names the missing one
-         ("scoring",), "Model is missing inputs ['purpose']"),
+         ("scoring",), "Columns ['purpose'] are missing from the applicants to score"),
     Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
          ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
                        "they were numbers in training"),
