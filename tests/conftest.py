@@ -15,8 +15,12 @@ import pandas as pd
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from mlflow.tracking._model_registry import utils as mlflow_registry_utils
+from mlflow.tracking._tracking_service import utils as mlflow_tracking_utils
 
 from credit_scoring.estimators import build_estimator
 from credit_scoring.evaluation import fit_and_evaluate
@@ -31,6 +35,8 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
+# set by mlflow.set_tracking_uri / set_registry_uri for subprocesses to inherit
+MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 @pytest.fixture(scope="session")
@@ -153,6 +159,42 @@ def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return result
+
+
+def kedro_run_in_process(project: Path, *pipelines: str) -> BaseException | None:
+    """What `kedro run --pipelines ...` does, in this process: the same session, hooks and
+    runner, without the ~5 s of start-up a new interpreter costs. Returns the exception the
+    run raised (None if it completed); log records reach pytest's ``caplog``.
+
+    The working directory is the project's while it runs (the catalog's paths are
+    relative). kedro-mlflow points MLflow's process-wide tracking and registry URIs (and
+    their environment variables, which subprocesses inherit) at the project's store; they
+    are put back exactly as they were, unset included, so nothing leaks into later tests.
+    """
+    previous_dir = Path.cwd()
+    previous_uris = (mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri)
+    previous_env = {name: os.environ.get(name) for name in MLFLOW_URI_VARIABLES}
+    os.chdir(project)
+    try:
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project) as session:
+            session.run(pipeline_names=list(pipelines) or None)
+    except Exception as error:  # noqa: BLE001  (the run's failure is the result)
+        return error
+    finally:
+        # kedro-mlflow re-opens the pipeline's run before every node (its thread-safety
+        # workaround; with `nested: True` each re-opening stacks, kedro-mlflow#650) and
+        # closes it once; a `kedro run` process exits, here the stack is emptied.
+        while mlflow.active_run():
+            mlflow.end_run()
+        os.chdir(previous_dir)
+        mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri = previous_uris
+        for name, value in previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,21 @@
-"""Bad input, as a user meets it: the real `kedro run` on a trained project copy.
+"""Bad input, as a user meets it: a real Kedro run on a trained project copy.
 
 Every case asserts what a credit-risk team relies on: the run fails (or, where that is
 the documented behaviour, warns) with a message that names the column, key or file; no
 MLflow run is left RUNNING; the champion alias does not move; and every file under
 data/06_models and data/08_reporting is unchanged (for a warning case, the champion's
 own record in data/06_models/champion/).
+
+One case of each kind goes through the `kedro run` command itself (what the console
+shows); the rest run the same Kedro session in this process, which is the same code
+without a new interpreter's start-up, and read the exception and the log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +26,7 @@ import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .conftest import kedro_run, make_project_copy, write_yaml
+from .conftest import kedro_run, kedro_run_in_process, make_project_copy, write_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -83,12 +88,13 @@ class Case:
     message: str
     warns: bool = False
     secret: str | None = None  # must appear nowhere: console, MLflow params
+    cli: bool = False  # through the `kedro run` command, not in this process
 
 
 CASES = [
     # ---- the applicant file -------------------------------------------------------------
     Case("zero-byte csv", write_bytes(b""), ("data_processing",),
-         f"{RAW} is empty (0 bytes)"),
+         f"{RAW} is empty (0 bytes)", cli=True),
     Case("semicolon-separated csv", german_as(sep=";"), ("data_processing",),
          "looks ';'-separated, not ','-separated"),
     Case("latin-1 csv", german_as(encoding="latin-1"), ("data_processing",),
@@ -128,7 +134,8 @@ CASES = [
          "Column 'cv_fold' is reserved for the cross-validation fold id"),
     # ---- parameters: refused at start, before any fit -------------------------------------
     Case("negative cost", override("thresholding", {"costs": {"accept_bad": -5}}),
-         ("thresholding",), "thresholding.costs.accept_bad: Input should be greater than 0, got -5"),
+         ("thresholding",), "thresholding.costs.accept_bad: Input should be greater than 0, got -5",
+         cli=True),
     Case("constraint outside [0, 1]", override("thresholding", {"constraints": {"min_approval_rate": 1.2}}),
          ("thresholding",), "thresholding.constraints.min_approval_rate: Input should be less than or equal to 1, got 1.2"),
     Case("unknown calibration method", override("thresholding", {"calibration": {"method": "platt"}}),
@@ -147,7 +154,7 @@ CASES = [
     Case("password in a parameter URL",
          override("tuning", {"storage": "postgresql://tuner:s3cret@db-host/optuna"}),
          ("tuning",), "Parameter(s) ['tuning.storage'] hold a URL with a password",
-         secret="s3cret"),
+         secret="s3cret", cli=True),
     Case("negative number of reason codes", override("thresholding", {"reason_codes": -1}),
          ("thresholding",), "thresholding.reason_codes: Input should be greater than or equal to 0"),
     Case("estimator of no known family",
@@ -157,7 +164,7 @@ CASES = [
          "'sklearn.ensemble.HistGradientBoostingClassifier' is not a known model family"),
     # ---- new applicants to score ------------------------------------------------------------
     Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
-         ("scoring",), "Columns ['purpose'] are missing from the applicants to score"),
+         ("scoring",), "Columns ['purpose'] are missing from the applicants to score", cli=True),
     Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
          ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
                        "they were numbers in training"),
@@ -165,7 +172,7 @@ CASES = [
          f"{TO_SCORE} is empty (0 bytes)"),
     # ---- documented warnings: the run completes, the champion stays -------------------------
     Case("unseen category is scored and counted", edit_raw(set_cell("purpose", 0, "yacht"), TO_SCORE),
-         ("scoring",), "purpose='yacht'", warns=True),
+         ("scoring",), "purpose='yacht'", warns=True, cli=True),
     Case("worse challenger on a changed selection metric",
          override("thresholding", {"calibration": {"method": None},
                                    "champion": {"selection_metric": "brier"}}),
@@ -208,14 +215,21 @@ def running_runs(project: Path) -> list[str]:
             for run in client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")]
 
 
-def run_case(project: Path, case: Case) -> str:
-    """Apply the case, run it, and assert what every case promises; return the output."""
+def run_case(project: Path, case: Case, caplog: pytest.LogCaptureFixture) -> str:
+    """Apply the case, run it, and assert what every case promises; return the output
+    (the console's, or the exception and log of an in-process run)."""
     guarded = files(project, (CHAMPION_RECORD,) if case.warns else GUARDED)
     champion = champion_version(project)
     case.setup(project)
-    result = kedro_run(project, *case.pipelines, check=False)
-    output = result.stdout + result.stderr
-    assert (result.returncode == 0) == case.warns, output[-3000:]
+    if case.cli:
+        result = kedro_run(project, *case.pipelines, check=False)
+        output, failed = result.stdout + result.stderr, result.returncode != 0
+    else:
+        caplog.clear()
+        error = kedro_run_in_process(project, *case.pipelines)
+        output = "".join(traceback.format_exception(error)) if error else ""
+        output, failed = output + caplog.text, error is not None
+    assert failed != case.warns, output[-3000:]
     # the console wraps long lines anywhere, even inside a path: compare without whitespace
     assert "".join(case.message.split()) in "".join(output.split()), output[-3000:]
     assert running_runs(project) == []
@@ -231,8 +245,8 @@ def run_case(project: Path, case: Case) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_is_named_and_nothing_is_lost(case, default_run, tmp_path):
-    run_case(trained_copy(default_run, tmp_path / "project"), case)
+def test_bad_input_is_named_and_nothing_is_lost(case, default_run, tmp_path, caplog):
+    run_case(trained_copy(default_run, tmp_path / "project"), case, caplog)
 
 
 def test_there_are_at_least_25_cases():
@@ -248,21 +262,22 @@ def test_there_are_at_least_25_cases():
                    "run `kedro run --pipelines model_comparison`"),
     ],
 )
-def test_a_stage_run_before_the_one_it_reads_from_says_which_to_run(pipeline, message, project_copy):
-    run_case(project_copy, Case(pipeline, lambda project: None, (pipeline,), message))
+def test_a_stage_run_before_the_one_it_reads_from_says_which_to_run(pipeline, message, project_copy,
+                                                                   caplog):
+    run_case(project_copy, Case(pipeline, lambda project: None, (pipeline,), message), caplog)
 
 
-def test_before_any_training_scoring_says_there_is_no_champion(project_copy):
-    kedro_run(project_copy, "data_processing")
+def test_before_any_training_scoring_says_there_is_no_champion(project_copy, caplog):
+    assert kedro_run_in_process(project_copy, "data_processing") is None
     run_case(project_copy, Case("no champion", lambda project: None, ("scoring",),
                                 "'scoring_model' (credit_scoring_pd) does not exist yet: run "
-                                "`kedro run --pipelines thresholding`"))
+                                "`kedro run --pipelines thresholding`"), caplog)
 
 
 def test_a_partial_override_changes_one_key_and_keeps_the_rest(tmp_path):
     project = make_project_copy(tmp_path / "project")
     override("data_processing", {"split": {"test_size": 0.2}})(project)
-    kedro_run(project, "data_processing")
+    assert kedro_run_in_process(project, "data_processing") is None
     train = pd.read_parquet(project / "data/05_model_input/model_input_train.parquet")
     assert len(train) == 800  # the override applied ...
     assert sorted(train["cv_fold"].unique()) == [0, 1, 2, 3, 4]  # ... and the base kept the rest
