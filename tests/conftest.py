@@ -118,7 +118,7 @@ def make_project_copy(root: Path) -> Path:
     shutil.copytree(PROJECT_ROOT / "conf" / "base", root / "conf" / "base")
     shutil.copytree(PROJECT_ROOT / "notebooks", root / "notebooks")
     (root / "conf" / "local").mkdir()
-    for layer in ("01_raw", "02_intermediate", "04_feature", "05_model_input", "06_models",
+    for layer in ("01_raw", "03_primary", "04_feature", "05_model_input", "06_models",
                   "07_model_output", "08_reporting"):
         (root / "data" / layer).mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "data" / "01_raw" / "germancredit.csv", root / "data" / "01_raw")
@@ -242,11 +242,16 @@ def thresholding_params(project_params, **costs):
     return params
 
 
+NO_FEATURE_BUILD = {"recipe": {"tables": {}}}
+"""feature_engineering's report for a table without related tables (a pass-through)."""
+
+
 def loan_book_model_input(loan_book, loan_book_params):
     """data_processing's nodes on a loan book: (train with folds, test, feature schema)."""
     clean = clean_applicants(loan_book, loan_book_params)
     return split_train_test(
-        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params
+        add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params,
+        NO_FEATURE_BUILD,
     )
 
 

@@ -33,6 +33,8 @@ pytestmark = pytest.mark.integration
 RAW = "data/01_raw/germancredit.csv"
 TO_SCORE = "data/05_model_input/holdout_applicants.csv"
 GUARDED = ("data/06_models", "data/08_reporting")
+FIRST_STAGES = ("feature_engineering", "data_processing")
+"""What reads the applicant file: the feature build, then data_processing."""
 CHAMPION_RECORD = "data/06_models/champion"
 
 
@@ -72,6 +74,25 @@ def both(*setups: Callable) -> Callable:
     return setup
 
 
+def with_history(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable:
+    """German Credit with an applicant id and a related table of two bureau records each,
+    aggregated by a one-line recipe; ``change`` breaks the related table."""
+    def setup(project: Path) -> None:
+        applicants = pd.read_csv(project / RAW)
+        applicants.insert(0, "applicant_id", range(len(applicants)))
+        applicants.to_csv(project / RAW, index=False)
+        bureau = pd.DataFrame({"applicant_id": [*range(len(applicants))] * 2,
+                               "DAYS_CREDIT": [-100.0, -400.0] * len(applicants)})
+        change(bureau).to_csv(project / "data/01_raw/bureau.csv", index=False)
+        write_yaml(project / "conf/local/catalog_history.yml", {"related_tables": {
+            "type": "credit_scoring.datasets.RelatedTablesDataset",
+            "tables": {"bureau": "data/01_raw/bureau.csv"}}})
+        override("data_processing", {"id_column": "applicant_id"})(project)
+        override("feature_engineering", {"tables": {"bureau": {
+            "key": "applicant_id", "aggregates": {"all": {"DAYS_CREDIT": ["mean"]}}}}})(project)
+    return setup
+
+
 def set_cell(column: str, row: int, value) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def change(table: pd.DataFrame) -> pd.DataFrame:
         table[column] = table[column].astype(object)
@@ -93,45 +114,60 @@ class Case:
 
 CASES = [
     # ---- the applicant file -------------------------------------------------------------
-    Case("zero-byte csv", write_bytes(b""), ("data_processing",),
+    Case("zero-byte csv", write_bytes(b""), FIRST_STAGES,
          f"{RAW} is empty (0 bytes)", cli=True),
-    Case("semicolon-separated csv", german_as(sep=";"), ("data_processing",),
+    Case("semicolon-separated csv", german_as(sep=";"), FIRST_STAGES,
          "looks ';'-separated, not ','-separated"),
-    Case("latin-1 csv", german_as(encoding="latin-1"), ("data_processing",),
+    Case("latin-1 csv", german_as(encoding="latin-1"), FIRST_STAGES,
          "is not utf-8-encoded (it holds byte 0xf6): give the file's encoding, e.g. encoding: latin-1"),
-    Case("header only", edit_raw(lambda t: t.iloc[0:0]), ("data_processing",),
+    Case("header only", edit_raw(lambda t: t.iloc[0:0]), FIRST_STAGES,
          "The applicant table is empty (0 rows)"),
     Case("missing target column", edit_raw(lambda t: t.drop(columns="creditability")),
-         ("data_processing",), "'creditability' (data_processing.target.column)"),
+         FIRST_STAGES, "'creditability' (data_processing.target.column)"),
     Case("every absent declared column at once",
          both(edit_raw(lambda t: t.drop(columns=["creditability", "age_in_years"])),
               override("data_processing", {"columns": {"categorical": ["branch"]}})),
-         ("data_processing",),
+         FIRST_STAGES,
          "'creditability' (data_processing.target.column) - 'branch' "
          "(data_processing.columns.categorical) - 'age_in_years' (data_processing.valid_ranges)"),
     Case("non-binary target", edit_raw(set_cell("creditability", 3, "unknown")),
-         ("data_processing",), "column 'creditability' target must be one of ['bad', 'good']"),
+         FIRST_STAGES, "column 'creditability' target must be one of ['bad', 'good']"),
     Case("bad label never present", override("data_processing", {"target": {"bad_label": "default"}}),
-         ("data_processing",), "never takes the bad label 'default'"),
+         FIRST_STAGES, "never takes the bad label 'default'"),
     Case("missing target value", edit_raw(set_cell("creditability", 5, None)),
-         ("data_processing",), "column 'creditability' has missing values"),
+         FIRST_STAGES, "column 'creditability' has missing values"),
     Case("duplicate applicant ids",
          both(edit_raw(lambda t: t.assign(applicant_id=[*range(999), 0])),
               override("data_processing", {"id_column": "applicant_id"})),
-         ("data_processing",), "column 'applicant_id' has duplicate values"),
+         FIRST_STAGES, "column 'applicant_id' has duplicate values"),
     Case("text in a numeric column", edit_raw(set_cell("credit_amount", 7, "12k")),
-         ("data_processing",), "column 'credit_amount': 1 value(s) are not numbers (e.g. ['12k'])"),
+         FIRST_STAGES, "column 'credit_amount': 1 value(s) are not numbers (e.g. ['12k'])"),
     Case("declared numeric column does not parse",
          both(edit_raw(set_cell("duration_in_month", 2, "two years")),
               override("data_processing", {"columns": {"numeric": ["duration_in_month"]}})),
-         ("data_processing",), "column 'duration_in_month': 1 value(s) are not numbers"),
+         FIRST_STAGES, "column 'duration_in_month': 1 value(s) are not numbers"),
     Case("range rule on a text column", override("data_processing", {"valid_ranges": {"purpose": [0, 1]}}),
-         ("data_processing",), "column 'purpose': 1000 value(s) are not numbers"),
+         FIRST_STAGES, "column 'purpose': 1000 value(s) are not numbers"),
     Case("too few bads for the CV folds",
          edit_raw(lambda t: t[(t["creditability"] == "good") | (t.index.isin([1, 4, 10]))]),
-         ("data_processing",), "hold a single class (the training rows have 2 bads"),
-    Case("reserved fold column", edit_raw(lambda t: t.assign(cv_fold=1)), ("data_processing",),
+         FIRST_STAGES, "hold a single class (the training rows have 2 bads"),
+    Case("reserved fold column", edit_raw(lambda t: t.assign(cv_fold=1)), FIRST_STAGES,
          "Column 'cv_fold' is reserved for the cross-validation fold id"),
+    # ---- related tables (the applicant's history) ------------------------------------------
+    Case("related table without a recipe column",
+         with_history(lambda t: t.rename(columns={"DAYS_CREDIT": "DAYS_CREDITED"})),
+         FIRST_STAGES, "Related table 'bureau' has no column(s) ['DAYS_CREDIT'] that its recipe "
+                       "uses", cli=True),
+    Case("text in a related table's numeric column",
+         with_history(lambda t: t.astype({"DAYS_CREDIT": object}).assign(
+             DAYS_CREDIT=lambda d: d["DAYS_CREDIT"].where(d.index != 5, "last year"))),
+         FIRST_STAGES, "Related table 'bureau', column 'DAYS_CREDIT': values that are not "
+                       "numbers, e.g. ['last year']"),
+    Case("unknown aggregate in the recipe",
+         override("feature_engineering", {"tables": {"bureau": {
+             "key": "SK_ID_CURR", "aggregates": {"all": {"DAYS_CREDIT": ["median"]}}}}}),
+         FIRST_STAGES, "feature_engineering.tables.bureau.aggregates.all.DAYS_CREDIT.0: Input "
+                       "should be 'count', 'sum', 'mean', 'min', 'max' or 'std'"),
     # ---- parameters: refused at start, before any fit -------------------------------------
     Case("negative cost", override("thresholding", {"costs": {"accept_bad": -5}}),
          ("thresholding",), "thresholding.costs.accept_bad: Input should be greater than 0, got -5",

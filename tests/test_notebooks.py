@@ -56,7 +56,7 @@ def test_kedro_viz_build_lists_every_pipeline_and_node_by_layer(default_run):
     api = default_run / "build" / "api"
     main = json.loads((api / "main").read_text())
     # the DAG reads raw -> reporting: layers are ordered, with no cycle between them
-    assert main["layers"] == ["raw", "intermediate", "feature", "model_input", "models",
+    assert main["layers"] == ["raw", "primary", "feature", "model_input", "models",
                               "model_output", "reporting", "registry"]
 
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
@@ -73,6 +73,7 @@ def test_kedro_viz_build_lists_every_pipeline_and_node_by_layer(default_run):
     # datasets carry their layer and a preview (table or figure)
     nodes = {n["name"]: n for n in main["nodes"]}
     assert nodes["model_input_train"]["layer"] == "model_input"
+    assert nodes["applicant_features"]["layer"] == "primary"
     preview = json.loads((api / "nodes" / nodes["thresholding.cost_curve_plot"]["id"]).read_text())
     assert preview["preview_type"] == "ImagePreview"
     table = json.loads((api / "nodes" / nodes["model_input_train"]["id"]).read_text())

@@ -1,15 +1,22 @@
 """credit_scoring file for ensuring the package is executable
 as `credit-scoring` and `python -m credit_scoring`
+
+`credit-scoring synth home-credit ...` writes generated data (credit_scoring.synth);
+anything else is `kedro run` of the packaged project.
 """
 import sys
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.cli.utils import find_run_command
-from kedro.framework.project import configure_project
-
 
 def main(*args, **kwargs) -> Any:
+    if sys.argv[1:2] == ["synth"]:
+        from credit_scoring import synth  # noqa: PLC0415  (the data generator only)
+
+        return synth.main(sys.argv[2:])
+    from kedro.framework.cli.utils import find_run_command  # noqa: PLC0415
+    from kedro.framework.project import configure_project  # noqa: PLC0415
+
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 

@@ -1,19 +1,28 @@
-"""Catalog dataset for applicant tables: a CSV that fails in one line naming the file and the fix.
+"""Catalog datasets for applicant tables.
+
+``ApplicantCSVDataset``: a CSV that fails in one line naming the file and the fix.
 
 pandas reports an empty file as "No columns to parse from file", a latin-1 file as a
 ``UnicodeDecodeError`` at some byte, and silently reads a semicolon-separated file as one
 column, so the run stops later with a message about a "missing" target column.
+
+``RelatedTablesDataset``: the applicant's history tables, read by an Ibis backend.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
+from pathlib import Path
+from typing import Any
 
+import ibis
 import pandas as pd
-from kedro.io import DatasetError
+from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 SEPARATORS = ";\t|"
+BACKENDS = ("duckdb", "pyspark")
 
 
 class ApplicantCSVDataset(CSVDataset):
@@ -57,3 +66,70 @@ class ApplicantCSVDataset(CSVDataset):
                 f"{path} looks {found!r}-separated, not {expected!r}-separated (header: "
                 f"{header[:60]!r}...); sep: {found!r} — {fix}."
             )
+
+
+class RelatedTablesDataset(AbstractDataset[None, dict]):
+    """Related tables (credit bureau, previous applications, ...) as Ibis tables of one backend.
+
+    Embedded DuckDB by default: no server, the files are scanned where they lie, and only
+    the queries' per-applicant results reach memory. ``backend: pyspark`` runs the same
+    recipe on Spark, for data beyond one machine. Read-only: the feature build consumes it.
+
+    Args:
+        tables: table name (as used in the recipe) -> path of a CSV or Parquet file (or a
+            glob of Parquet parts). Empty: no related tables, the feature build passes
+            the application table through.
+        backend: ``duckdb`` or ``pyspark``.
+        backend_args: DuckDB ``connect`` arguments (e.g. ``threads``, ``memory_limit``) or
+            Spark conf keys (e.g. ``spark.master``, ``spark.sql.shuffle.partitions``).
+        load_args: CSV reading options passed to the backend's reader.
+    """
+
+    def __init__(self, tables: dict[str, str] | None = None, backend: str = "duckdb",
+                 backend_args: dict[str, Any] | None = None,
+                 load_args: dict[str, Any] | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        if backend not in BACKENDS:
+            raise DatasetError(f"related_tables: backend '{backend}' is not one of {BACKENDS}.")
+        self._tables = dict(tables or {})
+        self._backend = backend
+        self._backend_args = dict(backend_args or {})
+        self._load_args = dict(load_args or {})
+        self.metadata = metadata
+
+    def load(self) -> dict:
+        if not self._tables:
+            return {}
+        for name, path in self._tables.items():
+            found = glob.glob(path)
+            if not found:
+                raise DatasetError(f"related_tables.tables.{name}: no file at {path}; put the "
+                                   "table there or point the catalog entry at it.")
+            if all(Path(f).stat().st_size == 0 for f in found):
+                raise DatasetError(f"related_tables.tables.{name}: {path} is empty (0 bytes).")
+        con = self._connect()
+        return {name: self._read(con, name, path) for name, path in self._tables.items()}
+
+    def _connect(self):
+        if self._backend == "duckdb":
+            return ibis.duckdb.connect(**self._backend_args)
+        from pyspark.sql import SparkSession  # noqa: PLC0415  (an optional extra: spark)
+
+        builder = SparkSession.builder.appName("credit_scoring feature build")
+        for key, value in {"spark.master": "local[*]", **self._backend_args}.items():
+            builder = builder.config(key, value)
+        return ibis.pyspark.connect(builder.getOrCreate())
+
+    def _read(self, con, name: str, path: str):
+        if path.endswith(".parquet") or Path(path).is_dir():
+            return con.read_parquet(path, table_name=name)
+        options = self._load_args
+        if self._backend == "pyspark":
+            options = {"header": True, "inferSchema": True, **options}
+        return con.read_csv(path, table_name=name, **options)
+
+    def save(self, data: dict) -> None:
+        raise DatasetError("related_tables is read-only: it is the source the features are built from.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"tables": self._tables, "backend": self._backend}

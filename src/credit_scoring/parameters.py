@@ -66,7 +66,8 @@ class Ratio(Strict):
 
 
 class FeatureRecipes(Strict):
-    ratios: dict[str, Ratio] = {}
+    # null switches off a ratio that conf/base sets (e.g. in another environment)
+    ratios: dict[str, Ratio | None] = {}
 
 
 class Split(Strict):
@@ -84,8 +85,76 @@ class DataProcessing(Strict):
     valid_ranges: dict[
         str, Annotated[list[Number | None], Field(min_length=2, max_length=2)] | None
     ] = {}
+    # codes the data documents as "not a value" (Home Credit's DAYS_EMPLOYED = 365243)
+    special_values: dict[str, list[Any]] = {}
     feature_recipes: FeatureRecipes = FeatureRecipes()
     split: Split
+
+
+# ---- feature_engineering ------------------------------------------------------------------
+class RowRule(Strict):
+    in_: list[Any] | None = Field(None, alias="in", min_length=1)
+    min: Number | None = None
+    max: Number | None = None
+    not_null: StrictBool = False
+
+
+Rules = dict[str, RowRule]
+
+
+class Derived(Strict):
+    op: Literal["difference", "ratio", "sum", "product"]
+    of: Annotated[list[StrictStr], Field(min_length=2, max_length=2)]
+    clip: Annotated[list[Number | None], Field(min_length=2, max_length=2)] | None = None
+
+
+class ParentLink(Strict):
+    table: StrictStr
+    key: StrictStr
+    parent_key: StrictStr | None = None
+    applicant_key: StrictStr
+
+
+Aggregate = Literal["count", "sum", "mean", "min", "max", "std"]
+
+
+class Latest(Strict):
+    order_by: StrictStr
+    columns: list[StrictStr] = Field(min_length=1)
+
+
+class PerParent(Strict):
+    key: StrictStr
+    aggregates: dict[str, list[Aggregate]] = Field(min_length=1)
+    then: list[Literal["mean", "min", "max", "sum", "std"]] = Field(min_length=1)
+
+
+class RelatedTable(Strict):
+    key: StrictStr | None = None
+    parent: ParentLink | None = None
+    special_values: dict[str, list[Any]] = {}
+    filter: Rules = {}
+    derived: dict[str, Derived] = {}
+    subsets: dict[str, Rules] = {}
+    aggregates: dict[str, dict[str, list[Aggregate]]] = {}
+    shares: dict[str, list[Any]] = {}
+    latest: Latest | None = None
+    per: PerParent | None = None
+
+    @model_validator(mode="after")
+    def _linked_once(self) -> RelatedTable:
+        if (self.key is None) == (self.parent is None):
+            raise ValueError("give exactly one of 'key' (the applicant id column of this "
+                             "table) or 'parent' (a link through another related table)")
+        unknown = set(self.aggregates) - {"all", *self.subsets}
+        if unknown:
+            raise ValueError(f"aggregates under {sorted(unknown)}: not 'all' nor a subset "
+                             f"declared under 'subsets' ({sorted(self.subsets)})")
+        return self
+
+
+class FeatureEngineering(Strict):
+    tables: dict[str, RelatedTable] = {}
 
 
 # ---- candidate stages: baselines, model_comparison, train -------------------------------
@@ -284,6 +353,7 @@ class Hub(Strict):
 
 
 MODELS: dict[str, type[BaseModel]] = {
+    "feature_engineering": FeatureEngineering,
     "data_processing": DataProcessing,
     "baselines": CandidateStage,
     "model_comparison": CandidateStage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from credit_scoring.pipelines import data_processing
+from credit_scoring.pipelines import data_processing, feature_engineering
 
 QUICK_PATHS = {"train", "scoring"}
 """Pipelines run by name only, not part of the default workflow."""
@@ -23,6 +23,10 @@ def register_pipelines() -> dict[str, Pipeline]:
         # `start=` keeps sum() working once a kedro-mlflow PipelineML joins the registry.
         pipelines["__default__"] = sum(workflow, start=Pipeline([]))
     if "train" in pipelines:
-        # the quick path goes from raw data, so it carries its own data_processing
-        pipelines["train"] = data_processing.create_pipeline() + pipelines["train"]
+        # the quick path goes from raw data, so it carries its own feature build and preparation
+        pipelines["train"] = (feature_engineering.create_pipeline()
+                              + data_processing.create_pipeline() + pipelines["train"])
+    if "scoring" in pipelines:
+        # new applicants get the features the scoring model was built on, from their history
+        pipelines["scoring"] = feature_engineering.features_to_score() + pipelines["scoring"]
     return pipelines

@@ -45,6 +45,8 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
     """Type columns, normalise missing values, blank out domain errors and encode the target.
 
     - configured ``columns.drop`` are removed (e.g. protected attributes, leakage columns);
+    - ``special_values`` the data documents as codes, not values (Home Credit's
+      ``DAYS_EMPLOYED = 365243``), become missing;
     - text is stripped and empty strings become missing; ``columns.categorical`` are forced
       to text, ``columns.numeric`` to numbers, every numeric feature to float so that a
       missing value at scoring time does not change the model's input types;
@@ -56,6 +58,13 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
     columns = params["columns"]
     not_features = {target["column"]} | ({params["id_column"]} if params.get("id_column") else set())
     clean = applicants.drop(columns=columns.get("drop", []), errors="ignore")
+    for column, codes in (params.get("special_values") or {}).items():
+        if column in clean.columns:  # scoring prepares only the columns the model needs
+            special = clean[column].isin(codes)
+            if special.any():
+                logger.info("%d value(s) of '%s' are special codes %s: set to missing.",
+                            int(special.sum()), column, codes)
+                clean[column] = clean[column].mask(special)
 
     numeric = set(numeric_columns(clean, params))
     categorical = set(columns.get("categorical", [])) | {
@@ -96,6 +105,8 @@ def add_domain_features(applicants: pd.DataFrame, recipes: dict[str, Any]) -> pd
     """
     features = applicants.copy()
     for name, recipe in recipes.get("ratios", {}).items():
+        if recipe is None:  # switched off in this environment
+            continue
         numerator, denominator = recipe["numerator"], recipe["denominator"]
         absent = [c for c in (numerator, denominator) if c not in features.columns]
         if absent:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from pandera.errors import SchemaErrors
 
 TARGET_KEY = "data_processing.target"
-PREPARATION_KEYS = ("target", "id_column", "columns", "valid_ranges", "feature_recipes")
+PREPARATION_KEYS = (
+    "target", "id_column", "columns", "special_values", "valid_ranges", "feature_recipes")
 """data_processing settings a raw row is prepared with, at training and at scoring alike."""
 
 
@@ -118,6 +119,7 @@ def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
     for key in ("drop", "categorical", "numeric"):
         named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
     named.update({c: "data_processing.valid_ranges" for c in valid_ranges(params)})
+    named.update({c: "data_processing.special_values" for c in params.get("special_values") or {}})
     return named
 
 
@@ -222,6 +224,16 @@ def validate_scoring(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -
         )
     needed = needed_columns(feature_schema)
     absent = [c for c in needed if c not in applicants.columns]
+    built = [c for c in absent if c.split("__")[0] in (feature_schema.get("feature_build") or
+                                                          {}).get("tables", {})]
+    if built:
+        raise ApplicantDataError(
+            f"Columns {built[:5]} ({len(built)} in all) are missing from the applicants to "
+            "score: the feature build makes them from the applicants' related tables "
+            f"({sorted(feature_schema['feature_build']['tables'])}) with the recipe stored in "
+            "the model. Score through `kedro run --pipelines scoring` with the related tables "
+            "under 'related_tables_to_score', or send rows built that way."
+        )
     if absent:
         raise ApplicantDataError(
             f"Columns {absent} are missing from the applicants to score; the model needs "

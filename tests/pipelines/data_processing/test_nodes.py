@@ -9,6 +9,7 @@ from credit_scoring.pipelines.data_processing.nodes import (
     clean_applicants,
     split_train_test,
 )
+from tests.conftest import NO_FEATURE_BUILD
 
 
 def test_clean_encodes_bad_as_one_and_types_features(loan_book, loan_book_params):
@@ -57,7 +58,7 @@ def test_recipe_with_absent_columns_is_skipped(loan_book, loan_book_params, capl
 @pytest.fixture
 def split(loan_book, loan_book_params):
     clean = clean_applicants(loan_book, loan_book_params)
-    return split_train_test(clean, loan_book_params)
+    return split_train_test(clean, loan_book_params, NO_FEATURE_BUILD)
 
 
 def test_split_is_stratified_and_disjoint(split, loan_book):
@@ -76,10 +77,12 @@ def test_every_training_row_gets_a_stratified_fold(split, loan_book_params):
 
 
 def test_split_is_reproducible_from_its_seed(loan_book, loan_book_params, split):
-    again = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params)
+    again = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params,
+                             NO_FEATURE_BUILD)
     pd.testing.assert_frame_equal(split[0], again[0])
     loan_book_params["split"]["random_state"] = 8
-    other = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params)
+    other = split_train_test(clean_applicants(loan_book, loan_book_params), loan_book_params,
+                             NO_FEATURE_BUILD)
     assert not split[0].index.equals(other[0].index)
 
 

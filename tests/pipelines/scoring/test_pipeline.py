@@ -7,6 +7,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from credit_scoring.monitoring import psi, psi_from_baseline
+from credit_scoring.pipelines.feature_engineering import features_to_score
 from credit_scoring.pipelines.scoring import create_pipeline
 from credit_scoring.schema import ApplicantDataError, validate_scoring
 from credit_scoring.scorer import scorer_of
@@ -35,11 +36,13 @@ def champion(thresholding_outputs, tracking_store):
 
 
 def run_scoring(champion, applicants):
-    """The scoring pipeline with nothing but the model, the rows and the PSI thresholds."""
-    pipeline = create_pipeline()
+    """The scoring pipeline, as registered, with nothing but the model, the rows (no related
+    tables: the loan book is one table) and the PSI thresholds."""
+    pipeline = features_to_score() + create_pipeline()
     scoring_catalog = DataCatalog(
         datasets={
             "applicants_to_score": MemoryDataset(applicants),
+            "related_tables_to_score": MemoryDataset({}),
             "scoring_model": MemoryDataset(champion, copy_mode="assign"),
             "params:scoring": MemoryDataset(SCORING),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},

@@ -23,13 +23,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def validate_applicants(applicants_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Stop the run before any work if the raw table breaks the declared contract."""
-    return validate_raw(applicants_raw, params)
+def validate_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Stop the run before any work if the applicant table breaks the declared contract."""
+    return validate_raw(applicants, params)
 
 
 def split_train_test(
-    model_input: pd.DataFrame, params: dict[str, Any]
+    model_input: pd.DataFrame, params: dict[str, Any], feature_build_report: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Stratified, seeded train/test split; assign the CV fold of every training row.
 
@@ -38,7 +38,8 @@ def split_train_test(
     folds, and the test rows are never seen by model or cut-off selection.
 
     Returns:
-        The training rows (with the fold column), the test rows and the feature schema.
+        The training rows (with the fold column), the test rows and the feature schema,
+        which carries the feature build's recipe: the champion rebuilds the same features.
     """
     split = params["split"]
     target = model_input[params["target"]["column"]]
@@ -61,7 +62,8 @@ def split_train_test(
         len(model_input), len(train), 100 * train[target.name].mean(),
         len(test), 100 * test[target.name].mean(),
     )
-    return train, test, build_feature_schema(train, params)
+    schema = build_feature_schema(train, params)
+    return train, test, schema | {"feature_build": feature_build_report["recipe"]}
 
 
 def _check_both_classes_per_fold(y: pd.Series, fold_ids: np.ndarray, n_folds: int) -> None:
@@ -78,11 +80,12 @@ def _check_both_classes_per_fold(y: pd.Series, fold_ids: np.ndarray, n_folds: in
 
 
 def holdout_applicants(
-    applicants_raw: pd.DataFrame, model_input_test: pd.DataFrame, params: dict[str, Any]
+    applicants: pd.DataFrame, model_input_test: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """The test applicants as raw rows without their target: a ready-made sample to score.
 
     They were never used for training, so ``kedro run --pipelines scoring`` has new
-    applicants to score out of the box, in exactly the raw format a user's file has.
+    applicants to score out of the box, in exactly the format the champion takes: the raw
+    application row, plus the features built from the related tables if there are any.
     """
-    return applicants_raw.loc[model_input_test.index].drop(columns=params["target"]["column"])
+    return applicants.loc[model_input_test.index].drop(columns=params["target"]["column"])

@@ -1,4 +1,4 @@
-"""data_processing: applicants_raw -> model_input_train / model_input_test + feature_schema."""
+"""data_processing: applicant_features -> model_input_train / model_input_test + feature_schema."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 validate_applicants,
-                inputs=["applicants_raw", "params:data_processing"],
+                inputs=["applicant_features", "params:data_processing"],
                 outputs="applicants_validated",
                 name="validate_applicants",
             ),
@@ -29,18 +29,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 add_domain_features,
                 inputs=["applicants_clean", "params:data_processing.feature_recipes"],
-                outputs="applicants_features",
+                outputs="model_input",
                 name="add_domain_features",
             ),
             Node(
                 split_train_test,
-                inputs=["applicants_features", "params:data_processing"],
+                inputs=["model_input", "params:data_processing", "feature_build_report"],
                 outputs=["model_input_train", "model_input_test", "feature_schema"],
                 name="split_train_test",
             ),
             Node(
                 holdout_applicants,
-                inputs=["applicants_raw", "model_input_test", "params:data_processing"],
+                inputs=["applicant_features", "model_input_test", "params:data_processing"],
                 outputs="holdout_applicants",
                 name="holdout_applicants",
             ),

@@ -22,25 +22,28 @@ logger = logging.getLogger(__name__)
 
 
 def score_applicants(
-    scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame
+    scoring_model: PyFuncModel, applicant_features_to_score: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Id, PD, score, band, decision and the top reasons of each declined applicant.
 
     The first column is the applicant id (``id_column``) or, without one, ``input_row``:
-    the 0-based row number in ``applicants_to_score``. Returns the same table twice: for
+    the 0-based row number in ``applicants_to_score``. The rows carry the features built
+    from the applicants' related tables, if the model has any. Returns the same table twice: for
     Parquet (typed) and CSV (for spreadsheets).
     """
-    scored = scoring_model.predict(applicants_to_score)
+    scored = scoring_model.predict(applicant_features_to_score)
     declined = scored["decision"] == "decline"
     logger.info("Scored %d applicants: %d declined (%.1f%%).", len(scored), declined.sum(),
                 100 * declined.mean())
     return scored, scored
 
 
-def prepare_applicants(scoring_model: PyFuncModel, applicants_to_score: pd.DataFrame) -> pd.DataFrame:
+def prepare_applicants(
+    scoring_model: PyFuncModel, applicant_features_to_score: pd.DataFrame
+) -> pd.DataFrame:
     """The applicants as the model sees them (its own validation, cleaning and recipes),
     for the drift checks; scoring itself runs the whole model on the raw rows."""
-    return scorer_of(scoring_model).prepare(applicants_to_score)
+    return scorer_of(scoring_model).prepare(applicant_features_to_score)
 
 
 def unseen_categories(scoring_model: PyFuncModel, applicants_prepared: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 `kedro run --pipelines scoring` reads `applicants_to_score` (by default the held-out test
 applicants that data_processing writes, without their target) and `scoring_model` (by
 default the registry's champion; see conf/base/catalog.yml for the Hugging Face Hub
-alternative). The model does all the work, as when it is served: this pipeline needs no
-other output of the training run. Not part of the default `kedro run`.
+alternative). The registry puts feature_engineering's `features_to_score` in front: the
+applicants' related tables become `applicant_features_to_score` with the recipe stored in
+the model. The model does all the rest, as when it is served: this pipeline needs no other
+output of the training run. Not part of the default `kedro run`.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -22,13 +24,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 score_applicants,
-                inputs=["scoring_model", "applicants_to_score"],
+                inputs=["scoring_model", "applicant_features_to_score"],
                 outputs=["scored_applicants", "scored_applicants_csv"],
                 name="score_applicants",
             ),
             Node(
                 prepare_applicants,
-                inputs=["scoring_model", "applicants_to_score"],
+                inputs=["scoring_model", "applicant_features_to_score"],
                 outputs="applicants_prepared",
                 name="prepare_applicants",
             ),
@@ -47,7 +49,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="scoring",
-        inputs={"applicants_to_score", "scoring_model"},
+        inputs={"applicant_features_to_score", "scoring_model"},
         outputs={"scored_applicants", "scored_applicants_csv"},
         parameters={"params:scoring"},
         tags=["scoring"],

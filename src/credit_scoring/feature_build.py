@@ -1,0 +1,361 @@
+"""Applicant features from related tables: a YAML recipe executed as Ibis expressions.
+
+The recipe (``conf/<env>/parameters_feature_engineering.yml``, checked by
+``parameters.FeatureEngineering``) declares, per related table, its link to the applicant,
+row filters, derived columns, named row subsets (e.g. a recency window) and the aggregates
+to take; the Home Credit solutions' aggregation dictionaries, as data. Every table becomes
+one group-by query that the backend runs (embedded DuckDB by default, Spark beyond one
+machine): subsets are conditional aggregates of the same scan, so each file is read once
+(twice for a two-level aggregation). Only the per-applicant result, one row per applicant,
+comes back to pandas, where it is joined to the application table.
+
+Feature names follow one convention, readable in MLflow and in reason codes:
+``<table>__<column>__<aggregate>[__<subset>]``, e.g. ``bureau__days_credit__mean`` or
+``installments__dpd__max__last_365d``; ``<table>__count`` is always built.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+APPLICANT = "applicant_id"
+"""Name of the applicant key inside the queries (the user's id column may be anything)."""
+PARENT = "parent_key"
+"""Name of a two-level aggregation's intermediate key inside the queries."""
+NUMERIC_AGGREGATES = ("sum", "mean", "min", "max", "std")
+EXAMPLES = 5
+
+
+class FeatureSourceError(ValueError):
+    """A related table cannot be used as configured; the message names table, column and fix."""
+
+
+def snake(name: str) -> str:
+    """``DAYS_CREDIT`` -> ``days_credit``; ``AMT Credit (sum)`` -> ``amt_credit_sum``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def feature_name(table: str, column: str | None, aggregate: str, subset: str = "all") -> str:
+    parts = [table, *([snake(column)] if column else []), aggregate]
+    return "__".join(parts + ([subset] if subset != "all" else []))
+
+
+# ---- row-level expressions ----------------------------------------------------------------
+def condition(rows, rules: dict[str, dict[str, Any]]):
+    """Rules ``{COLUMN: {in: [...], min: x, max: y, not_null: true}}`` combined with AND."""
+    tests = []
+    for column, rule in rules.items():
+        value = rows[column]
+        if rule.get("in") is not None:
+            tests.append(value.isin(rule["in"]))
+        if rule.get("min") is not None:
+            tests.append(value.cast("float64") >= rule["min"])
+        if rule.get("max") is not None:
+            tests.append(value.cast("float64") <= rule["max"])
+        if rule.get("not_null"):
+            tests.append(value.notnull())
+    return ibis.and_(*tests) if tests else ibis.literal(True)
+
+
+def _combine(op: str, left, right):
+    if op == "difference":
+        return left - right
+    if op == "sum":
+        return left + right
+    if op == "product":
+        return left * right
+    return left / right.nullif(0)  # ratio: a zero denominator is missing, not infinite
+
+
+def derive(rows, derived: dict[str, dict[str, Any]]):
+    """Add derived columns, e.g. days past due = entry - due date, clipped at 0."""
+    new = {}
+    for name, spec in derived.items():
+        left, right = (rows[c].cast("float64") for c in spec["of"])
+        value = _combine(spec["op"], left, right)
+        low, high = (spec.get("clip") or [None, None])
+        if low is not None or high is not None:
+            value = value.clip(lower=low, upper=high)
+        new[name] = value
+    return rows.mutate(**new) if new else rows
+
+
+def prepare_rows(rows, spec: dict[str, Any]):
+    """Special values -> missing, table filter, derived columns: the rows to aggregate."""
+    replaced = {column: _blank(rows[column], values)
+                for column, values in (spec.get("special_values") or {}).items()}
+    if replaced:
+        rows = rows.mutate(**replaced)
+    if spec.get("filter"):
+        rows = rows.filter(condition(rows, spec["filter"]))
+    return derive(rows, spec.get("derived") or {})
+
+
+def _blank(value, specials: list[Any]):
+    return ibis.ifelse(value.isin(specials), ibis.null(value.type()), value)
+
+
+def applicant_rows(tables: dict[str, Any], name: str, spec: dict[str, Any]):
+    """The table's rows with the applicant key as ``applicant_id``.
+
+    A table linked through a parent (instalments -> previous application -> applicant) is
+    left-joined to the parent's key columns: rows whose parent is unknown keep a missing
+    applicant and are counted as unlinked, never silently dropped.
+    """
+    rows = prepare_rows(tables[name], spec)
+    if "key" in spec:
+        return rows.mutate(**{APPLICANT: rows[spec["key"]]})
+    link = spec["parent"]
+    parent = tables[link["table"]]
+    parent_key = link.get("parent_key") or link["key"]
+    keys = parent.select(**{"_link": parent[parent_key], APPLICANT: parent[link["applicant_key"]]})
+    keys = keys.distinct()
+    joined = rows.left_join(keys, rows[link["key"]] == keys["_link"])
+    return joined.drop("_link")
+
+
+# ---- aggregation ----------------------------------------------------------------------------
+def _reduce(value, aggregate: str, where=None):
+    if aggregate == "count":
+        return value.count(where=where)
+    return getattr(value.cast("float64"), aggregate)(where=where)
+
+
+def _aggregates(rows, table: str, spec: dict[str, Any], where: dict[str, Any]) -> dict[str, Any]:
+    """Every configured reduction as a named Ibis expression, subsets as ``where=`` filters."""
+    out = {feature_name(table, None, "count"): rows.count()}
+    for subset, columns in (spec.get("aggregates") or {}).items():
+        for column, aggregates in columns.items():
+            for aggregate in aggregates:
+                if column == "rows":  # rows: [count] -> <table>__count__<subset>
+                    out[feature_name(table, None, aggregate, subset)] = rows.count(
+                        where=where[subset])
+                else:
+                    out[feature_name(table, column, aggregate, subset)] = _reduce(
+                        rows[column], aggregate, where[subset])
+    for column, levels in (spec.get("shares") or {}).items():
+        for level in levels:
+            name = feature_name(table, column, f"share_{snake(level)}")
+            out[name] = (rows[column] == level).cast("float64").mean()
+    latest = spec.get("latest")
+    if latest:
+        for column in latest["columns"]:
+            out[feature_name(table, column, "latest")] = rows[column].argmax(
+                rows[latest["order_by"]])
+    return out
+
+
+def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> pd.DataFrame:
+    """One related table -> one row per applicant key (``applicant_id`` index), in pandas."""
+    rows = applicant_rows(tables, name, spec)
+    where = {"all": None} | {s: condition(rows, r) for s, r in (spec.get("subsets") or {}).items()}
+    grouped = rows.group_by(APPLICANT).aggregate(**_aggregates(rows, name, spec, where))
+    result = grouped.to_pandas().set_index(APPLICANT)
+    per = spec.get("per")
+    if per:
+        first = rows.mutate(**{PARENT: rows[per["key"]]}).group_by([APPLICANT, PARENT])
+        inner = {f"{snake(c)}__{a}": _reduce(rows[c], a) for c, aggs in per["aggregates"].items()
+                 for a in aggs}
+        level_one = first.aggregate(**inner)
+        outer = {f"{name}__{f}__{then}_per_{snake(per['key'])}": getattr(level_one[f], then)()
+                 for f in inner for then in per["then"]}
+        result = result.join(
+            level_one.group_by(APPLICANT).aggregate(**outer).to_pandas().set_index(APPLICANT))
+    return result
+
+
+# ---- data-quality checks ------------------------------------------------------------------
+def _uses(spec: dict[str, Any]):
+    """(column, must be numeric) for every column the recipe reads, derived ones included."""
+    yield (spec["key"] if "key" in spec else spec["parent"]["key"]), False
+    for column in spec.get("special_values") or {}:
+        yield column, False
+    for rules in [spec.get("filter") or {}, *(spec.get("subsets") or {}).values()]:
+        for column, rule in rules.items():
+            yield column, rule.get("min") is not None or rule.get("max") is not None
+    for derived in (spec.get("derived") or {}).values():
+        yield from ((column, True) for column in derived["of"])
+    per = spec.get("per") or {}
+    for columns in [*(spec.get("aggregates") or {}).values(), per.get("aggregates", {})]:
+        for column, aggregates in columns.items():
+            if column != "rows":
+                yield column, any(a in NUMERIC_AGGREGATES for a in aggregates)
+    yield from ((column, False) for column in spec.get("shares") or {})
+    latest = spec.get("latest") or {}
+    yield from ((column, False) for column in [*latest.get("columns", []),
+                                               *filter(None, [latest.get("order_by")])])
+    if per:
+        yield per["key"], False
+
+
+def required_columns(spec: dict[str, Any]) -> dict[str, bool]:
+    """Columns the recipe reads from the table's file -> whether they must be numeric."""
+    derived = spec.get("derived") or {}
+    needed: dict[str, bool] = {}
+    for column, numeric in _uses(spec):
+        if column not in derived:
+            needed[column] = needed.get(column, False) or numeric
+    return needed
+
+
+def check_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> None:
+    """Missing columns and numbers that do not parse, named with examples, before any work."""
+    if name not in tables:
+        raise FeatureSourceError(
+            f"feature_engineering.tables.{name}: no such related table; the catalog entry "
+            f"'related_tables' has {sorted(tables)}. Add it under related_tables.tables, or "
+            "remove the recipe.")
+    rows = tables[name]
+    needed = required_columns(spec)
+    link = spec.get("parent")
+    if link:
+        parent = tables.get(link["table"])
+        if parent is None:
+            raise FeatureSourceError(
+                f"feature_engineering.tables.{name}.parent.table: '{link['table']}' is not a "
+                f"related table ({sorted(tables)}).")
+        for column in (link.get("parent_key") or link["key"], link["applicant_key"]):
+            if column not in parent.columns:
+                raise FeatureSourceError(
+                    f"Related table '{link['table']}' has no column '{column}' (needed to link "
+                    f"'{name}' to the applicant); it has {list(parent.columns)[:20]}. Fix "
+                    f"feature_engineering.tables.{name}.parent.")
+    missing = [c for c in needed if c not in rows.columns]
+    if missing:
+        raise FeatureSourceError(
+            f"Related table '{name}' has no column(s) {missing} that its recipe uses; it has "
+            f"{list(rows.columns)[:30]}. Fix the column names under "
+            f"feature_engineering.tables.{name}, or point the catalog at the right file.")
+    _check_numbers(rows, name, [c for c, numeric in needed.items() if numeric],
+                   spec.get("special_values") or {})
+
+
+def _check_numbers(rows, name: str, columns: list[str], special: dict[str, list]) -> None:
+    """A numeric column the reader typed as text because some values are not numbers."""
+    text = [c for c in columns if rows[c].type().is_string()]
+    for column in text:
+        value = rows[column]
+        bad = value.notnull() & value.strip().length().cast("int64").__gt__(0) & \
+            value.try_cast("float64").isnull()
+        if special.get(column):
+            bad = bad & ~value.isin([str(v) for v in special[column]])
+        examples = rows.filter(bad).select(column).distinct().limit(EXAMPLES).to_pandas()
+        if len(examples):
+            raise FeatureSourceError(
+                f"Related table '{name}', column '{column}': values that are not numbers, e.g. "
+                f"{examples[column].tolist()}; the recipe aggregates it as a number. Clean "
+                "the file, or declare the codes under "
+                f"feature_engineering.tables.{name}.special_values.")
+
+
+def check_applicant_ids(applicants: pd.DataFrame, id_column: str | None) -> None:
+    if not id_column or id_column not in applicants.columns:
+        raise FeatureSourceError(
+            f"Related tables are configured, so the application table needs its applicant id "
+            f"column (data_processing.id_column = {id_column!r}); the table has "
+            f"{list(applicants.columns)[:20]}. Set data_processing.id_column.")
+    ids = applicants[id_column]
+    duplicated = ids[ids.duplicated(keep=False)]
+    if len(duplicated) or ids.isna().any():
+        examples = duplicated.drop_duplicates().head(EXAMPLES).tolist()
+        raise FeatureSourceError(
+            f"Applicant id column '{id_column}' must be unique and never empty: "
+            f"{duplicated.nunique()} ids occur more than once (e.g. {examples}), "
+            f"{int(ids.isna().sum())} are empty. Related rows could not be attributed; "
+            "deduplicate the application table.")
+
+
+# ---- the build ------------------------------------------------------------------------------
+def count_features(name: str, spec: dict[str, Any]) -> list[str]:
+    """The record counts of one table: 0, not missing, for an applicant without records."""
+    return [feature_name(name, None, "count")] + [
+        feature_name(name, None, "count", subset)
+        for subset, columns in (spec.get("aggregates") or {}).items()
+        if "count" in columns.get("rows", [])]
+
+
+def _attach(ids: pd.Series, table: pd.DataFrame, name: str, counts: list[str]
+            ) -> tuple[pd.DataFrame, dict]:
+    """Per-applicant aggregates aligned to the application rows; orphan keys counted."""
+    keys = table.index
+    try:
+        keys = keys.astype(ids.dtype)
+    except (TypeError, ValueError):
+        pass
+    table.index = keys
+    unlinked = table.index.isna()
+    known = table.index.isin(ids)
+    rows = table[feature_name(name, None, "count")]
+    stats = {
+        "rows": int(rows.sum()),
+        "unlinked_rows": int(rows[unlinked].sum()),
+        "orphan_keys": int((~known & ~unlinked).sum()),
+        "orphan_rows": int(rows[~known & ~unlinked].sum()),
+        "applicants_with_rows": int(known.sum()),
+    }
+    aligned = table[known].reindex(ids.to_numpy())
+    aligned[counts] = aligned[counts].fillna(0)  # no history: zero records
+    aligned = aligned.astype({c: "float64" for c in aligned.columns
+                              if pd.api.types.is_numeric_dtype(aligned[c])})
+    return aligned.set_axis(ids.index), stats
+
+
+def build_features(
+    applicants: pd.DataFrame, tables: dict[str, Any], recipe: dict[str, Any], id_column: str | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Application table + related tables -> one row per applicant, and a build report.
+
+    Args:
+        applicants: the application table (pandas), one row per applicant.
+        tables: related tables as Ibis tables of one backend (``RelatedTablesDataset``).
+        recipe: ``feature_engineering.tables`` — table name -> its recipe.
+        id_column: the application table's applicant id.
+
+    Returns:
+        The application table with the aggregates appended (row order kept), and a report:
+        per table its rows, orphan rows/keys (key matches no applicant: counted, logged,
+        left out), unlinked rows (no parent), applicants with rows and features built.
+    """
+    start = time.perf_counter()
+    check_applicant_ids(applicants, id_column)
+    for name, spec in recipe.items():
+        check_table(tables, name, spec)
+    ids = applicants[id_column]
+    built, report = [], {"applicants": len(applicants), "tables": {}}
+    for name, spec in recipe.items():
+        table = aggregate_table(tables, name, spec)
+        aligned, stats = _attach(ids, table, name, count_features(name, spec))
+        if stats["rows"] == 0:
+            logger.warning("Related table '%s' has no rows: its %d features are missing for "
+                           "every applicant.", name, aligned.shape[1])
+            aligned[:] = np.nan
+        if stats["orphan_rows"]:
+            logger.warning(
+                "Related table '%s': %d rows (%d keys, e.g. %s) match no applicant; they are "
+                "left out of the features.", name, stats["orphan_rows"], stats["orphan_keys"],
+                table.index[~table.index.isin(ids)][:EXAMPLES].tolist())
+        if stats["unlinked_rows"]:
+            logger.warning("Related table '%s': %d rows match no row of parent table '%s'; "
+                           "they are left out.", name, stats["unlinked_rows"],
+                           spec["parent"]["table"])
+        report["tables"][name] = stats | {"features": aligned.shape[1]}
+        built.append(aligned)
+    rebuilt = [c for t in built for c in t.columns if c in applicants.columns]
+    if rebuilt:  # e.g. hold-out rows that carry their features: the recipe recomputes them
+        logger.info("%d columns of the application table (e.g. %s) are rebuilt by the recipe.",
+                    len(rebuilt), rebuilt[:3])
+    features = pd.concat([applicants.drop(columns=rebuilt), *built], axis=1)
+    report["features"] = int(sum(t["features"] for t in report["tables"].values()))
+    report["seconds"] = round(time.perf_counter() - start, 3)
+    logger.info("Built %d features from %d related tables for %d applicants in %.1f s.",
+                report["features"], len(recipe), len(applicants), report["seconds"])
+    return features, report
