@@ -302,7 +302,7 @@ def _attach(ids: pd.Series, table: pd.DataFrame, name: str, counts: list[str]
         "orphan_rows": int(rows[~known & ~unlinked].sum()),
         "applicants_with_rows": int(known.sum()),
     }
-    aligned = table[known].reindex(ids.to_numpy())
+    aligned = table.reindex(ids.to_numpy())  # orphan keys fall out here
     aligned[counts] = aligned[counts].fillna(0)  # no history: zero records
     aligned = aligned.astype({c: "float64" for c in aligned.columns
                               if pd.api.types.is_numeric_dtype(aligned[c])})
