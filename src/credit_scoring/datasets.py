@@ -101,6 +101,8 @@ class RelatedTablesDataset(AbstractDataset[None, dict]):
         if not self._tables:
             return {}
         for name, path in self._tables.items():
+            if "://" in path:  # s3://, hdfs://...: the backend reads and reports it
+                continue
             found = glob.glob(path)
             if not found:
                 raise DatasetError(f"related_tables.tables.{name}: no file at {path}; put the "

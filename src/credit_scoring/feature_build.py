@@ -22,7 +22,6 @@ import time
 from typing import Any
 
 import ibis
-import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -90,17 +89,18 @@ def derive(rows, derived: dict[str, dict[str, Any]]):
 
 
 def prepare_rows(rows, spec: dict[str, Any]):
-    """Special values -> missing, table filter, derived columns: the rows to aggregate."""
+    """Special values -> missing, derived columns, table filter: the rows to aggregate."""
     replaced = {column: _blank(rows[column], values)
                 for column, values in (spec.get("special_values") or {}).items()}
     if replaced:
         rows = rows.mutate(**replaced)
-    if spec.get("filter"):
-        rows = rows.filter(condition(rows, spec["filter"]))
-    return derive(rows, spec.get("derived") or {})
+    rows = derive(rows, spec.get("derived") or {})
+    return rows.filter(condition(rows, spec["filter"])) if spec.get("filter") else rows
 
 
 def _blank(value, specials: list[Any]):
+    if value.type().is_string():  # a numeric column the reader typed as text
+        specials = [str(v) for v in specials]
     return ibis.ifelse(value.isin(specials), ibis.null(value.type()), value)
 
 
@@ -148,9 +148,13 @@ def _aggregates(rows, table: str, spec: dict[str, Any], where: dict[str, Any]) -
             out[name] = (rows[column] == level).cast("float64").mean()
     latest = spec.get("latest")
     if latest:
+        order = rows[latest["order_by"]]
         for column in latest["columns"]:
-            out[feature_name(table, column, "latest")] = rows[column].argmax(
-                rows[latest["order_by"]])
+            # the largest (order, value) pair: the most recent known value, and on a tie the
+            # largest one, on every engine (argmax would pick any of the tied rows)
+            pair = ibis.struct({"order": order, "value": rows[column]})
+            known = order.notnull() & rows[column].notnull()
+            out[feature_name(table, column, "latest")] = pair.max(where=known)["value"]
     return out
 
 
@@ -229,6 +233,7 @@ def check_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> None
                     f"Related table '{link['table']}' has no column '{column}' (needed to link "
                     f"'{name}' to the applicant); it has {list(parent.columns)[:20]}. Fix "
                     f"feature_engineering.tables.{name}.parent.")
+        _check_parent_key(parent, link, name)
     missing = [c for c in needed if c not in rows.columns]
     if missing:
         raise FeatureSourceError(
@@ -237,6 +242,19 @@ def check_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> None
             f"feature_engineering.tables.{name}, or point the catalog at the right file.")
     _check_numbers(rows, name, [c for c, numeric in needed.items() if numeric],
                    spec.get("special_values") or {})
+
+
+def _check_parent_key(parent, link: dict[str, Any], name: str) -> None:
+    """A parent key shared by two applicants would count the child rows twice."""
+    key = link.get("parent_key") or link["key"]
+    shared = (parent.group_by(key).aggregate(applicants=parent[link["applicant_key"]].nunique())
+              .filter(lambda t: t.applicants > 1).limit(EXAMPLES).to_pandas())
+    if len(shared):
+        raise FeatureSourceError(
+            f"Related table '{link['table']}': '{key}' values belong to more than one applicant "
+            f"(e.g. {shared[key].tolist()}); rows of '{name}' linked through them would count "
+            "for each. Fix the table, or link through a unique key "
+            f"(feature_engineering.tables.{name}.parent).")
 
 
 def _check_numbers(rows, name: str, columns: list[str], special: dict[str, list]) -> None:
@@ -275,23 +293,40 @@ def check_applicant_ids(applicants: pd.DataFrame, id_column: str | None) -> None
 
 
 # ---- the build ------------------------------------------------------------------------------
-def count_features(name: str, spec: dict[str, Any]) -> list[str]:
-    """The record counts of one table: 0, not missing, for an applicant without records."""
-    return [feature_name(name, None, "count")] + [
-        feature_name(name, None, "count", subset)
-        for subset, columns in (spec.get("aggregates") or {}).items()
-        if "count" in columns.get("rows", [])]
+def zero_filled(name: str, spec: dict[str, Any]) -> list[str]:
+    """Counts and sums of one table: 0, not missing, where an applicant has no such rows
+    (no credits: total debt 0; SQL's SUM over no rows would be missing)."""
+    names = [feature_name(name, None, "count")]
+    for subset, columns in (spec.get("aggregates") or {}).items():
+        for column, aggregates in columns.items():
+            names += [feature_name(name, None if column == "rows" else column, aggregate, subset)
+                      for aggregate in aggregates if aggregate in ("count", "sum")]
+    return names
 
 
-def _attach(ids: pd.Series, table: pd.DataFrame, name: str, counts: list[str]
-            ) -> tuple[pd.DataFrame, dict]:
-    """Per-applicant aggregates aligned to the application rows; orphan keys counted."""
+def _align_keys(ids: pd.Series, table: pd.DataFrame, name: str) -> None:
+    """The table's keys in the applicant ids' type; text ids against numeric keys (or the
+    reverse) where not one key matches is an error, not a table of orphans."""
+    numeric = [pd.api.types.is_numeric_dtype(x) for x in (ids, table.index)]
+    if not len(table) or numeric[0] == numeric[1]:
+        return
     keys = table.index
     try:
-        keys = keys.astype(ids.dtype)
+        table.index = keys.astype(ids.dtype)
     except (TypeError, ValueError):
         pass
-    table.index = keys
+    if not table.index.isin(ids).any():
+        raise FeatureSourceError(
+            f"Related table '{name}': its applicant keys are {keys.dtype} (e.g. "
+            f"{keys[:3].tolist()}) but the application table's ids are {ids.dtype} (e.g. "
+            f"{ids[:3].tolist()}): no row matches. Read both with the same type (load_args of "
+            "the catalog entries).")
+
+
+def _attach(ids: pd.Series, table: pd.DataFrame, name: str, zeros: list[str]
+            ) -> tuple[pd.DataFrame, dict]:
+    """Per-applicant aggregates aligned to the application rows; orphan keys counted."""
+    _align_keys(ids, table, name)
     unlinked = table.index.isna()
     known = table.index.isin(ids)
     rows = table[feature_name(name, None, "count")]
@@ -303,10 +338,27 @@ def _attach(ids: pd.Series, table: pd.DataFrame, name: str, counts: list[str]
         "applicants_with_rows": int(known.sum()),
     }
     aligned = table.reindex(ids.to_numpy())  # orphan keys fall out here
-    aligned[counts] = aligned[counts].fillna(0)  # no history: zero records
+    aligned[zeros] = aligned[zeros].fillna(0)
     aligned = aligned.astype({c: "float64" for c in aligned.columns
                               if pd.api.types.is_numeric_dtype(aligned[c])})
     return aligned.set_axis(ids.index), stats
+
+
+def _log_problems(name: str, spec: dict[str, Any], stats: dict[str, int], orphans) -> None:
+    if stats["rows"] == 0:
+        logger.warning("Related table '%s' has no rows: its counts and sums are 0 and its other "
+                       "features missing for every applicant.", name)
+    if stats["orphan_rows"]:
+        logger.warning(
+            "Related table '%s': %d rows (%d keys, e.g. %s) match no applicant; they are left "
+            "out of the features.", name, stats["orphan_rows"], stats["orphan_keys"],
+            orphans[:EXAMPLES].tolist())
+    if stats["unlinked_rows"]:
+        reason = (f"have an empty '{spec['key']}'" if "key" in spec else
+                  f"match no row of parent table '{spec['parent']['table']}' (or one without "
+                  "an applicant)")
+        logger.warning("Related table '%s': %d rows %s; they are left out.", name,
+                       stats["unlinked_rows"], reason)
 
 
 def build_features(
@@ -333,20 +385,9 @@ def build_features(
     built, report = [], {"applicants": len(applicants), "tables": {}}
     for name, spec in recipe.items():
         table = aggregate_table(tables, name, spec)
-        aligned, stats = _attach(ids, table, name, count_features(name, spec))
-        if stats["rows"] == 0:
-            logger.warning("Related table '%s' has no rows: its %d features are missing for "
-                           "every applicant.", name, aligned.shape[1])
-            aligned[:] = np.nan
-        if stats["orphan_rows"]:
-            logger.warning(
-                "Related table '%s': %d rows (%d keys, e.g. %s) match no applicant; they are "
-                "left out of the features.", name, stats["orphan_rows"], stats["orphan_keys"],
-                table.index[~table.index.isin(ids)][:EXAMPLES].tolist())
-        if stats["unlinked_rows"]:
-            logger.warning("Related table '%s': %d rows match no row of parent table '%s'; "
-                           "they are left out.", name, stats["unlinked_rows"],
-                           spec["parent"]["table"])
+        aligned, stats = _attach(ids, table, name, zero_filled(name, spec))
+        _log_problems(name, spec, stats, table.index[~table.index.isin(ids) &
+                                                      table.index.notna()])
         report["tables"][name] = stats | {"features": aligned.shape[1]}
         built.append(aligned)
     rebuilt = [c for t in built for c in t.columns if c in applicants.columns]

@@ -146,6 +146,8 @@ class RelatedTable(Strict):
         if (self.key is None) == (self.parent is None):
             raise ValueError("give exactly one of 'key' (the applicant id column of this "
                              "table) or 'parent' (a link through another related table)")
+        if any(set(columns.get("rows", [])) - {"count"} for columns in self.aggregates.values()):
+            raise ValueError("'rows' takes only [count]; other aggregates name a column")
         unknown = set(self.aggregates) - {"all", *self.subsets}
         if unknown:
             raise ValueError(f"aggregates under {sorted(unknown)}: not 'all' nor a subset "

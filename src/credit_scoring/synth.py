@@ -192,8 +192,8 @@ def bureau(rng: np.random.Generator, ids: np.ndarray, hist_risk: np.ndarray) -> 
         "DAYS_CREDIT": days_credit,
         "CREDIT_DAY_OVERDUE": overdue_days,
         "DAYS_CREDIT_ENDDATE": _missing(rng, enddate, 0.06),
-        "DAYS_ENDDATE_FACT": np.where(active, np.nan, np.minimum(
-            enddate + rng.integers(-400, 60, n), -1)),
+        "DAYS_ENDDATE_FACT": np.where(active, np.nan, np.clip(
+            enddate + rng.integers(-400, 60, n), days_credit, -1)),
         "AMT_CREDIT_MAX_OVERDUE": np.where(rng.random(n) < 0.35,
                                            np.where(late, np.round(amount * 0.05, 2), 0.0),
                                            np.nan),
@@ -230,7 +230,10 @@ def previous_applications(rng: np.random.Generator, ids: np.ndarray, hist_risk: 
     decision = -rng.integers(1, 2922, n)
     first_due = np.where(approved, decision + rng.integers(10, 60, n), np.nan)
     last_due = first_due + 30 * payments
-    no_date = lambda a, share: np.where(approved & (rng.random(n) < share), NO_DATE, a)  # noqa: E731
+    def no_date(days: np.ndarray, share: float) -> np.ndarray:
+        """Future dates, and a share of the others, are coded 365243 as in the real file."""
+        return np.where(approved & ((days > 0) | (rng.random(n) < share)), NO_DATE, days)
+
     down = np.where(kind == "Consumer loans", np.round(asked * rng.uniform(0, 0.3, n), 1), np.nan)
     return pd.DataFrame({
         "SK_ID_PREV": 1_000_000 + rng.permutation(n),
@@ -290,7 +293,7 @@ def previous_applications(rng: np.random.Generator, ids: np.ndarray, hist_risk: 
                                            "Cash X-Sell: high": 4, "Cash Street: middle": 2,
                                            "Cash Street: low": 2, "POS mobile without interest": 1.5,
                                            "POS other with interest": 1.5}, n),
-        "DAYS_FIRST_DRAWING": no_date(np.where(approved, first_due - 30, np.nan), 0.95),
+        "DAYS_FIRST_DRAWING": no_date(np.maximum(first_due - 30, decision), 0.95),
         "DAYS_FIRST_DUE": no_date(first_due, 0.02),
         "DAYS_LAST_DUE_1ST_VERSION": no_date(last_due, 0.06),
         "DAYS_LAST_DUE": no_date(last_due, 0.5),
@@ -303,18 +306,20 @@ def previous_applications(rng: np.random.Generator, ids: np.ndarray, hist_risk: 
 def instalments(rng: np.random.Generator, previous: pd.DataFrame, hist_risk: pd.Series
                 ) -> pd.DataFrame:
     """Instalments of the approved previous loans (~44 rows per training applicant): due
-    date, payment date and amounts."""
+    date (monthly from the first due date), payment date and amounts."""
     loans = previous[(previous["NAME_CONTRACT_STATUS"] == "Approved")]
     count = np.where(loans["CNT_PAYMENT"].fillna(0) > 0, loans["CNT_PAYMENT"].fillna(0),
                      rng.integers(6, 30, len(loans))).astype(int)
-    # loans decided recently are still being repaid: only the instalments due by today
-    start = loans["DAYS_DECISION"].to_numpy() + 30
-    count = np.clip(np.minimum(count, (-start // 30) + 1), 1, None)
+    first_due = loans["DAYS_FIRST_DUE"].to_numpy()
+    start = np.where(first_due == NO_DATE, loans["DAYS_DECISION"].to_numpy() + 30, first_due)
+    # loans decided recently are still being repaid: only the instalments due by yesterday
+    count = np.minimum(count, np.maximum((-1 - start) // 30 + 1, 0)).astype(int)
+    loans, count, start = loans[count > 0], count[count > 0], start[count > 0]
     loan = np.repeat(np.arange(len(loans)), count)
     n = len(loan)
     number = np.arange(n) - np.repeat(np.cumsum(count) - count, count) + 1
     due = start[loan] + 30 * (number - 1)
-    risk = hist_risk.to_numpy()[loan]
+    risk = hist_risk.loc[loans["SK_ID_CURR"]].to_numpy()[loan]
     late = rng.random(n) < _sigmoid(-2.6 + 0.9 * risk)
     delay = np.where(late, rng.gamma(1.5, 8 + 6 * np.clip(risk, 0, None), n).round() + 1,
                      -rng.integers(0, 25, n))
@@ -352,15 +357,13 @@ def home_credit(applicants: int, seed: int = 0, test_share: float = TEST_SHARE
     target = (rng.random(total) < _sigmoid(logit)).astype(int)
     application.insert(1, "TARGET", target)
     previous = previous_applications(rng, ids, hist_risk)
-    risk_of = pd.Series(hist_risk, index=ids)
-    loans = previous[previous["NAME_CONTRACT_STATUS"] == "Approved"]
     return {
         "application_train": application.iloc[:applicants].reset_index(drop=True),
         "application_test": application.iloc[applicants:].drop(columns="TARGET")
         .reset_index(drop=True),
         "bureau": bureau(rng, ids, hist_risk),
         "previous_application": previous,
-        "installments_payments": instalments(rng, previous, risk_of.loc[loans["SK_ID_CURR"]]),
+        "installments_payments": instalments(rng, previous, pd.Series(hist_risk, index=ids)),
     }
 
 

@@ -98,9 +98,10 @@ def test_aggregates_match_values_computed_by_hand(built):
     assert applicant["installments__paid_ratio__min"] == pytest.approx(2160.585 / 2165.04)
 
 
-def test_an_applicant_without_history_has_zero_counts_and_missing_aggregates(built):
+def test_an_applicant_without_history_has_zero_counts_and_sums_and_missing_aggregates(built):
     applicant = row(built[0], NO_HISTORY)
     assert applicant["bureau__count"] == 0 and applicant["bureau__count__active"] == 0
+    assert applicant["bureau__amt_credit_sum_debt__sum__active"] == 0  # no credits: no debt
     assert math.isnan(applicant["bureau__days_credit__mean"])
     assert applicant["AMT_INCOME_TOTAL"] == 100_000  # application columns kept as they were
 
@@ -171,8 +172,54 @@ installments:
     assert report["tables"]["installments"]["unlinked_rows"] == 1  # loan 4 has no parent
 
 
+def write_tables(folder, **frames) -> dict:
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return RelatedTablesDataset(tables={n: str(folder / f"{n}.csv") for n in frames}).load()
+
+
+def test_latest_takes_the_largest_value_among_ties_on_every_engine(tmp_path):
+    tables = write_tables(tmp_path, bureau=pd.DataFrame({
+        "SK_ID_CURR": [1, 1, 1], "DAYS_CREDIT": [-10, -10, -50], "AMT": [300, 700, 900]}))
+    recipe = {"bureau": {"key": "SK_ID_CURR",
+                         "latest": {"order_by": "DAYS_CREDIT", "columns": ["AMT"]}}}
+    features, _ = build_features(pd.DataFrame({"SK_ID_CURR": [1]}), tables, recipe, "SK_ID_CURR")
+    assert features["bureau__amt__latest"].tolist() == [700]
+
+
+def test_rows_without_applicant_key_are_counted_as_unlinked(tmp_path, caplog):
+    tables = write_tables(tmp_path, bureau=pd.DataFrame({
+        "SK_ID_CURR": [1, None, None], "DAYS_CREDIT": [-10, -20, -30]}))
+    recipe = {"bureau": {"key": "SK_ID_CURR", "aggregates": {"all": {"DAYS_CREDIT": ["sum"]}}}}
+    with caplog.at_level(logging.WARNING):
+        features, report = build_features(pd.DataFrame({"SK_ID_CURR": [1, 2]}), tables, recipe,
+                                          "SK_ID_CURR")
+    assert report["tables"]["bureau"]["unlinked_rows"] == 2
+    assert "2 rows have an empty 'SK_ID_CURR'" in caplog.text
+    assert features["bureau__days_credit__sum"].tolist() == [-10, 0]
+
+
+def test_a_parent_key_shared_by_two_applicants_stops_the_build(tmp_path):
+    tables = write_tables(
+        tmp_path, previous=pd.DataFrame({"SK_ID_PREV": [7, 7], "SK_ID_CURR": [1, 2]}),
+        installments=pd.DataFrame({"SK_ID_PREV": [7], "AMT": [10.0]}))
+    recipe = {"installments": {"parent": {"table": "previous", "key": "SK_ID_PREV",
+                                          "applicant_key": "SK_ID_CURR"}}}
+    with pytest.raises(FeatureSourceError, match=r"'SK_ID_PREV' values belong to more than one "
+                                                 r"applicant \(e.g. \[7\]\)"):
+        build_features(pd.DataFrame({"SK_ID_CURR": [1, 2]}), tables, recipe, "SK_ID_CURR")
+
+
+def test_text_ids_against_numeric_keys_are_named(tmp_path):
+    tables = write_tables(tmp_path, bureau=pd.DataFrame({"SK_ID_CURR": [1, 2]}))
+    applicants = pd.DataFrame({"SK_ID_CURR": ["A-1", "A-2"]})
+    with pytest.raises(FeatureSourceError, match="keys are int64.*ids are str"):
+        build_features(applicants, tables, {"bureau": {"key": "SK_ID_CURR"}}, "SK_ID_CURR")
+
+
 def test_without_related_tables_the_application_table_passes_through(applicants):
-    features, report = build_applicant_features(applicants, {}, {"tables": {}}, None)
+    features, report = build_applicant_features(applicants, {}, {"tables": {}},
+                                                {"id_column": None})
     assert features is applicants and report["features"] == 0
 
 
@@ -218,14 +265,17 @@ def test_duplicate_applicant_ids_stop_the_build(applicants):
         build_features(twice, duckdb_tables(), RECIPE, "SK_ID_CURR")
 
 
-def test_a_table_with_no_rows_warns_and_leaves_its_features_missing(applicants, tmp_path,
-                                                                    caplog):
+def test_a_table_with_no_rows_warns_counts_zero_and_leaves_the_rest_missing(
+        applicants, tmp_path, caplog):
     tables = bad_table(tmp_path, lambda t: t.head(0))
     with caplog.at_level(logging.WARNING):
         features, report = build_features(applicants, tables, {"bureau": RECIPE["bureau"]},
                                           "SK_ID_CURR")
     assert "'bureau' has no rows" in caplog.text
-    assert features.filter(like="bureau__").isna().all().all()
+    zeros = ["bureau__count", "bureau__count__active", "bureau__amt_credit_sum_debt__sum__active",
+             "bureau__count__last_730d"]
+    assert (features[zeros] == 0).all().all()  # as at training for an applicant without credits
+    assert features.filter(like="bureau__").drop(columns=zeros).isna().all().all()
     assert report["tables"]["bureau"]["rows"] == 0
 
 

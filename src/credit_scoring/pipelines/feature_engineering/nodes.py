@@ -13,26 +13,29 @@ from credit_scoring.scorer import scorer_of
 
 def build_applicant_features(
     applicants: pd.DataFrame, related_tables: dict[str, Any], recipe: dict[str, Any],
-    id_column: str | None,
+    preparation: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One row per applicant: the application columns plus the recipe's aggregates.
 
-    With no related tables configured the application table passes through unchanged, so
-    a single-table data set (the German Credit default) needs no recipe.
+    ``preparation`` is data_processing's settings (training) or the model's copy of them
+    (scoring); its ``id_column`` links the related tables. With no related tables configured
+    the application table passes through unchanged, so a single-table data set (the German
+    Credit default) needs no recipe.
     """
     tables = recipe.get("tables") or {}
     if not tables:
         return applicants, {"applicants": len(applicants), "tables": {}, "features": 0,
                             "recipe": recipe}
-    features, report = build_features(applicants, related_tables, tables, id_column)
+    features, report = build_features(applicants, related_tables, tables,
+                                      preparation.get("id_column"))
     return features, report | {"recipe": recipe}
 
 
-def stored_feature_build(scoring_model: PyFuncModel) -> tuple[dict[str, Any], str | None]:
-    """The recipe and id column the model was trained with: scoring rebuilds exactly those
-    features, whatever this environment's parameters say."""
+def stored_feature_build(scoring_model: PyFuncModel) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The recipe and data_processing settings the model was trained with: scoring rebuilds
+    exactly those features, whatever this environment's parameters say."""
     schema = scorer_of(scoring_model).feature_schema
-    return schema.get("feature_build") or {"tables": {}}, schema["preparation"]["id_column"]
+    return schema.get("feature_build") or {"tables": {}}, schema["preparation"]
 
 
 def feature_build_metrics(feature_build_report: dict[str, Any]) -> dict[str, dict[str, float]]:

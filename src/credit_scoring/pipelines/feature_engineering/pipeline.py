@@ -10,11 +10,12 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import build_applicant_features, feature_build_metrics, stored_feature_build
 
 
-def _build(applicants: str, tables: str, recipe: str, id_column: str, features: str) -> list[Node]:
+def _build(applicants: str, tables: str, recipe: str, preparation: str, features: str
+           ) -> list[Node]:
     return [
         Node(
             build_applicant_features,
-            inputs=[applicants, tables, recipe, id_column],
+            inputs=[applicants, tables, recipe, preparation],
             outputs=[features, "feature_build_report"],
             name="build_applicant_features",
         ),
@@ -30,7 +31,7 @@ def _build(applicants: str, tables: str, recipe: str, id_column: str, features: 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         _build("applicants_raw", "related_tables", "params:feature_engineering",
-               "params:data_processing.id_column", "applicant_features"),
+               "params:data_processing", "applicant_features"),
         tags=["training"],
     )
 
@@ -42,11 +43,11 @@ def features_to_score() -> Pipeline:
             Node(
                 stored_feature_build,
                 inputs="scoring_model",
-                outputs=["feature_recipe", "id_column"],
+                outputs=["feature_recipe", "preparation"],
                 name="stored_feature_build",
             ),
             *_build("applicants_to_score", "related_tables_to_score", "feature_recipe",
-                    "id_column", "applicant_features_to_score"),
+                    "preparation", "applicant_features_to_score"),
         ],
         namespace="scoring",
         inputs={"applicants_to_score", "related_tables_to_score", "scoring_model"},
