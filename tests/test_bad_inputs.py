@@ -304,7 +304,7 @@ def test_a_stage_run_before_the_one_it_reads_from_says_which_to_run(pipeline, me
 
 
 def test_before_any_training_scoring_says_there_is_no_champion(project_copy, caplog):
-    assert kedro_run_in_process(project_copy, "data_processing") is None
+    assert kedro_run_in_process(project_copy, *FIRST_STAGES) is None
     run_case(project_copy, Case("no champion", lambda project: None, ("scoring",),
                                 "'scoring_model' (credit_scoring_pd) does not exist yet: run "
                                 "`kedro run --pipelines thresholding`"), caplog)
@@ -313,7 +313,7 @@ def test_before_any_training_scoring_says_there_is_no_champion(project_copy, cap
 def test_a_partial_override_changes_one_key_and_keeps_the_rest(tmp_path):
     project = make_project_copy(tmp_path / "project")
     override("data_processing", {"split": {"test_size": 0.2}})(project)
-    assert kedro_run_in_process(project, "data_processing") is None
+    assert kedro_run_in_process(project, *FIRST_STAGES) is None
     train = pd.read_parquet(project / "data/05_model_input/model_input_train.parquet")
     assert len(train) == 800  # the override applied ...
     assert sorted(train["cv_fold"].unique()) == [0, 1, 2, 3, 4]  # ... and the base kept the rest

@@ -23,8 +23,11 @@ pytestmark = pytest.mark.integration
 
 APPLICANTS = 1500
 RAW = Path("data/01_raw/home_credit")
-# small budgets: the point is the multi-table path through every stage, not the tuning
+# small budgets: the point is the multi-table path through every stage, not the models
 FAST = ",".join([
+    *[f"model_comparison.candidates.{family}.params.n_estimators=60"
+      for family in ("random_forest", "xgboost", "lightgbm")],
+    "model_comparison.candidates.catboost.params.iterations=60",
     "tuning.n_trials=2",
     "tuning.family=xgboost",
 ])

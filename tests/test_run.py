@@ -139,7 +139,7 @@ def score_in_new_process(project: Path, model_uri: str, rows: pd.DataFrame) -> p
 
 def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
     use_small_trees(project_copy)
-    kedro_run(project_copy, "data_processing")
+    kedro_run(project_copy, "feature_engineering", "data_processing")
     assert (project_copy / "data/05_model_input/model_input_train.parquet").exists()
     kedro_run(project_copy, "baselines", "model_comparison")
     kedro_run(project_copy, "baselines", "model_comparison")
@@ -147,7 +147,8 @@ def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
     runs = tracked_runs(project_copy)
     # kedro-mlflow names a run after its pipelines, in no fixed order
     run_names = {frozenset(name.split("+")) for name in runs["tags.mlflow.runName"]}
-    assert {frozenset({"data_processing"}), frozenset({"baselines", "model_comparison"})} <= run_names
+    assert {frozenset({"feature_engineering", "data_processing"}),
+            frozenset({"baselines", "model_comparison"})} <= run_names
     for stage in ("baselines", "model_comparison"):
         candidates = candidate_runs(runs, stage)
         metrics = [c for c in candidates.columns
@@ -222,7 +223,7 @@ def _digest(path: Path) -> str:
 
 
 def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy):
-    kedro_run(project_copy, "data_processing", "baselines")
+    kedro_run(project_copy, "feature_engineering", "data_processing", "baselines")
     model_input = project_copy / "data/05_model_input/model_input_train.parquet"
     before = _digest(model_input)
     runs_before = tracked_runs(project_copy)
@@ -230,7 +231,8 @@ def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy)
     raw = pd.read_csv(project_copy / "data/01_raw/germancredit.csv")
     raw["creditability"] = np.where(raw.index % 3 == 0, "bad", "unknown")
     raw.to_csv(project_copy / "data/01_raw/germancredit.csv", index=False)
-    failed = kedro_run(project_copy, "data_processing", "baselines", check=False)
+    failed = kedro_run(project_copy, "feature_engineering", "data_processing", "baselines",
+                       check=False)
     assert failed.returncode != 0
     assert "ApplicantDataError" in failed.stderr + failed.stdout
     assert "creditability" in failed.stderr + failed.stdout

@@ -26,11 +26,11 @@ N_TRIALS = 6
 
 @pytest.fixture(scope="module")
 def model_input_ready(tmp_path_factory) -> Path:
-    """data_processing run once, and the family model_comparison would select (a small
+    """feature_engineering and data_processing run once, and the family model_comparison would select (a small
     random forest) written where it persists it: what tuning reads."""
     project = make_project_copy(tmp_path_factory.mktemp("before_tuning") / "project")
     use_small_trees(project)
-    kedro_run(project, "data_processing")
+    kedro_run(project, "feature_engineering", "data_processing")
     config = yaml.safe_load((project / "conf/local/parameters_model_comparison.yml").read_text())
     forest = config["model_comparison"]["candidates"]["random_forest"]
     (project / "data/06_models/selected_family.json").write_text(
