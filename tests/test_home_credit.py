@@ -11,6 +11,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -130,3 +131,22 @@ def test_the_registered_model_carries_its_recipe_and_refuses_rows_without_it(hom
     with pytest.raises(ApplicantDataError, match="makes them from the applicants' related "
                                                  "tables.*related_tables_to_score"):
         scorer.prepare(bare)
+
+
+def test_spark_builds_the_same_features_by_configuration_alone(home_credit_run):
+    """`backend: pyspark` on the catalog entry, nothing else: the same applicant_features."""
+    features = home_credit_run / "data/03_primary/applicant_features.parquet"
+    on_duckdb = pd.read_parquet(features)
+    catalog_file = home_credit_run / "conf/home_credit/catalog.yml"
+    original = catalog_file.read_text()
+    catalog = yaml.safe_load(original)
+    catalog["related_tables"] |= {"backend": "pyspark", "backend_args": {
+        "spark.master": "local[1]", "spark.sql.shuffle.partitions": "2",
+        "spark.ui.enabled": "false"}}
+    catalog_file.write_text(yaml.safe_dump(catalog))
+    try:
+        kedro(home_credit_run, "--pipelines", "feature_engineering")
+    finally:
+        catalog_file.write_text(original)
+    pd.testing.assert_frame_equal(pd.read_parquet(features), on_duckdb, check_exact=False,
+                                  rtol=1e-9, atol=1e-9)
