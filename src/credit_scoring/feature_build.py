@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -346,8 +347,9 @@ def _attach(ids: pd.Series, table: pd.DataFrame, name: str, zeros: list[str]
 
 def _log_problems(name: str, spec: dict[str, Any], stats: dict[str, int], orphans) -> None:
     if stats["rows"] == 0:
-        logger.warning("Related table '%s' has no rows: its counts and sums are 0 and its other "
-                       "features missing for every applicant.", name)
+        logger.warning("Related table '%s' has no rows: its features are missing for every "
+                       "applicant (unknown history, imputed inside the model). Check the "
+                       "file if that is not expected.", name)
     if stats["orphan_rows"]:
         logger.warning(
             "Related table '%s': %d rows (%d keys, e.g. %s) match no applicant; they are left "
@@ -386,6 +388,8 @@ def build_features(
     for name, spec in recipe.items():
         table = aggregate_table(tables, name, spec)
         aligned, stats = _attach(ids, table, name, zero_filled(name, spec))
+        if stats["rows"] == 0:  # a feed that delivered nothing: unknown history, not none
+            aligned[:] = np.nan
         _log_problems(name, spec, stats, table.index[~table.index.isin(ids) &
                                                       table.index.notna()])
         report["tables"][name] = stats | {"features": aligned.shape[1]}
