@@ -55,14 +55,14 @@ def tuning_project(tmp_path, model_input_ready) -> Path:
     return project
 
 
-def use_small_search_spaces(project: Path) -> None:
-    """At most 40 trees per trial, so a trial takes a fraction of a second."""
+def use_small_search_spaces(project: Path, low: int = 20, high: int = 40) -> None:
+    """At most 40 trees per trial (by default), so a trial takes a fraction of a second."""
     path = project / "conf/local/parameters_tuning.yml"
     config = yaml.safe_load(path.read_text())
     spaces = config["tuning"]["search_spaces"]
     for family, trees in (("random_forest", "n_estimators"), ("xgboost", "n_estimators"),
                           ("catboost", "iterations")):
-        spaces[family][trees] = {"type": "int", "low": 20, "high": 40, "step": 10}
+        spaces[family][trees] = {"type": "int", "low": low, "high": high, "step": 10}
     write_yaml(path, config)
 
 
@@ -82,6 +82,9 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def test_two_tuning_processes_share_one_study_and_finish_exactly_n_trials(tuning_project):
+    # trials long enough (~1 s each) that the second worker's start-up, which varies by
+    # seconds on a busy 2-core machine, never finds the whole budget already done
+    use_small_search_spaces(tuning_project, low=200, high=300)
     workers = [subprocess.Popen(kedro_command("tuning"), cwd=tuning_project,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
