@@ -1,18 +1,22 @@
-"""Candidates built from YAML specs carry their preprocessing and their seed."""
+"""Candidates built from YAML specs carry their preprocessing, their seed and early stopping."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost
+from scipy.special import logit
 from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import PredefinedSplit
 
+from credit_scoring.calibration import PDCalibrator
 from credit_scoring.estimators import (
     NativeCategories,
     build_estimator,
     predict_pd,
-    split_calibration,
 )
+from credit_scoring.evaluation import fold_models
+from credit_scoring.families import FAMILIES, contributions
 from credit_scoring.schema import features, target
 from tests.conftest import loan_book_model_input
 
@@ -83,21 +87,92 @@ def test_gradient_boosting_uses_native_categories_and_is_seeded(spec):
     assert pd_.shape == (80,)
 
 
-@pytest.mark.parametrize("spec", [
-    LOGISTIC,
-    {"estimator": "sklearn.ensemble.RandomForestClassifier", "preprocessing": "one_hot",
-     "params": {"n_estimators": 20, "min_samples_leaf": 5}},
-], ids=["decision_function", "predict_proba"])
-def test_a_model_stored_in_parts_predicts_what_calibratedclassifiercv_does(spec, loan_book,
-                                                                          loan_book_params):
-    train, test, schema = loan_book_model_input(loan_book, loan_book_params)
-    folds = PredefinedSplit(train[schema["fold_column"]].to_numpy())
-    calibrated = CalibratedClassifierCV(
-        build_estimator(spec, schema, 0), method="sigmoid", cv=folds, ensemble=False
-    ).fit(features(train, schema), target(train, schema))
-    pipeline, calibrator = split_calibration(calibrated)
-    rows = features(test, schema)
+def test_a_model_stored_in_parts_predicts_the_calibrated_pd_of_its_estimator():
+    train = pd.DataFrame({"income": np.linspace(0, 1, 40), "region": ["a", "b"] * 20})
+    y = (train["income"] > 0.5).astype(int)
+    model = build_estimator(LOGISTIC, SCHEMA, 0).fit(train, y)
+    calibrator = PDCalibrator("platt").fit(model.predict_proba(train)[:, 1], y)
     np.testing.assert_allclose(
-        predict_pd(pipeline[:-1], pipeline[-1], calibrator, rows),
-        calibrated.predict_proba(rows)[:, 1], rtol=1e-9,
-    )
+        predict_pd(model[:-1], model[-1], calibrator, train),
+        calibrator.predict(model.predict_proba(train)[:, 1]), rtol=1e-12)
+    np.testing.assert_allclose(predict_pd(model[:-1], model[-1], None, train),
+                               model.predict_proba(train)[:, 1])
+
+
+BOOSTING = {
+    "xgboost": {"estimator": "xgboost.XGBClassifier", "preprocessing": "native_categorical",
+                "params": {"n_estimators": 1000, "learning_rate": 0.3, "enable_categorical": True,
+                           "n_jobs": 1}},
+    "lightgbm": {"estimator": "lightgbm.LGBMClassifier", "preprocessing": "native_categorical",
+                 "params": {"n_estimators": 1000, "learning_rate": 0.3, "verbose": -1,
+                            "n_jobs": 1}},
+    "catboost": {"estimator": "catboost.CatBoostClassifier",
+                 "preprocessing": "native_categorical", "categorical_features_param": "cat_features",
+                 "params": {"iterations": 1000, "learning_rate": 0.3, "verbose": 0,
+                            "allow_writing_files": False}},
+}
+STOP = {"rounds": 10, "validation_share": 0.2}
+
+
+def _rounds(model) -> int:
+    estimator = model[-1]
+    if hasattr(estimator, "booster_"):
+        return estimator.booster_.num_trees()
+    if hasattr(estimator, "tree_count_"):
+        return estimator.tree_count_
+    return estimator.best_iteration + 1
+
+
+@pytest.mark.parametrize("family", list(BOOSTING))
+def test_early_stopping_stops_on_a_slice_of_the_fitted_rows_never_on_a_scored_fold(
+    family, loan_book, loan_book_params, monkeypatch
+):
+    train, _, schema = loan_book_model_input(loan_book, loan_book_params)
+    X, y, folds = features(train, schema), target(train, schema), train[schema["fold_column"]]
+    name = BOOSTING[family]["estimator"]
+    seen = []
+
+    def recording(estimator, inputs, y_stop, rounds):
+        seen.append(y_stop.index)  # the applicants early stopping is measured on
+        return real(estimator, inputs, y_stop, rounds)
+
+    real = FAMILIES[name].early_stopping
+    monkeypatch.setitem(FAMILIES, name, dataclasses.replace(FAMILIES[name],
+                                                            early_stopping=recording))
+    spec = {**BOOSTING[family], "early_stopping": STOP}
+    models = list(fold_models(build_estimator(spec, schema, 7), X, y, folds))
+    assert len(seen) == len(models) == folds.nunique()
+    for (model, held_out, _), stop_rows in zip(models, seen, strict=True):
+        scored = X.index[held_out]
+        assert stop_rows.intersection(scored).empty          # never the scored fold
+        assert len(stop_rows) == round(0.2 * (len(X) - len(scored)))  # a slice of the rest
+        assert _rounds(model) < 1000                           # it did stop
+    first_slice = seen[0]
+    seen.clear()
+    next(fold_models(build_estimator(spec, schema, 7), X, y, folds))
+    assert seen[0].equals(first_slice)  # seeded: the same slice on every run
+
+
+def test_xgboost_reasons_use_the_trees_it_predicts_with_after_early_stopping(
+    loan_book, loan_book_params
+):
+    train, test, schema = loan_book_model_input(loan_book, loan_book_params)
+    model = build_estimator({**BOOSTING["xgboost"], "early_stopping": STOP}, schema, 0).fit(
+        features(train, schema), target(train, schema))
+    inputs = model[:-1].transform(features(test, schema))
+    margin = logit(model[-1].predict_proba(inputs)[:, 1])
+    base = model[-1].get_booster().predict(xgboost.DMatrix(inputs, enable_categorical=True),
+                                           output_margin=True, iteration_range=(0, 1))
+    shap = contributions("xgboost.XGBClassifier", model[-1], inputs)
+    assert model[-1].best_iteration + 1 < model[-1].get_booster().num_boosted_rounds()
+    # SHAP values plus the bias add up to the margin predict_proba used
+    bias = margin - shap.sum(axis=1)
+    np.testing.assert_allclose(bias, bias[0], atol=1e-4)
+    assert base.shape == margin.shape
+
+
+def test_early_stopping_is_refused_for_a_family_without_boosting_rounds():
+    spec = {**LOGISTIC, "early_stopping": STOP}
+    X = pd.DataFrame({"income": np.linspace(0, 1, 40), "region": ["a", "b"] * 20})
+    with pytest.raises(ValueError, match="no boosting rounds to stop early"):
+        build_estimator(spec, SCHEMA, 0).fit(X, [0, 1] * 20)

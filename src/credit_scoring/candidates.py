@@ -47,7 +47,7 @@ def evaluate_candidates(
     for name, spec in candidates.items():
         estimator = build_estimator(spec, feature_schema, random_state)
         model, metrics, oof_pd = fit_and_evaluate(
-            estimator, model_input_train, model_input_test, feature_schema, class_weighting
+            estimator, model_input_train, model_input_test, feature_schema, class_weighting, name
         )
         logger.info(
             "%s: CV ROC AUC %.3f ± %.3f, test ROC AUC %.3f, final fit %.2fs",
@@ -93,12 +93,13 @@ def candidate_record(
     }
 
 
-def candidate_evaluation(stage: str) -> KedroPipeline:
+def candidate_evaluation(stage: str, train: str = "model_input_train") -> KedroPipeline:
     """The evaluate-candidates template, namespaced as ``stage``.
 
     Reads ``params:<stage>.candidates`` / ``random_state`` / ``selection_metric`` /
-    ``class_weighting`` and writes ``<stage>.candidates`` (MLflow runs), ``.metrics``,
-    ``.oof_predictions`` and ``.feature_importance``.
+    ``class_weighting`` and the training rows ``train`` (default: all of them), and writes
+    ``<stage>.candidates`` (MLflow runs), ``.metrics``, ``.oof_predictions`` and
+    ``.feature_importance``.
     """
     return KedroPipeline(
         [
@@ -118,6 +119,7 @@ def candidate_evaluation(stage: str) -> KedroPipeline:
             )
         ],
         namespace=stage,
-        inputs={"model_input_train", "model_input_test", "feature_schema"},
+        inputs={"model_input_train": train, "model_input_test": "model_input_test",
+                "feature_schema": "feature_schema"},
         tags=["training"],
     )

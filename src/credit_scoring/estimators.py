@@ -2,6 +2,8 @@
 
 Preprocessing is fitted inside the Pipeline, per CV fold, so imputation and scaling never
 see held-out rows, and the fitted object that MLflow logs scores un-encoded applicant rows.
+Boosting families stop adding trees when a slice of the rows they are fitted on stops
+improving (``PDPipeline``), so early stopping never sees a scored fold either.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -118,6 +120,55 @@ class NativeCategories(TransformerMixin, BaseEstimator):
         return list(self.feature_names_in_)
 
 
+class PDPipeline(Pipeline):
+    """Preprocessing + estimator, with early stopping inside ``fit`` for boosting families.
+
+    With ``early_stopping`` (``rounds``, ``validation_share``), ``fit`` holds out a
+    stratified, seeded slice of the rows it is given, fits the preprocessing and the
+    estimator on the rest and stops adding trees once the slice's log loss has not improved
+    for ``rounds`` rounds (the estimator's ``n_estimators`` / ``iterations`` is the cap), as
+    scikit-learn's ``HistGradientBoostingClassifier`` does with its ``validation_fraction``.
+    Everything that fits a model (cross-validation, tuning trials, the final refit) calls
+    ``fit`` with the training part only, so the rows that score a fold never steer it.
+    Without ``early_stopping`` it is scikit-learn's ``Pipeline``.
+    """
+
+    def __init__(self, steps, *, early_stopping: dict[str, Any] | None = None,
+                 random_state: int | None = None, memory=None, verbose: bool = False) -> None:
+        super().__init__(steps, memory=memory, verbose=verbose)
+        self.early_stopping = early_stopping
+        self.random_state = random_state
+
+    def fit(self, X, y=None, **params):
+        if not self.early_stopping:
+            return super().fit(X, y, **params)
+        from credit_scoring.families import early_stopping_params  # noqa: PLC0415  (cycle)
+
+        unknown = [key for key in params if not key.startswith("model__")]
+        if unknown:
+            raise TypeError(f"PDPipeline with early stopping passes only model__ params: {unknown}")
+        y = pd.Series(np.asarray(y), index=X.index)
+        fit_rows, stop_rows = train_test_split(
+            np.arange(len(X)), test_size=self.early_stopping["validation_share"], stratify=y,
+            random_state=self.random_state)
+        preprocess, model = self.steps[0][1], self.steps[-1][1]
+        inputs = preprocess.fit_transform(X.iloc[fit_rows], y.iloc[fit_rows])
+        stop_inputs = preprocess.transform(X.iloc[stop_rows])
+        model.fit(inputs, y.iloc[fit_rows],
+                  **{key.removeprefix("model__"): np.asarray(value)[fit_rows]
+                     for key, value in params.items()},
+                  **early_stopping_params(model, stop_inputs, y.iloc[stop_rows],
+                                          self.early_stopping["rounds"]))
+        return self
+
+    def __getitem__(self, ind):
+        """A slice is a plain ``Pipeline`` (e.g. ``model[:-1]``, the preprocessing a PD model
+        stores): early stopping is about fitting, and skops trusts scikit-learn's class."""
+        if isinstance(ind, slice):
+            return Pipeline(self.steps[ind], memory=self.memory, verbose=self.verbose)
+        return super().__getitem__(ind)
+
+
 PREPROCESSING = {
     "one_hot_scaled": lambda schema: _one_hot(schema, scale=True),
     "one_hot": lambda schema: _one_hot(schema, scale=False),
@@ -149,9 +200,11 @@ def build_estimator(
             ``params`` (its keyword arguments), ``preprocessing`` (a key of
             ``PREPROCESSING``) and optionally ``categorical_features_param``, the
             estimator argument that receives the categorical column names (CatBoost's
-            ``cat_features``).
+            ``cat_features``), and ``early_stopping`` (``rounds``, ``validation_share``)
+            for a family with an early-stopping entry in ``families.FAMILIES``.
         feature_schema: the numeric / categorical column lists from data_processing.
-        random_state: seed given to the estimator unless its params set one.
+        random_state: seed given to the estimator unless its params set one, and of the
+            early-stopping slice.
     """
     if spec["preprocessing"] not in PREPROCESSING:
         raise ValueError(
@@ -167,28 +220,14 @@ def build_estimator(
     if spec.get("categorical_features_param"):
         # a tuple: CatBoost copies a list, which breaks scikit-learn's clone() check
         params[spec["categorical_features_param"]] = tuple(feature_schema["categorical"])
-    return Pipeline(
+    return PDPipeline(
         [
             ("preprocess", PREPROCESSING[spec["preprocessing"]](feature_schema)),
             ("model", estimator_class(**params)),
-        ]
+        ],
+        early_stopping=spec.get("early_stopping"),
+        random_state=random_state,
     )
-
-
-def split_calibration(model: BaseEstimator) -> tuple[Pipeline, Any]:
-    """A fitted PD model -> (preprocessing + estimator ``Pipeline``, PD calibrator or None).
-
-    A ``CalibratedClassifierCV`` fitted with ``ensemble=False`` holds one estimator
-    refitted on all rows and one calibrator (``predict`` maps its PD to a calibrated PD).
-    """
-    if isinstance(model, CalibratedClassifierCV):
-        if len(model.calibrated_classifiers_) != 1:
-            raise ValueError(
-                "Expected CalibratedClassifierCV(ensemble=False): one estimator, one calibrator."
-            )
-        fitted = model.calibrated_classifiers_[0]
-        return fitted.estimator, fitted.calibrators[0]
-    return model, None
 
 
 def original_feature(encoded: str, features: list[str]) -> str:
@@ -201,21 +240,7 @@ def original_feature(encoded: str, features: list[str]) -> str:
     return encoded
 
 
-def predict_pd(preprocess, estimator, calibrator, rows: pd.DataFrame):
-    """PD of raw ``rows`` from a model stored in parts (as the logged PD model holds it).
-
-    ``CalibratedClassifierCV`` calibrates an estimator's ``decision_function`` where it
-    has one (logistic regression) and its PD otherwise (tree ensembles); the calibrator
-    is fed the same here.
-    """
-    inputs = preprocess.transform(rows)
-    if calibrator is None:
-        return estimator.predict_proba(inputs)[:, 1]
-    return calibrator.predict(calibration_input(estimator, inputs))
-
-
-def calibration_input(estimator, inputs):
-    """What ``CalibratedClassifierCV`` calibrates: ``decision_function``, else the PD."""
-    if hasattr(estimator, "decision_function"):
-        return estimator.decision_function(inputs)
-    return estimator.predict_proba(inputs)[:, 1]
+def predict_pd(preprocess, estimator, calibrator, rows: pd.DataFrame) -> np.ndarray:
+    """PD of model input ``rows`` from a model stored in parts (as the logged PD model holds it)."""
+    pd_scores = estimator.predict_proba(preprocess.transform(rows))[:, 1]
+    return pd_scores if calibrator is None else calibrator.predict(pd_scores)

@@ -22,9 +22,10 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import PredefinedSplit, cross_validate
+from sklearn.model_selection import PredefinedSplit
 from sklearn.utils.class_weight import compute_sample_weight
 
+from credit_scoring.progress import Progress
 from credit_scoring.schema import features, target
 
 
@@ -104,12 +105,45 @@ def out_of_fold_metrics(y: pd.Series, oof_pd: pd.Series, folds: pd.Series) -> di
     return summary
 
 
+def _fit_params(sample_weight: np.ndarray | None, rows=slice(None)) -> dict[str, Any]:
+    return {} if sample_weight is None else {"model__sample_weight": sample_weight[rows]}
+
+
+def fold_models(
+    estimator: BaseEstimator,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: pd.Series,
+    sample_weight: np.ndarray | None = None,
+    what: str = "CV",
+) -> Iterator[tuple[BaseEstimator, np.ndarray, float]]:
+    """Fit a clone of ``estimator`` per persisted fold on the other folds, fold by fold.
+
+    Lazy on purpose: hyper-parameter search scores each fold as it comes, so a hopeless
+    configuration is pruned before its remaining folds are fitted. Long loops log their
+    progress (``progress.Progress``).
+
+    Yields:
+        The fitted model, the positions of the rows it did not see, and its fit time.
+    """
+    splits = list(PredefinedSplit(folds.to_numpy()).split())
+    progress = Progress(f"{what} folds", len(splits))
+    for train_rows, held_out in splits:
+        started = time.perf_counter()
+        model = clone(estimator).fit(X.iloc[train_rows], y.iloc[train_rows],
+                                     **_fit_params(sample_weight, train_rows))
+        fit_time = time.perf_counter() - started
+        yield model, held_out, fit_time
+        progress.step()
+
+
 def cross_validate_pd(
     estimator: BaseEstimator,
     X: pd.DataFrame,
     y: pd.Series,
     folds: pd.Series,
     sample_weight: np.ndarray | None = None,
+    what: str = "CV",
 ) -> tuple[dict[str, float], pd.Series]:
     """Every PD metric over the persisted folds (fold id per row), plus out-of-fold PDs.
 
@@ -118,16 +152,13 @@ def cross_validate_pd(
         each training row's PD from the model that did not see it (for curves and
         cut-off selection without touching the test set).
     """
-    scores = cross_validate(
-        clone(estimator), X, y, cv=PredefinedSplit(folds.to_numpy()),
-        params=None if sample_weight is None else {"model__sample_weight": sample_weight},
-        return_estimator=True, return_indices=True, error_score="raise",
-    )
     oof_pd = pd.Series(np.nan, index=X.index, name="pd")
-    for model, held_out in zip(scores["estimator"], scores["indices"]["test"], strict=True):
+    fit_times = []
+    for model, held_out, fit_time in fold_models(estimator, X, y, folds, sample_weight, what):
         oof_pd.iloc[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
+        fit_times.append(fit_time)
     summary = out_of_fold_metrics(y, oof_pd, folds)
-    summary["cv_fit_time_s_mean"] = float(np.mean(scores["fit_time"]))
+    summary["cv_fit_time_s_mean"] = float(np.mean(fit_times))
     return summary, oof_pd
 
 
@@ -139,14 +170,8 @@ def fold_scores(
     metric: str,
     sample_weight: np.ndarray | None = None,
 ) -> Iterator[float]:
-    """One held-out ``metric`` value per persisted fold, fold by fold.
-
-    Lazy on purpose: hyper-parameter search reports each fold as it comes, so a
-    hopeless configuration is pruned before its remaining folds are fitted.
-    """
-    for train_rows, held_out in PredefinedSplit(folds.to_numpy()).split():
-        fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight[train_rows]}
-        model = clone(estimator).fit(X.iloc[train_rows], y.iloc[train_rows], **fit_params)
+    """One held-out ``metric`` value per persisted fold, fold by fold (see ``fold_models``)."""
+    for model, held_out, _ in fold_models(estimator, X, y, folds, sample_weight):
         yield METRICS[metric](y.iloc[held_out], model.predict_proba(X.iloc[held_out])[:, 1])
 
 
@@ -156,23 +181,29 @@ def fit_and_evaluate(
     test: pd.DataFrame,
     feature_schema: dict[str, Any],
     class_weighting: str | None = None,
+    what: str = "CV",
+    oof_pd: pd.Series | None = None,
 ) -> tuple[BaseEstimator, dict[str, float], pd.Series]:
     """Cross-validate on train's persisted folds, refit once on all of train, score test.
 
     The test set only ever receives the refitted model's predictions: nothing is selected
-    on it.
+    on it. ``what`` names the model in progress lines. ``oof_pd``: out-of-fold PDs this
+    very configuration already produced on these folds (a tuning trial), so the folds are
+    not fitted twice.
 
     Returns:
         The refitted model, its CV and test metrics, and the out-of-fold training PDs.
     """
     X_train, y_train = features(train, feature_schema), target(train, feature_schema)
     weights = balanced_sample_weight(y_train, class_weighting)
-    metrics, oof_pd = cross_validate_pd(
-        estimator, X_train, y_train, train[feature_schema["fold_column"]], weights
-    )
+    folds = train[feature_schema["fold_column"]]
+    if oof_pd is None:
+        metrics, oof_pd = cross_validate_pd(estimator, X_train, y_train, folds, weights, what)
+    else:
+        metrics = out_of_fold_metrics(y_train, oof_pd, folds)
     model = clone(estimator)
     started = time.perf_counter()
-    model.fit(X_train, y_train, **({} if weights is None else {"model__sample_weight": weights}))
+    model.fit(X_train, y_train, **_fit_params(weights))
     metrics["fit_time_s"] = time.perf_counter() - started
     test_pd = model.predict_proba(features(test, feature_schema))[:, 1]
     metrics.update(

@@ -8,7 +8,8 @@ boosting library) is one entry here plus its YAML (candidate spec, search space)
 
 Contributions (per row and model input column, positive = pushes the PD up):
 
-- XGBoost, LightGBM, CatBoost: the library's own exact TreeSHAP, in log-odds;
+- XGBoost, LightGBM, CatBoost: the library's own exact TreeSHAP, in log-odds (over the
+  trees the model predicts with: up to the best round when it stopped early);
 - scikit-learn tree ensembles: exact (path-dependent) TreeSHAP from ``shap``, in PD points;
 - logistic regression: coefficient x (standardised) input, in log-odds;
 - the prior-only benchmark has none (every applicant gets the same PD).
@@ -17,6 +18,7 @@ Contributions (per row and model input column, positive = pushes the PD up):
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +112,11 @@ def _xgboost_shap(estimator, inputs) -> np.ndarray:
     import xgboost  # noqa: PLC0415
 
     matrix = xgboost.DMatrix(inputs, enable_categorical=True)
-    return estimator.get_booster().predict(matrix, pred_contribs=True)[:, :-1]
+    # the trees predict_proba uses: up to the best round when early stopping ran
+    best = getattr(estimator, "best_iteration", None)
+    rounds = (0, best + 1) if best is not None else (0, 0)
+    return estimator.get_booster().predict(matrix, pred_contribs=True,
+                                           iteration_range=rounds)[:, :-1]
 
 
 def _lightgbm_shap(estimator, inputs) -> np.ndarray:
@@ -143,6 +149,28 @@ def _linear(estimator, inputs, reference) -> np.ndarray:
     return (np.asarray(inputs, dtype=float) - reference) * estimator.coef_[0]
 
 
+def _xgboost_stopping(estimator, inputs, y, rounds: int) -> dict[str, Any]:
+    estimator.set_params(early_stopping_rounds=rounds)
+    return {"eval_set": [(inputs, y)], "verbose": False}
+
+
+def _lightgbm_stopping(estimator, inputs, y, rounds: int) -> dict[str, Any]:
+    import lightgbm  # noqa: PLC0415
+
+    stop = {"callbacks": [lightgbm.early_stopping(rounds, first_metric_only=True, verbose=False)]}
+    if "eval_X" in inspect.signature(estimator.fit).parameters:  # LightGBM >= 4.7
+        return {**stop, "eval_X": inputs, "eval_y": y}
+    return {**stop, "eval_set": [(inputs, y)]}
+
+
+def _catboost_stopping(estimator, inputs, y, rounds: int) -> dict[str, Any]:
+    import catboost  # noqa: PLC0415
+
+    # use_best_model (CatBoost's default with an eval set) keeps the trees up to the best round
+    return {"eval_set": catboost.Pool(inputs, y, cat_features=estimator.get_param("cat_features")),
+            "early_stopping_rounds": rounds}
+
+
 @dataclass(frozen=True)
 class Family:
     """One estimator class: its native format, and how its PDs are explained."""
@@ -153,6 +181,8 @@ class Family:
     # contributions relative to the training mean of the encoded inputs (passed as a third
     # argument); tree SHAP values are relative to the average applicant already
     centred: bool = False
+    # boosting: fit keyword arguments that stop adding trees when (inputs, y) stop improving
+    early_stopping: Callable[..., dict[str, Any]] | None = None
 
 
 FAMILIES = {
@@ -160,9 +190,11 @@ FAMILIES = {
     "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear, centred=True),
     "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
     "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
-    "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap),
-    "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap),
-    "catboost.CatBoostClassifier": Family("catboost", _catboost_shap),
+    "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap, early_stopping=_xgboost_stopping),
+    "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap,
+                                      early_stopping=_lightgbm_stopping),
+    "catboost.CatBoostClassifier": Family("catboost", _catboost_shap,
+                                          early_stopping=_catboost_stopping),
 }
 """Estimator import path (as written in parameters_*.yml) -> its family."""
 
@@ -194,6 +226,20 @@ def native_format(family: str) -> NativeFormat:
 def requirements(family: str) -> list[str]:
     """Distributions a deployed model of ``family`` needs beyond the project's own."""
     return [native_format(family).package, *FAMILIES[family].packages]
+
+
+def early_stopping_params(estimator: Any, inputs, y, rounds: int) -> dict[str, Any]:
+    """Fit keyword arguments that make ``estimator`` stop once (inputs, y) stop improving.
+
+    Raises:
+        ValueError: for a family that cannot stop early (no boosting rounds).
+    """
+    family = family_name(estimator)
+    stopping = FAMILIES[family].early_stopping
+    if stopping is None:
+        raise ValueError(f"{family} has no boosting rounds to stop early: remove its "
+                         "early_stopping key, or add an early_stopping entry to its family.")
+    return stopping(estimator, inputs, y, rounds)
 
 
 def contributions(family: str, estimator: Any, inputs, reference=None) -> np.ndarray | None:

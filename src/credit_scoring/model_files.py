@@ -21,14 +21,14 @@ import skops.io
 import yaml
 
 SKOPS_TRUSTED_TYPES = (
+    "credit_scoring.calibration.PDCalibrator",
     "credit_scoring.estimators.CategoryOneHot",
     "credit_scoring.estimators.NativeCategories",
     "numpy.dtype",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.tree._tree.Tree",
 )
 """Types beyond skops' defaults that the project's saved objects hold: the preprocessing of
-every ``estimators.PREPROCESSING`` recipe, sigmoid and isotonic calibrators, and the
+every ``estimators.PREPROCESSING`` recipe, the PD calibrator, and the
 scikit-learn estimators of ``parameters_*.yml``. ``tests/test_model_files.py`` fails when a
 project object needs a type missing here; add it only after reading what it rebuilds."""
 

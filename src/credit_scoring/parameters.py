@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from credit_scoring.calibration import CRITERIA, METHODS
 from credit_scoring.estimators import PREPROCESSING
 from credit_scoring.evaluation import METRICS
 from credit_scoring.families import FAMILIES, unknown_family_message
@@ -160,11 +161,17 @@ class FeatureEngineering(Strict):
 
 
 # ---- candidate stages: baselines, model_comparison, train -------------------------------
+class EarlyStopping(Strict):
+    rounds: Count
+    validation_share: Annotated[Number, Field(gt=0, lt=1)]
+
+
 class Candidate(Strict):
     estimator: str
     params: dict[str, Any] = {}
     preprocessing: Literal[tuple(PREPROCESSING)]
     categorical_features_param: str | None = None
+    early_stopping: EarlyStopping | None = None
 
     @field_validator("estimator")
     @classmethod
@@ -180,6 +187,14 @@ class Candidate(Strict):
             raise ValueError(unknown_family_message(path))
         return path
 
+    @field_validator("early_stopping")
+    @classmethod
+    def _can_stop_early(cls, early_stopping: EarlyStopping | None, info) -> EarlyStopping | None:
+        estimator = info.data.get("estimator")  # absent when the estimator itself is invalid
+        if early_stopping is not None and estimator and FAMILIES[estimator].early_stopping is None:
+            raise ValueError(f"{estimator} has no boosting rounds to stop early; remove the key")
+        return early_stopping
+
     @field_validator("params", mode="before")
     @classmethod
     def _none_is_empty(cls, params: Any) -> Any:
@@ -194,6 +209,10 @@ class CandidateStage(Strict):
     selection_metric: Metric
     class_weighting: ClassWeighting = None
     candidates: dict[str, Candidate] = Field(min_length=1)
+
+
+class ModelComparison(CandidateStage):
+    sample_rows: Count | None = None
 
 
 # ---- tuning -----------------------------------------------------------------------------
@@ -280,7 +299,8 @@ class Tuning(Strict):
 
 # ---- thresholding -----------------------------------------------------------------------
 class Calibration(Strict):
-    method: Literal["sigmoid", "isotonic"] | None
+    methods: list[Literal[METHODS]] = Field(min_length=1)
+    choose_by: Literal[CRITERIA] = "log_loss"
 
 
 class Costs(Strict):
@@ -358,7 +378,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "feature_engineering": FeatureEngineering,
     "data_processing": DataProcessing,
     "baselines": CandidateStage,
-    "model_comparison": CandidateStage,
+    "model_comparison": ModelComparison,
     "train": CandidateStage,
     "tuning": Tuning,
     "thresholding": Thresholding,

@@ -7,7 +7,7 @@ from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from credit_scoring.pipelines.model_comparison import create_pipeline
-from credit_scoring.pipelines.model_comparison.nodes import select_family
+from credit_scoring.pipelines.model_comparison.nodes import ranking_sample, select_family
 from tests.conftest import KeptDataset, loan_book_model_input
 
 SMALL_CANDIDATES = {
@@ -35,7 +35,7 @@ SMALL_CANDIDATES = {
 def comparison_outputs(loan_book, loan_book_params):
     train, test, schema = loan_book_model_input(loan_book, loan_book_params)
     stage = {"candidates": SMALL_CANDIDATES, "random_state": 1,
-             "selection_metric": "gini", "class_weighting": None}
+             "selection_metric": "gini", "class_weighting": None, "sample_rows": None}
     pipeline = create_pipeline()
     catalog = DataCatalog(
         datasets={
@@ -85,3 +85,20 @@ def test_selection_never_looks_at_test_metrics():
     assert select_family(metrics, {"cv_best": {}, "test_best": {}}, "roc_auc")["candidate"] == (
         "cv_best"
     )
+
+
+def test_families_are_ranked_on_a_stratified_sample_that_keeps_folds_and_bad_shares(
+    loan_book, loan_book_params
+):
+    train, _, schema = loan_book_model_input(loan_book, loan_book_params)
+    fold, bad = schema["fold_column"], schema["target"]
+    sample = ranking_sample(train, schema, 200, random_state=0)
+    share = 200 / len(train)
+    for (f, b), stratum in train.groupby([fold, bad]):
+        drawn = sample[(sample[fold] == f) & (sample[bad] == b)]
+        assert len(drawn) == round(share * len(stratum))  # every fold x outcome in proportion
+    assert sample.index.is_monotonic_increasing and sample.index.isin(train.index).all()
+    assert sample[fold].equals(train.loc[sample.index, fold])  # rows keep their folds
+    assert ranking_sample(train, schema, 200, random_state=0).equals(sample)  # seeded
+    assert ranking_sample(train, schema, None, 0) is train
+    assert ranking_sample(train, schema, len(train), 0) is train

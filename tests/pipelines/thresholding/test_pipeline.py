@@ -55,12 +55,24 @@ def test_cutoff_is_chosen_on_out_of_fold_pds_and_reported_on_test(outputs):
     )
 
 
-def test_calibrated_pds_match_the_observed_bad_rate(outputs):
+def test_the_calibration_with_the_lowest_out_of_fold_log_loss_is_chosen_and_logged(outputs):
     catalog, _, schema = outputs
     oof = catalog.load("thresholding.oof_predictions")
-    # Platt scaling is a logistic fit: its PDs average to the bad rate they were fitted on
-    assert oof["pd"].mean() == pytest.approx(oof[schema["target"]].mean(), abs=0.01)
-    metrics = catalog.load("champion")["metrics"]
+    report = catalog.load("thresholding.calibration_report").set_index("method")
+    assert list(report.index) == ["none", "platt", "isotonic"]
+    chosen = report.index[report["chosen"]].tolist()
+    assert chosen == [report["log_loss"].idxmin()]
+    champion = catalog.load("champion")
+    metrics = champion["metrics"]
+    for method in report.index:  # both losses of every method, as MLflow metrics
+        assert metrics[f"calibration_{method}_log_loss"] == pytest.approx(report.loc[method, "log_loss"])
+        assert metrics[f"calibration_{method}_brier"] == pytest.approx(report.loc[method, "brier"])
+    assert champion["params"]["calibration"] == champion["tags"]["calibration"] == chosen[0]
+    # the cut-off is chosen on the PDs the champion gives: its calibrator on out-of-fold PDs
+    scorer = catalog.load("thresholding.champion_model")
+    expected = (oof["pd_uncalibrated"] if scorer.calibrator is None
+                else scorer.calibrator.predict(oof["pd_uncalibrated"]))
+    np.testing.assert_allclose(oof["pd"], expected)
     for name in ("cv_brier_mean", "cv_brier_uncalibrated", "test_brier", "test_brier_uncalibrated"):
         assert 0 < metrics[name] < 0.25
     markdown = catalog.load("thresholding.metrics_markdown")
@@ -69,16 +81,15 @@ def test_calibrated_pds_match_the_observed_bad_rate(outputs):
     assert bands["applicants"].sum() == 100
 
 
-def test_a_logistic_model_is_calibrated_on_its_own_decision_function(
+def test_platt_calibrated_pds_average_to_the_observed_bad_rate(
     loan_book, loan_book_params, project_params
 ):
-    # CalibratedClassifierCV calibrates a logistic regression's decision_function, not its PD:
-    # the out-of-fold PDs the cut-off is chosen on must go through the same map
-    catalog, test, schema = run_thresholding(
-        loan_book, loan_book_params, thresholding_params(project_params), spec=LOGISTIC
-    )
+    params = thresholding_params(project_params)
+    params["calibration"]["methods"] = ["platt"]
+    catalog, _, schema = run_thresholding(loan_book, loan_book_params, params, spec=LOGISTIC)
     oof = catalog.load("thresholding.oof_predictions")
-    assert oof["pd"].std() > 0.5 * oof["pd_uncalibrated"].std()
+    # Platt scaling is a logistic fit: its PDs average to the bad rate they were fitted on
+    assert oof["pd"].mean() == pytest.approx(oof[schema["target"]].mean(), abs=1e-4)
     assert oof["pd"].corr(oof["pd_uncalibrated"], method="spearman") > 0.999
     scores = catalog.load("thresholding.test_scores")
     assert scores["pd"].corr(scores["pd_uncalibrated"], method="spearman") > 0.999
@@ -109,7 +120,8 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     assert json.loads((tmp_path / "champ" / "champion.json").read_text())["version"] == 3
     version = client.get_model_version("test_pd", "3")
     assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
-    assert version.tags["cost_accept_bad"] == "5" and version.tags["calibration"] == "sigmoid"
+    assert version.tags["cost_accept_bad"] == "5"
+    assert version.tags["calibration"] == champion["params"]["calibration"]
     assert version.description.startswith("# Cut-off decision")
 
 

@@ -3,17 +3,21 @@
 import logging
 import os
 import subprocess
+import time
 
 import mlflow
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import FixedTrial, TrialState
+from sklearn.metrics import roc_auc_score
 
 from credit_scoring.optuna_storage import OptunaStorageDataset
 from credit_scoring.pipelines.tuning.nodes import (
     FINISHED,
     family_to_tune,
+    params_on_bounds,
     refit_best,
     study_plots,
     suggest_params,
@@ -89,16 +93,19 @@ def test_configured_family_overrides_the_selection_and_must_have_a_space(tuning_
 
 def test_study_is_persisted_and_a_rerun_resumes_it(model_input, tuning_params, journal, storage):
     train, _, schema = model_input
-    study, summary = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, summary, best_oof = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(study.trials) == 3
     assert summary["best_cv_score"] == pytest.approx(study.best_value)
     assert set(summary["best_params"]) == {"max_depth", "learning_rate"}
+    # the best trial's out-of-fold PDs are kept for the refit: every training row, once
+    assert list(best_oof.columns) == [f"trial_{study.best_trial.number}"]
+    assert best_oof.index.equals(train.index) and best_oof.iloc[:, 0].between(0, 1).all()
 
     # same budget: nothing left to do; larger budget: the same study grows
-    again, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    again, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(again.trials) == 3
     tuning_params["n_trials"] = 5
-    resumed, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    resumed, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert len(resumed.trials) == 5
     reopened = OptunaStorageDataset(filepath=journal).load()
     assert [s.study_name for s in optuna.get_all_study_summaries(reopened)] == ["test.xgboost"]
@@ -152,7 +159,7 @@ def test_a_study_is_not_resumed_on_anything_else_than_it_was_fitted_to(
 
     # a new study name starts afresh on the new terms
     other_params["study_name"] = "fresh"
-    study, _ = tune_hyperparameters(other_train, schema, SELECTED, storage, other_params)
+    study, _, _ = tune_hyperparameters(other_train, schema, SELECTED, storage, other_params)
     assert len(study.trials) == 2
 
 
@@ -160,7 +167,7 @@ def test_a_study_is_not_resumed_on_anything_else_than_it_was_fitted_to(
 def test_lower_is_better_metrics_are_minimised(model_input, tuning_params, storage, metric):
     train, _, schema = model_input
     tuning_params.update(objective_metric=metric, n_trials=4)
-    study, summary = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, summary, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     assert study.direction == optuna.study.StudyDirection.MINIMIZE
     assert summary["best_cv_score"] == min(t.value for t in study.trials)
 
@@ -176,7 +183,7 @@ def test_a_trial_left_running_by_a_killed_process_is_failed_and_replaced(
 ):
     train, _, schema = model_input
     tuning_params["n_trials"] = 1
-    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     host = os.uname().nodename
     killed = study.ask()  # a worker killed mid-trial: RUNNING, its process gone
     killed.set_user_attr("worker", {"host": host, "pid": _dead_pid()})
@@ -184,7 +191,7 @@ def test_a_trial_left_running_by_a_killed_process_is_failed_and_replaced(
     busy.set_user_attr("worker", {"host": host, "pid": os.getpid()})
 
     tuning_params["n_trials"] = 3
-    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     states = [t.state for t in study.trials]
     assert states[:3] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING]
     # the busy worker's trial holds its place in the budget: one new trial, not two
@@ -214,7 +221,7 @@ def test_parallel_workers_never_finish_more_than_n_trials(model_input, tuning_pa
     # budget 2: one trial complete, one left; the other worker takes it just before us
     storage.raced = False
     tuning_params["n_trials"] = 2
-    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     complete, other, surplus = study.trials
     assert (complete.state, other.state, surplus.state) == (
         TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL)
@@ -227,9 +234,11 @@ def test_refit_keeps_the_untuned_model_when_tuning_did_not_beat_it(
 ):
     train, test, schema = model_input
     summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
-               "best_params": {"max_depth": 1}, "best_cv_score": 0.0}
+               "best_trial": 0, "best_params": {"max_depth": 1}, "best_cv_score": 0.0,
+               "best_params_on_bounds": []}
     with caplog.at_level(logging.WARNING):
-        candidates, spec, oof = refit_best(train, test, schema, summary, tuning_params)
+        candidates, spec, oof = refit_best(train, test, schema, summary, pd.DataFrame(),
+                                           tuning_params)
     assert spec["kept"] == "untuned" and spec["spec"] == XGBOOST
     assert "keeping the untuned configuration" in caplog.text
     assert list(candidates) == ["xgboost"] and list(oof.columns)[-1] == "xgboost"
@@ -243,8 +252,9 @@ def test_refit_compares_a_lower_is_better_metric_the_right_way_round(
     train, test, schema = model_input
     tuning_params["objective_metric"] = "brier"
     summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
-               "best_params": {"max_depth": 1}, "best_cv_score": best_brier}
-    _, spec, _ = refit_best(train, test, schema, summary, tuning_params)
+               "best_trial": 0, "best_params": {"max_depth": 1}, "best_cv_score": best_brier,
+               "best_params_on_bounds": []}
+    _, spec, _ = refit_best(train, test, schema, summary, pd.DataFrame(), tuning_params)
     assert spec["kept"] == kept
 
 
@@ -253,13 +263,16 @@ def test_refit_model_reloads_through_mlflow_with_identical_predictions(
 ):
     train, test, schema = model_input
     summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
-               "best_params": {"max_depth": 3, "learning_rate": 0.2}, "best_cv_score": 1.0}
-    candidates, spec, oof = refit_best(train, test, schema, summary, tuning_params)
+               "best_trial": 0, "best_params": {"max_depth": 3, "learning_rate": 0.2},
+               "best_cv_score": 1.0, "best_params_on_bounds": ["max_depth"]}
+    candidates, spec, oof = refit_best(train, test, schema, summary, pd.DataFrame(),
+                                       tuning_params)
     assert spec["kept"] == "tuned" and spec["spec"]["params"]["max_depth"] == 3
     # out-of-fold PDs for thresholding: every training row, scored by a model that did not see it
     assert list(oof.columns) == [schema["target"], schema["fold_column"], "xgboost_tuned"]
     assert oof.index.equals(train.index) and oof["xgboost_tuned"].between(0, 1).all()
     assert spec["cv_roc_auc_mean"] == candidates["xgboost_tuned"]["metrics"]["cv_roc_auc_mean"]
+    assert candidates["xgboost_tuned"]["metrics"]["best_params_on_bounds"] == 1
 
     dataset = MlflowCandidateRunsDataset(stage="tuning")
     dataset.save(candidates)
@@ -274,6 +287,58 @@ def test_refit_model_reloads_through_mlflow_with_identical_predictions(
 
 def test_study_plots_are_figures(model_input, tuning_params, storage):
     train, _, schema = model_input
-    study, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
+    study, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
     history, importance, slices = study_plots(study)
     assert history.axes and importance.axes and slices.axes
+
+
+def test_the_refit_reuses_the_best_trials_out_of_fold_pds_instead_of_refitting_the_folds(
+    model_input, tuning_params
+):
+    train, test, schema = model_input
+    summary = {"study_name": "test.xgboost", "candidate": "xgboost", "spec": XGBOOST,
+               "best_trial": 7, "best_params": {"max_depth": 2}, "best_cv_score": 1.0,
+               "best_params_on_bounds": []}
+    known = pd.Series(np.linspace(0.01, 0.99, len(train)), index=train.index)
+    candidates, _, oof = refit_best(train, test, schema, summary,
+                                    pd.DataFrame({"trial_7": known}), tuning_params)
+    # what the trial measured is what the candidate reports: no second cross-validation
+    assert oof["xgboost_tuned"].equals(known)
+    assert candidates["xgboost_tuned"]["metrics"]["cv_roc_auc_mean"] == pytest.approx(
+        np.mean([roc_auc_score(train.loc[f == train[schema["fold_column"]], schema["target"]],
+                               known[f == train[schema["fold_column"]]])
+                 for f in sorted(train[schema["fold_column"]].unique())]))
+
+
+def test_best_values_on_a_bound_of_the_search_space_are_counted():
+    space = {
+        "depth": {"type": "int", "low": 2, "high": 12},                       # 2 % of 10 = 0.2
+        "rate": {"type": "float", "low": 0.001, "high": 1.0, "log": True},   # log scale
+        "leaf": {"type": "int", "low": 1, "high": 101},
+        "kind": {"type": "categorical", "choices": ["a", "b"]},
+    }
+    best = {"depth": 12, "rate": 0.0011, "leaf": 50, "kind": "a"}
+    # depth at its high bound; rate within 2 % of log(1000) of log(0.001); leaf mid-range
+    assert params_on_bounds(best, space) == ["depth", "rate"]
+    assert params_on_bounds({"depth": 7, "rate": 0.03, "leaf": 10}, space) == []
+
+
+def test_the_time_budget_is_honoured_no_fold_starts_that_would_end_after_it(
+    model_input, tuning_params, storage
+):
+    train, _, schema = model_input
+    slow = {"estimator": "sklearn.ensemble.RandomForestClassifier", "preprocessing": "one_hot",
+            "params": {"n_estimators": 150, "n_jobs": 1}}
+    tuning_params.update(candidates={"random_forest": slow}, n_trials=1000, timeout_s=4.0,
+                         search_spaces={"random_forest": {
+                             "min_samples_leaf": {"type": "int", "low": 1, "high": 20}}})
+    selected = {"candidate": "random_forest", "spec": slow}
+    started = time.monotonic()
+    study, _, _ = tune_hyperparameters(train, schema, selected, storage, tuning_params)
+    elapsed = time.monotonic() - started
+    fold_s = max(t.duration.total_seconds() for t in study.trials) / 5
+    # Optuna's timeout alone lets the last trial run all its folds past the budget
+    assert elapsed <= 4.0 + fold_s, (elapsed, fold_s)
+    assert len(study.trials) < 1000
+    stopped = [t for t in study.trials if "stopped" in t.user_attrs]
+    assert all(t.state == TrialState.PRUNED for t in stopped)

@@ -24,6 +24,27 @@ REPORT_COLUMNS = [
 ]
 
 
+def ranking_sample(
+    model_input_train: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    sample_rows: int | None,
+    random_state: int,
+) -> pd.DataFrame:
+    """The training rows families are ranked on: all, or a stratified sample of them.
+
+    The sample keeps each row's persisted fold and the share of bads in every fold, so the
+    families are compared on the same folds as everything else, only on fewer rows.
+    """
+    if sample_rows is None or len(model_input_train) <= sample_rows:
+        return model_input_train
+    strata = [feature_schema["fold_column"], feature_schema["target"]]
+    sample = model_input_train.groupby(strata, observed=True, group_keys=False).sample(
+        frac=sample_rows / len(model_input_train), random_state=random_state)
+    logger.info("Ranking families on a stratified sample of %d of %d training rows "
+                "(model_comparison.sample_rows).", len(sample), len(model_input_train))
+    return sample.sort_index()
+
+
 def select_family(
     metrics: pd.DataFrame, candidates: dict[str, dict[str, Any]], selection_metric: str
 ) -> dict[str, Any]:

@@ -8,10 +8,30 @@ from kedro.pipeline import Node, Pipeline
 
 from credit_scoring.candidates import candidate_evaluation
 
-from .nodes import best_feature_importance, comparison_curves, comparison_table, select_family
+from .nodes import (
+    best_feature_importance,
+    comparison_curves,
+    comparison_table,
+    ranking_sample,
+    select_family,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    sample = Pipeline(
+        [
+            Node(
+                ranking_sample,
+                inputs=["model_input_train", "feature_schema", "params:sample_rows",
+                        "params:random_state"],
+                outputs="ranking_train",
+                name="ranking_sample",
+            )
+        ],
+        namespace="model_comparison",
+        inputs={"model_input_train", "feature_schema"},
+        tags=["training"],
+    )
     report = Pipeline(
         [
             Node(
@@ -39,4 +59,4 @@ def create_pipeline(**kwargs) -> Pipeline:
         outputs={"selected_family"},  # read by tuning, outside the namespace
         tags=["reporting"],
     )
-    return candidate_evaluation("model_comparison") + report
+    return sample + candidate_evaluation("model_comparison", "model_comparison.ranking_train") + report

@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import PredefinedSplit, cross_val_predict
 
 from credit_scoring import decisions, reporting
-from credit_scoring.estimators import build_estimator, split_calibration
+from credit_scoring.calibration import choose_calibration
+from credit_scoring.estimators import build_estimator
 from credit_scoring.evaluation import (
     balanced_sample_weight,
     folds_fingerprint,
@@ -74,7 +72,10 @@ def rank_champion_candidates(
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
     rows = []
     for stage, table in tables.items():
-        _check_same_rows(table, model_input_train, target_column, fold_column, stage)
+        if not _check_same_rows(table, model_input_train, target_column, fold_column, stage):
+            logger.info("%s ranked its candidates on a sample of %d training rows: they do not "
+                        "compete for champion.", stage, len(table))
+            continue
         for name in specs:
             if name.startswith(f"{stage}.") and specs[name]["candidate"] in table:
                 metrics = out_of_fold_metrics(table[target_column], table[specs[name]["candidate"]],
@@ -98,14 +99,18 @@ def _stage_spec(name: str, spec: dict[str, Any], stage_params: dict[str, Any]) -
 
 
 def _check_same_rows(table: pd.DataFrame, model_input_train: pd.DataFrame, target_column: str,
-                     fold_column: str, stage: str) -> None:
-    same = table.index.equals(model_input_train.index) and all(
-        table[c].equals(model_input_train[c]) for c in (target_column, fold_column))
+                     fold_column: str, stage: str) -> bool:
+    """True if ``table`` covers every training row, False if a sample of them (same targets
+    and folds); raises if its rows are not (a subset of) the current training rows."""
+    same = table.index.isin(model_input_train.index).all() and all(
+        table[c].equals(model_input_train.loc[table.index, c])
+        for c in (target_column, fold_column))
     if not same:
         raise ValueError(
             f"The out-of-fold PDs of {stage} do not match model_input_train (rows, target or "
             f"folds changed since it ran); rerun `kedro run --pipelines {stage}` first."
         )
+    return len(table) == len(model_input_train)
 
 
 def calibrate_pd_model(
@@ -114,19 +119,19 @@ def calibrate_pd_model(
     champion_spec: dict[str, Any],
     candidate_oof: pd.DataFrame,
     policy: dict[str, Any],
-) -> tuple[BaseEstimator, pd.DataFrame]:
-    """Refit the chosen candidate on all of train, calibrated on the persisted folds.
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Refit the chosen candidate once on all of train; choose and fit its calibration.
 
-    ``CalibratedClassifierCV(ensemble=False)`` fits the calibrator on out-of-fold
-    predictions of the persisted folds (the PD, or a logistic model's
-    ``decision_function``), then refits the estimator once on all rows, with the seed and
-    class weighting recorded in ``champion_spec``. The candidate's persisted out-of-fold
-    PDs (same folds, same seed) go through that calibrator, so the cut-off is chosen on
-    PDs each from a model that never saw that applicant.
+    The estimator is refitted with the seed and class weighting recorded in
+    ``champion_spec``. The calibration is chosen among ``calibration.methods`` on the
+    candidate's persisted out-of-fold PDs (``calibration.choose_calibration``: each method
+    cross-fitted over the persisted folds), so no model is refitted to calibrate and the
+    cut-off is chosen on PDs each from a model that never saw that applicant.
 
     Returns:
-        The fitted PD model (calibrated unless ``calibration.method`` is null) and the
-        out-of-fold PDs before and after calibration and the score, with target and fold.
+        The PD model: ``model`` (the fitted pipeline) and ``calibrator`` (None when
+        ``none`` won); the out-of-fold PDs before and after calibration and the score, with
+        target and fold; and the cross-fitted log loss and Brier score of every method.
     """
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
@@ -135,33 +140,16 @@ def calibrate_pd_model(
                                 champion_spec["random_state"])
     weights = balanced_sample_weight(y, champion_spec["class_weighting"])
     # weights reach the estimator only: the calibrator must learn the true bad rate
-    fit_params = {} if weights is None else {"model__sample_weight": weights}
+    model = estimator.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
     uncalibrated = candidate_oof["pd_uncalibrated"]
-    method = policy["calibration"]["method"]
-    if method is None:
-        model = estimator.fit(X, y, **fit_params)
-        calibrated = uncalibrated
-    else:
-        split = PredefinedSplit(folds.to_numpy())
-        model = CalibratedClassifierCV(estimator, method=method, cv=split, ensemble=False).fit(
-            X, y, **fit_params
-        )
-        fitted, calibrator = split_calibration(model)
-        # the calibrator maps what CalibratedClassifierCV calibrated: a decision_function
-        # (logistic regression) needs its own out-of-fold values; a PD is the stage's
-        raw = (
-            cross_val_predict(estimator, X, y, cv=split, method="decision_function",
-                              params=fit_params)
-            if hasattr(fitted, "decision_function") else uncalibrated
-        )
-        calibrated = calibrator.predict(raw)
-    logger.info("%s calibrated with %s on %d out-of-fold PDs.", champion_spec["candidate"],
-                method, len(y))
+    calibrator, calibrated, report = choose_calibration(
+        uncalibrated, y, folds, policy["calibration"]["methods"],
+        policy["calibration"]["choose_by"])
     oof = model_input_train[[target_column, fold_column]].assign(
         pd_uncalibrated=uncalibrated.to_numpy(), pd=calibrated,
         score=decisions.scorecard_points(calibrated, policy["scorecard"]),
     )
-    return model, oof
+    return {"model": model, "calibrator": calibrator}, oof, report
 
 
 def select_cutoff(
@@ -200,7 +188,7 @@ def select_cutoff(
 
 
 def assemble_champion(
-    pd_model: BaseEstimator,
+    pd_model: dict[str, Any],
     cutoff: dict[str, Any],
     calibration_oof: pd.DataFrame,
     model_input_train: pd.DataFrame,
@@ -214,7 +202,7 @@ def assemble_champion(
     linear model's average encoded input (what its reasons are measured from), so the
     model alone is enough to decide, explain and monitor.
     """
-    model, calibrator = split_calibration(pd_model)
+    model, calibrator = pd_model["model"], pd_model["calibrator"]
     decision_policy = {
         "decline_when": "pd >= cutoff",
         "cutoff": cutoff["cutoff"],
@@ -355,13 +343,15 @@ def champion_metrics(
     test_scores: pd.DataFrame,
     decision_report: pd.DataFrame,
     cutoff: dict[str, Any],
+    calibration_report: pd.DataFrame,
     feature_schema: dict[str, Any],
 ) -> dict[str, float]:
     """What the candidate is judged on, as MLflow metrics.
 
     CV (per persisted fold, calibrated out-of-fold PDs) and test PD metrics, Brier before
-    / after calibration, and the cut-off's cost, approval and bad rates at 0.5 and at the
-    cut-off.
+    / after calibration, the cross-fitted log loss and Brier score of every calibration
+    method (``calibration_<method>_<loss>``), and the cut-off's cost, approval and bad
+    rates at 0.5 and at the cut-off.
     """
     target_column = feature_schema["target"]
     y_oof, y_test = calibration_oof[target_column], test_scores[target_column]
@@ -378,6 +368,9 @@ def champion_metrics(
         "cv_expected_cost": cutoff["oof_expected_cost"],
         "cv_expected_cost_at_0.5": cutoff["oof_expected_cost_at_0.5"],
     })
+    for row in calibration_report.itertuples():
+        metrics[f"calibration_{row.method}_log_loss"] = row.log_loss
+        metrics[f"calibration_{row.method}_brier"] = row.brier
     by_rule = decision_report.set_index("cut-off rule")
     for rule, prefix in (("naive 0.5", "test_at_0.5_"), ("cost-optimal", "test_")):
         for key in ("expected_cost", "approval_rate", "bad_rate_approved"):
@@ -392,6 +385,7 @@ def champion_candidate(
     decision_summary: str,
     champion_spec: dict[str, Any],
     calibration_oof: pd.DataFrame,
+    calibration_report: pd.DataFrame,
     holdout_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
     policy: dict[str, Any],
@@ -405,20 +399,22 @@ def champion_candidate(
     """
     y_oof = calibration_oof[feature_schema["target"]]
     folds = calibration_oof[feature_schema["fold_column"]]
+    calibration = calibration_report.loc[calibration_report["chosen"], "method"].iloc[0]
     return {
         "model": champion_model,
         "params": {
             "candidate": champion_spec["candidate"],
             "estimator": champion_spec["spec"]["estimator"],
             "class_weighting": champion_spec["class_weighting"],
-            "calibration": policy["calibration"]["method"],
+            "calibration": calibration,
+            "calibration_choose_by": policy["calibration"]["choose_by"],
             "costs": policy["costs"],
             "constraints": policy["constraints"],
             "scorecard": policy["scorecard"],
         },
         "metrics": metrics,
         "tags": {"candidate": champion_spec["candidate"],
-                 "calibration": policy["calibration"]["method"]},
+                 "calibration": calibration},
         "description": decision_summary,
         # raw rows, as the model receives them: the signature and the serving example
         "input_example": unlinked_rows(holdout_applicants, 20, champion_spec["random_state"]),

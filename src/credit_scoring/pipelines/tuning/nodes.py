@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import warnings
 from typing import Any
 
@@ -22,12 +23,15 @@ from credit_scoring.candidates import candidate_record
 from credit_scoring.estimators import build_estimator, with_params
 from credit_scoring.evaluation import (
     HIGHER_IS_BETTER,
+    METRICS,
     balanced_sample_weight,
+    cross_validate_pd,
     fit_and_evaluate,
-    fold_scores,
+    fold_models,
     frame_fingerprint,
 )
 from credit_scoring.processes import process_alive, this_process
+from credit_scoring.progress import Progress
 from credit_scoring.schema import features, target
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,32 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 class BudgetSpent(Exception):
     """A trial that started after the study's budget was taken by earlier trials."""
+
+
+class TimeBudget:
+    """The wall-clock budget of one tuning run (``tuning.timeout_s``; None = no limit).
+
+    Optuna's own ``timeout`` only stops *starting* trials: a trial started just before it
+    runs every fold. Here a trial also stops (as pruned, with the reason as a user
+    attribute) before a fold that would not end in time, judging by the slowest fold so far,
+    so the study ends within the budget plus at most one fold's overrun of that estimate.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.started = self.last = time.monotonic()
+        self.slowest_fold = 0.0
+
+    def fold_done(self) -> None:
+        now = time.monotonic()
+        self.slowest_fold = max(self.slowest_fold, now - self.last)
+        self.last = now
+
+    def room_for_fold(self) -> bool:
+        if self.seconds is None:
+            return True
+        self.last = now = time.monotonic()
+        return now + self.slowest_fold <= self.started + self.seconds
 
 
 def family_to_tune(selected_family: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +97,22 @@ def suggest_params(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dic
         options = {k: v for k, v in spec.items() if k != "type"}
         sampled[name] = suggest[spec["type"]](name, **options)
     return sampled
+
+
+def params_on_bounds(best: dict[str, Any], space: dict[str, dict[str, Any]],
+                     tolerance: float = 0.02) -> list[str]:
+    """Numeric parameters whose best value lies within ``tolerance`` of the range (on the
+    log scale for a log dimension) from a bound: the search space may be cutting off the
+    optimum, so widen it there."""
+    on_bound = []
+    for name, spec in space.items():
+        if spec["type"] == "categorical" or name not in best:
+            continue
+        scale = np.log if spec.get("log") else float
+        low, high, value = scale(spec["low"]), scale(spec["high"]), scale(best[name])
+        if high > low and min(value - low, high - value) <= tolerance * (high - low):
+            on_bound.append(name)
+    return on_bound
 
 
 def study_fingerprint(
@@ -173,13 +219,70 @@ def _claim_budget(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> No
         raise BudgetSpent(reason)
 
 
+class Objective:
+    """A trial: one sampled configuration, cross-validated fold by fold on the persisted folds.
+
+    After every fold it reports the running mean (the pruner may stop it there) and checks
+    the time budget; it keeps the out-of-fold PDs of this process's best trial, and logs
+    progress after every trial.
+    """
+
+    def __init__(self, study: optuna.Study, family: dict[str, Any], X: pd.DataFrame,
+                 y: pd.Series, folds: pd.Series, feature_schema: dict[str, Any],
+                 params: dict[str, Any], remaining: int) -> None:
+        self.study, self.family, self.params = study, family, params
+        self.X, self.y, self.folds, self.feature_schema = X, y, folds, feature_schema
+        self.weights = balanced_sample_weight(y, params["class_weighting"])
+        self.metric = params["objective_metric"]
+        self.deadline = TimeBudget(params["timeout_s"])
+        self.progress = Progress(f"Tuning {family['candidate']}: trials", max(remaining, 0))
+        self.best_oof: dict[str, pd.Series] = {}
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        _claim_budget(self.study, trial, self.params["n_trials"])
+        space = self.params["search_spaces"][self.family["candidate"]]
+        spec = with_params(self.family["spec"], suggest_params(trial, space))
+        estimator = build_estimator(spec, self.feature_schema, self.params["random_state"])
+        n_folds = self.folds.nunique()
+        scores = []
+        oof_pd = pd.Series(np.nan, index=self.X.index, name="pd")
+        for fold, (model, held_out, _) in enumerate(
+                fold_models(estimator, self.X, self.y, self.folds, self.weights)):
+            oof_pd.iloc[held_out] = model.predict_proba(self.X.iloc[held_out])[:, 1]
+            scores.append(METRICS[self.metric](self.y.iloc[held_out], oof_pd.iloc[held_out]))
+            self.deadline.fold_done()
+            trial.report(float(np.mean(scores)), step=fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+            if fold + 1 < n_folds and not self.deadline.room_for_fold():
+                trial.set_user_attr("stopped", "tuning.timeout_s reached")
+                raise optuna.TrialPruned()
+        value = float(np.mean(scores))
+        self._keep_if_best(trial.number, value, oof_pd)
+        return value
+
+    def _keep_if_best(self, number: int, value: float, oof_pd: pd.Series) -> None:
+        previous = [t.value for t in
+                    self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+        better = max if HIGHER_IS_BETTER[self.metric] else min
+        if not previous or better(value, *previous) == value:
+            self.best_oof = {f"trial_{number}": oof_pd}
+
+    def after_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        self.progress.step(f"best CV {self.metric} "
+                           f"{study.best_value if completed else float('nan'):.4f}")
+        if not self.deadline.room_for_fold():
+            study.stop()  # the time budget cannot hold another fold: stop starting trials
+
+
 def tune_hyperparameters(
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
     selected_family: dict[str, Any],
     optuna_storage: BaseStorage,
     params: dict[str, Any],
-) -> tuple[optuna.Study, dict[str, Any]]:
+) -> tuple[optuna.Study, dict[str, Any], pd.DataFrame]:
     """Run (or resume) the study until it holds ``n_trials`` finished trials.
 
     Each trial cross-validates one configuration on the persisted folds and reports the
@@ -188,7 +291,10 @@ def tune_hyperparameters(
     where an interrupted one stopped and parallel workers split the work.
 
     Returns:
-        The study, and a summary: family, base spec, best parameters and CV score.
+        The study; a summary: family, base spec, best trial, parameters and CV score, and
+        the parameters on a bound of the search space; and the best trial's out-of-fold
+        PDs (column ``trial_<number>``) when this process ran it, so the refit does not
+        cross-validate it again (no column otherwise: another worker or run found it).
     """
     family = family_to_tune(selected_family, params)
     space = params["search_spaces"][family["candidate"]]
@@ -197,31 +303,17 @@ def tune_hyperparameters(
     fail_trials_of_dead_workers(study)
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
-    weights = balanced_sample_weight(y, params["class_weighting"])
-
-    def objective(trial: optuna.Trial) -> float:
-        _claim_budget(study, trial, params["n_trials"])
-        spec = with_params(family["spec"], suggest_params(trial, space))
-        estimator = build_estimator(spec, feature_schema, params["random_state"])
-        scores = []
-        for fold, score in enumerate(
-            fold_scores(estimator, X, y, folds, params["objective_metric"], weights)
-        ):
-            scores.append(score)
-            trial.report(float(np.mean(scores)), step=fold)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return float(np.mean(scores))
-
     taken = (*FINISHED, TrialState.RUNNING)
     remaining = params["n_trials"] - len(study.get_trials(deepcopy=False, states=taken))
+    objective = Objective(study, family, X, y, folds, feature_schema, params, remaining)
     if remaining > 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.optimize(
                 objective, n_trials=remaining, timeout=params["timeout_s"], catch=(BudgetSpent,),
                 # stops a worker as soon as the budget is taken, which saves most surplus trials
-                callbacks=[MaxTrialsCallback(params["n_trials"], states=taken)],
+                callbacks=[MaxTrialsCallback(params["n_trials"], states=taken),
+                           objective.after_trial],
             )
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not completed:
@@ -235,13 +327,21 @@ def tune_hyperparameters(
         len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))),
         params["objective_metric"], study.best_value,
     )
+    on_bounds = params_on_bounds(study.best_params, space)
+    if on_bounds:
+        logger.warning(
+            "Best %s parameters %s lie on a bound of tuning.search_spaces.%s: the optimum may "
+            "be outside the range; widen it there.", family["candidate"], on_bounds,
+            family["candidate"])
     return study, {
         "study_name": study.study_name,
         "candidate": family["candidate"],
         "spec": family["spec"],
+        "best_trial": study.best_trial.number,
         "best_params": study.best_params,
         "best_cv_score": study.best_value,
-    }
+        "best_params_on_bounds": on_bounds,
+    }, pd.DataFrame(objective.best_oof, index=X.index)
 
 
 def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
@@ -269,13 +369,16 @@ def refit_best(
     model_input_test: pd.DataFrame,
     feature_schema: dict[str, Any],
     study_summary: dict[str, Any],
+    best_trial_oof: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], pd.DataFrame]:
     """Refit the best configuration on all of train and score test, unless it is worse.
 
     The untuned family is cross-validated on the same folds; if the best trial does not
     reach its CV score, the untuned configuration is kept, logged as such and tagged in
-    MLflow, so a worse model is never shipped silently.
+    MLflow, so a worse model is never shipped silently. The kept configuration's
+    out-of-fold PDs are those already computed (the untuned CV, or the best trial's when
+    this process ran it): the only new fit is the one on all of train.
 
     Returns:
         The chosen model as a candidate for ``MlflowCandidateRunsDataset``, the
@@ -287,10 +390,10 @@ def refit_best(
     best = study_summary["best_cv_score"]
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     untuned = build_estimator(base, feature_schema, params["random_state"])
-    untuned_cv = float(np.mean(list(fold_scores(
-        untuned, X, y, model_input_train[feature_schema["fold_column"]], metric,
-        balanced_sample_weight(y, params["class_weighting"]),
-    ))))
+    untuned_metrics, untuned_oof = cross_validate_pd(
+        untuned, X, y, model_input_train[feature_schema["fold_column"]],
+        balanced_sample_weight(y, params["class_weighting"]), f"{study_summary['candidate']} untuned")
+    untuned_cv = untuned_metrics[f"cv_{metric}_mean"]
     kept_tuned = best >= untuned_cv if HIGHER_IS_BETTER[metric] else best <= untuned_cv
     spec = with_params(base, study_summary["best_params"]) if kept_tuned else base
     if not kept_tuned:
@@ -301,12 +404,16 @@ def refit_best(
             "higher" if HIGHER_IS_BETTER[metric] else "lower",
         )
     estimator = build_estimator(spec, feature_schema, params["random_state"])
+    name = f"{study_summary['candidate']}_tuned" if kept_tuned else study_summary["candidate"]
+    known_oof = (best_trial_oof.get(f"trial_{study_summary['best_trial']}") if kept_tuned
+                 else untuned_oof)
     model, metrics, oof_pd = fit_and_evaluate(
-        estimator, model_input_train, model_input_test, feature_schema, params["class_weighting"]
+        estimator, model_input_train, model_input_test, feature_schema, params["class_weighting"],
+        name, known_oof,
     )
     metrics.update({f"best_trial_cv_{metric}_mean": best,
-                    f"untuned_cv_{metric}_mean": untuned_cv})
-    name = f"{study_summary['candidate']}_tuned" if kept_tuned else study_summary["candidate"]
+                    f"untuned_cv_{metric}_mean": untuned_cv,
+                    "best_params_on_bounds": len(study_summary["best_params_on_bounds"])})
     candidate = candidate_record(
         spec, model, metrics, X.head(5), class_weighting=params["class_weighting"],
         kept="tuned" if kept_tuned else "untuned", study_name=study_summary["study_name"],
