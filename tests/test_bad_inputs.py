@@ -210,7 +210,7 @@ CASES = [
     Case("unseen category is scored and counted", edit_raw(set_cell("purpose", 0, "yacht"), TO_SCORE),
          ("scoring",), "purpose='yacht'", warns=True, cli=True),
     Case("worse challenger on a changed selection metric",
-         override("thresholding", {"calibration": {"method": None},
+         override("thresholding", {"calibration": {"methods": ["none"]},
                                    "champion": {"selection_metric": "brier"}}),
          ("thresholding",), "not promoted, champion unchanged: cv_brier_mean", warns=True),
 ]

@@ -2,6 +2,7 @@
 trust_remote_code opt-in (nothing downloaded runs without it), and the release folder that
 `credit-scoring-hub publish` uploads."""
 
+import copy
 import hashlib
 import os
 import subprocess
@@ -32,7 +33,13 @@ from credit_scoring.hub import (
     write_manifest,
 )
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import write_yaml
+from tests.conftest import (
+    LOAN_BOOK_PARAMS,
+    make_loan_book,
+    run_thresholding,
+    thresholding_params,
+    write_yaml,
+)
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ORIGINAL = "dworsleytonks/credit-scoring-xgb"
@@ -144,6 +151,41 @@ def load_in_fresh_process(cache: Path, repo_id: str, sha256: str, then: str = ""
                             env={**os.environ, "HF_HUB_OFFLINE": "1"},
                             capture_output=True, text=True)
     return result.returncode, " ".join((result.stdout + result.stderr).split())
+
+
+def test_a_lightgbm_champion_with_early_stopping_goes_from_thresholding_to_the_hub(
+    project_params, tracking_store, tmp_path
+):
+    # LightGBM as configured (native categories, early stopping), fewer trees: calibrated,
+    # cut, registered in its native text file, explained and released code-free
+    spec = copy.deepcopy(project_params["model_comparison"]["candidates"]["lightgbm"])
+    spec["params"].update(n_estimators=200, n_jobs=1)
+    catalog, _, _ = run_thresholding(make_loan_book(), copy.deepcopy(LOAN_BOOK_PARAMS),
+                                     thresholding_params(project_params), spec=spec)
+    champion = catalog.load("champion")
+    assert champion["params"]["estimator"] == "lightgbm.LGBMClassifier"
+    scorer = champion["model"]
+    assert scorer.estimator.booster_.num_trees() < 200  # it stopped early
+    dataset = MlflowChampionDataset(registered_model_name="test_pd_lightgbm")
+    dataset.save(champion)
+    version = dataset.model_version()
+    folder = build_release(f"models:/test_pd_lightgbm/{version.version}", tmp_path / "release",
+                           "someone/credit-pd-lgbm", mlflow.get_run(version.run_id).data.metrics,
+                           CARD)
+    assert list(folder.rglob("estimator.txt"))  # LightGBM's own text format, no pickle
+    cache = tmp_path / "hf_cache"
+    cache_folder(cache, "someone/credit-pd-lgbm", folder)
+    catalog.load("holdout_applicants").to_parquet(tmp_path / "rows.parquet")
+    code, output = load_in_fresh_process(
+        cache, "someone/credit-pd-lgbm", file_sha256(folder / MANIFEST), cwd=tmp_path,
+        then=("import pandas as pd; model.predict(pd.read_parquet('rows.parquet'))"
+              ".to_parquet('scored.parquet')"))
+    assert code == 0, output
+    scored = pd.read_parquet(tmp_path / "scored.parquet")
+    in_memory = catalog.load("thresholding.test_scores")
+    np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
+    declined = scored["decision"] == "decline"
+    assert declined.any() and scored.loc[declined, "reason_1"].isin(scorer.features).all()
 
 
 def test_release_downloads_offline_and_scores_raw_rows_like_the_champion(release, tmp_path):

@@ -8,6 +8,7 @@
 - ``StaleRuns`` runs last, once kedro-mlflow has opened the run: MLflow runs still
   RUNNING whose process on this host is gone (``kill -9``, a power cut) are marked
   FAILED, and the new run is tagged with its host and process id for the next check.
+- ``StageTimings`` measures the time and peak memory of every stage of a run.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import resource
+import time
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, CachedDataset
 from kedro.pipeline import Pipeline
@@ -29,6 +33,7 @@ from credit_scoring import pipelines
 from credit_scoring.optuna_storage import refuse_passwords_in
 from credit_scoring.parameters import MODELS, validate_parameters
 from credit_scoring.processes import process_alive, this_process
+from credit_scoring.progress import duration
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +144,81 @@ class StaleRuns:
             logger.warning("Marked %d MLflow run(s) FAILED whose process was killed: %s",
                            len(failed), ", ".join(failed))
         mlflow.set_tags({HOST_TAG: worker["host"], PID_TAG: str(worker["pid"])})
+
+
+STAGE_ORDER = ("feature_engineering", "data_processing", "baselines", "model_comparison",
+               "tuning", "thresholding", "scoring", "train")
+"""Pipeline folders a node is attributed to, first match wins (train reuses earlier ones)."""
+
+
+class StageTimings:
+    """Wall time and peak memory of every stage (pipeline folder) a run goes through.
+
+    A node's time runs from loading its first input to saving its last output (logging a
+    model to MLflow is part of the stage that produced it). At the end of a successful run
+    the table (stage, nodes, seconds, peak RSS in GB) is logged to the console and written
+    to ``data/08_reporting/stage_timings.csv``. Peak RSS is the process's high-water mark
+    when the stage's last node ended (a JVM running Spark is a process of its own and not
+    included).
+    """
+
+    def __init__(self) -> None:
+        self.project_path = Path.cwd()
+        self.stage_of: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, tuple[float, float]] = {}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self.project_path = Path(context.project_path)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        folders = _all_pipelines()
+        self.stage_of = {}
+        for stage in STAGE_ORDER:
+            for node in folders[stage].nodes if stage in folders else []:
+                self.stage_of.setdefault(node.name, stage)
+        self.started, self.ended = {}, {}
+
+    def _start(self, node) -> None:
+        self.started.setdefault(node.name, time.perf_counter())
+
+    def _end(self, node) -> None:
+        rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        self.ended[node.name] = (time.perf_counter(), rss_gb)
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node) -> None:
+        self._start(node)
+
+    @hook_impl
+    def before_node_run(self, node) -> None:
+        self._start(node)
+
+    @hook_impl
+    def after_node_run(self, node) -> None:
+        self._end(node)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data, node) -> None:
+        self._end(node)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        rows: dict[str, dict[str, float]] = {}
+        for name, (ended, rss_gb) in self.ended.items():
+            row = rows.setdefault(self.stage_of.get(name, "other"),
+                                  {"nodes": 0, "seconds": 0.0, "peak_rss_gb": 0.0})
+            row["nodes"] += 1
+            row["seconds"] += ended - self.started[name]
+            row["peak_rss_gb"] = max(row["peak_rss_gb"], rss_gb)
+        if not rows:
+            return
+        table = pd.DataFrame([{"stage": stage, **row} for stage, row in rows.items()])
+        path = self.project_path / "data" / "08_reporting" / "stage_timings.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False, float_format="%.3f")
+        logger.info("Time per stage: %s (peak memory %.2f GB); table in %s",
+                    ", ".join(f"{r.stage} {duration(r.seconds)}" for r in table.itertuples()),
+                    table["peak_rss_gb"].max(), path.relative_to(self.project_path))

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
-from credit_scoring.hooks import ParameterChecks, StaleRuns
+from credit_scoring.hooks import ParameterChecks, StageTimings, StaleRuns
 
 # ParameterChecks runs before kedro-mlflow opens the run, StaleRuns after (see hooks.py).
-HOOKS = (ParameterChecks(), StaleRuns())
+HOOKS = (ParameterChecks(), StaleRuns(), StageTimings())
 
 
 def project_root() -> str:

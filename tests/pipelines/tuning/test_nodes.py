@@ -342,3 +342,28 @@ def test_the_time_budget_is_honoured_no_fold_starts_that_would_end_after_it(
     assert len(study.trials) < 1000
     stopped = [t for t in study.trials if "stopped" in t.user_attrs]
     assert all(t.state == TrialState.PRUNED for t in stopped)
+
+
+def test_lightgbm_is_tuned_with_early_stopping_and_its_refit_reloads_from_mlflow(
+    model_input, tuning_params, storage, tracking_store
+):
+    train, test, schema = model_input
+    lightgbm = {"estimator": "lightgbm.LGBMClassifier", "preprocessing": "native_categorical",
+                "params": {"n_estimators": 300, "verbose": -1, "n_jobs": 1},
+                "early_stopping": {"rounds": 10, "validation_share": 0.2}}
+    tuning_params.update(candidates={"lightgbm": lightgbm}, search_spaces={"lightgbm": {
+        "learning_rate": {"type": "float", "low": 0.05, "high": 0.3, "log": True},
+        "num_leaves": {"type": "int", "low": 4, "high": 31}}})
+    selected = {"candidate": "lightgbm", "spec": lightgbm}
+    study, summary, best_oof = tune_hyperparameters(train, schema, selected, storage,
+                                                    tuning_params)
+    candidates, spec, oof = refit_best(train, test, schema, summary, best_oof, tuning_params)
+    name, = candidates
+    model = candidates[name]["model"]
+    assert model[-1].booster_.num_trees() < 300  # stopped early on the refit too
+    assert spec["spec"]["early_stopping"] == lightgbm["early_stopping"]
+    dataset = MlflowCandidateRunsDataset(stage="tuning")
+    dataset.save(candidates)
+    X_test = features(test, schema)
+    np.testing.assert_allclose(mlflow.pyfunc.load_model(dataset.load()[name]).predict(X_test),
+                               model.predict_proba(X_test)[:, 1], rtol=1e-6)

@@ -115,6 +115,29 @@ def params_on_bounds(best: dict[str, Any], space: dict[str, dict[str, Any]],
     return on_bound
 
 
+def untuned_point(spec: dict[str, Any], space: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The untuned configuration as a point of the search space, if it is one.
+
+    None when the spec leaves a searched parameter at the library's default (unknown here)
+    or sets it off the space (outside the range, off the step, not a choice).
+    """
+    params = spec.get("params") or {}
+    point = {}
+    for name, dimension in space.items():
+        value = params.get(name)
+        if dimension["type"] == "categorical":
+            inside = name in params and value in dimension["choices"]
+        else:
+            step = dimension.get("step") or (1 if dimension["type"] == "int" else None)
+            inside = (isinstance(value, int | float) and not isinstance(value, bool)
+                      and dimension["low"] <= value <= dimension["high"]
+                      and (step is None or (value - dimension["low"]) % step == 0))
+        if not inside:
+            return None
+        point[name] = value
+    return point
+
+
 def study_fingerprint(
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
@@ -301,6 +324,10 @@ def tune_hyperparameters(
     study = open_study(f"{params['study_name']}.{family['candidate']}", optuna_storage, params)
     claim_study(study, study_fingerprint(model_input_train, feature_schema, family, params))
     fail_trials_of_dead_workers(study)
+    untuned = untuned_point(family["spec"], space)
+    if untuned is not None and not study.get_trials(deepcopy=False):
+        # the first trial is the untuned configuration: the never-worse check needs no CV of its own
+        study.enqueue_trial(untuned, user_attrs={"untuned": True})
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
     taken = (*FINISHED, TrialState.RUNNING)
@@ -333,10 +360,17 @@ def tune_hyperparameters(
             "Best %s parameters %s lie on a bound of tuning.search_spaces.%s: the optimum may "
             "be outside the range; widen it there.", family["candidate"], on_bounds,
             family["candidate"])
+    untuned_trial = next((t for t in study.get_trials(deepcopy=False, states=FINISHED)
+                          if t.user_attrs.get("untuned") and "stopped" not in t.user_attrs), None)
     return study, {
         "study_name": study.study_name,
         "candidate": family["candidate"],
         "spec": family["spec"],
+        # None: no untuned trial (the refit cross-validates it); PRUNED: it lost to trials
+        # that went further on the same folds
+        "untuned_trial": None if untuned_trial is None else {
+            "number": untuned_trial.number, "state": untuned_trial.state.name,
+            "value": untuned_trial.value},
         "best_trial": study.best_trial.number,
         "best_params": study.best_params,
         "best_cv_score": study.best_value,
@@ -374,11 +408,12 @@ def refit_best(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], pd.DataFrame]:
     """Refit the best configuration on all of train and score test, unless it is worse.
 
-    The untuned family is cross-validated on the same folds; if the best trial does not
-    reach its CV score, the untuned configuration is kept, logged as such and tagged in
-    MLflow, so a worse model is never shipped silently. The kept configuration's
-    out-of-fold PDs are those already computed (the untuned CV, or the best trial's when
-    this process ran it): the only new fit is the one on all of train.
+    The untuned configuration is measured on the same folds: as the study's first trial
+    when it is a point of the search space (every searched parameter set in its spec),
+    else cross-validated here. If the best trial does not beat it, the untuned
+    configuration is kept, logged as such and tagged in MLflow, so a worse model is never
+    shipped silently. The kept configuration's out-of-fold PDs are those already computed
+    (its trial's, when this process ran it): then the only new fit is the one on all of train.
 
     Returns:
         The chosen model as a candidate for ``MlflowCandidateRunsDataset``, the
@@ -388,13 +423,13 @@ def refit_best(
     base = study_summary["spec"]
     metric = params["objective_metric"]
     best = study_summary["best_cv_score"]
-    X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
-    untuned = build_estimator(base, feature_schema, params["random_state"])
-    untuned_metrics, untuned_oof = cross_validate_pd(
-        untuned, X, y, model_input_train[feature_schema["fold_column"]],
-        balanced_sample_weight(y, params["class_weighting"]), f"{study_summary['candidate']} untuned")
-    untuned_cv = untuned_metrics[f"cv_{metric}_mean"]
-    kept_tuned = best >= untuned_cv if HIGHER_IS_BETTER[metric] else best <= untuned_cv
+    X = features(model_input_train, feature_schema)
+    untuned_cv, untuned_oof = _untuned_result(study_summary, best_trial_oof, model_input_train,
+                                              feature_schema, params)
+    if study_summary.get("untuned_trial") is not None:
+        kept_tuned = study_summary["untuned_trial"]["number"] != study_summary["best_trial"]
+    else:
+        kept_tuned = best >= untuned_cv if HIGHER_IS_BETTER[metric] else best <= untuned_cv
     spec = with_params(base, study_summary["best_params"]) if kept_tuned else base
     if not kept_tuned:
         logger.warning(
@@ -405,8 +440,8 @@ def refit_best(
         )
     estimator = build_estimator(spec, feature_schema, params["random_state"])
     name = f"{study_summary['candidate']}_tuned" if kept_tuned else study_summary["candidate"]
-    known_oof = (best_trial_oof.get(f"trial_{study_summary['best_trial']}") if kept_tuned
-                 else untuned_oof)
+    known_oof = (best_trial_oof.get(f"trial_{study_summary['best_trial']}")
+                 if kept_tuned or untuned_oof is None else untuned_oof)
     model, metrics, oof_pd = fit_and_evaluate(
         estimator, model_input_train, model_input_test, feature_schema, params["class_weighting"],
         name, known_oof,
@@ -431,6 +466,24 @@ def refit_best(
     }, model_input_train[[feature_schema["target"], feature_schema["fold_column"]]].assign(
         **{name: oof_pd}
     )
+
+
+def _untuned_result(study_summary: dict[str, Any], best_trial_oof: pd.DataFrame,
+                    model_input_train: pd.DataFrame, feature_schema: dict[str, Any],
+                    params: dict[str, Any]) -> tuple[float, pd.Series | None]:
+    """The untuned configuration's CV score (NaN when the pruner stopped it) and out-of-fold
+    PDs (None when not at hand): from its trial when the study ran one, else cross-validated."""
+    trial = study_summary.get("untuned_trial")
+    if trial is not None:
+        value = trial["value"] if trial["state"] == "COMPLETE" else float("nan")
+        return value, best_trial_oof.get(f"trial_{trial['number']}")
+    X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
+    metrics, oof = cross_validate_pd(
+        build_estimator(study_summary["spec"], feature_schema, params["random_state"]), X, y,
+        model_input_train[feature_schema["fold_column"]],
+        balanced_sample_weight(y, params["class_weighting"]),
+        f"{study_summary['candidate']} untuned")
+    return metrics[f"cv_{params['objective_metric']}_mean"], oof
 
 
 def study_plots(study: optuna.Study) -> tuple[Figure, Figure, Figure]:
