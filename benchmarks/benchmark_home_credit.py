@@ -130,10 +130,12 @@ def main() -> None:
     parser.add_argument("--applicants", type=int, default=307_511)
     parser.add_argument("--data", type=Path, help="generated files to reuse (default: generate)")
     parser.add_argument("--params", default="", help="extra `kedro run --params` overrides")
+    parser.add_argument("--keep", type=Path, help="an empty folder for the project copy, kept "
+                                                  "after the run (default: a temporary one)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        project = fresh_project(Path(tmp))
+        project = fresh_project(args.keep or Path(tmp))
         if args.data:
             shutil.copytree(args.data, project / RAW)
             generate_s = float("nan")

@@ -22,7 +22,7 @@ from .conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 
-APPLICANTS = 1500
+APPLICANTS = 5000
 RAW = Path("data/01_raw/home_credit")
 # small budgets: the point is the multi-table path through every stage, not the models
 FAST = ",".join([
@@ -94,6 +94,18 @@ def test_counts_orphans_and_recipe_are_tracked_in_mlflow(home_credit_run):
     assert run.data.params["feature_engineering.tables.bureau.key"] == "SK_ID_CURR"
     artifacts = [a.path for a in tracking.list_artifacts(run.info.run_id, "feature_engineering")]
     assert "feature_engineering/feature_build_report.json" in artifacts
+
+
+def test_the_run_reports_stage_times_and_chooses_its_calibration(home_credit_run):
+    timings = pd.read_csv(home_credit_run / "data/08_reporting/stage_timings.csv")
+    assert timings["stage"].tolist() == ["feature_engineering", "data_processing", "baselines",
+                                         "model_comparison", "tuning", "thresholding"]
+    calibration = pd.read_csv(home_credit_run / "data/08_reporting/thresholding/calibration.csv")
+    assert calibration["method"].tolist() == ["none", "platt", "isotonic"]
+    assert calibration.loc[calibration["chosen"], "log_loss"].item() == calibration["log_loss"].min()
+    summary = json.loads((home_credit_run / "data/06_models/tuning/study_summary.json").read_text())
+    # the boosting spec sets every searched parameter: the untuned configuration is trial 0
+    assert summary["untuned_trial"]["number"] == 0
 
 
 def test_the_home_credit_champion_is_its_own_model(home_credit_run):

@@ -22,6 +22,7 @@ from credit_scoring.pipelines.tuning.nodes import (
     study_plots,
     suggest_params,
     tune_hyperparameters,
+    untuned_point,
 )
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowCandidateRunsDataset
@@ -367,3 +368,36 @@ def test_lightgbm_is_tuned_with_early_stopping_and_its_refit_reloads_from_mlflow
     X_test = features(test, schema)
     np.testing.assert_allclose(mlflow.pyfunc.load_model(dataset.load()[name]).predict(X_test),
                                model.predict_proba(X_test)[:, 1], rtol=1e-6)
+
+
+def test_the_untuned_configuration_is_a_point_of_the_space_only_if_every_searched_value_is_set():
+    space = {"max_depth": {"type": "int", "low": 2, "high": 8, "step": 2},
+             "learning_rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
+             "max_cat_to_onehot": {"type": "categorical", "choices": [4, 16, 64]}}
+    spec = {"params": {"max_depth": 4, "learning_rate": 0.05, "max_cat_to_onehot": 64, "n_jobs": 1}}
+    assert untuned_point(spec, space) == {"max_depth": 4, "learning_rate": 0.05,
+                                          "max_cat_to_onehot": 64}
+    for off in ({"max_depth": 5},            # off the step
+                {"learning_rate": 0.5},      # outside the range
+                {"max_cat_to_onehot": 1},    # not a choice
+                {"max_depth": None}):        # the library's default: unknown here
+        assert untuned_point({"params": {**spec["params"], **off}}, space) is None
+    assert untuned_point({"params": {"max_depth": 4, "learning_rate": 0.05}}, space) is None
+
+
+def test_the_untuned_configuration_is_the_first_trial_and_the_refit_reuses_it(
+    model_input, tuning_params, storage
+):
+    train, test, schema = model_input
+    spec = {**XGBOOST, "params": {**XGBOOST["params"], "learning_rate": 0.1}}
+    study, summary, best_oof = tune_hyperparameters(
+        train, schema, {"candidate": "xgboost", "spec": spec}, storage, tuning_params)
+    first = study.trials[0]
+    assert first.params == {"max_depth": 2, "learning_rate": 0.1}
+    assert first.user_attrs["untuned"] is True
+    assert summary["untuned_trial"] == {"number": 0, "state": "COMPLETE", "value": first.value}
+    candidates, tuned_spec, _ = refit_best(train, test, schema, summary, best_oof, tuning_params)
+    name, = candidates
+    # measured once, in the study: the refit reports the trial's value, it does not re-run it
+    assert candidates[name]["metrics"]["untuned_cv_roc_auc_mean"] == first.value
+    assert tuned_spec["kept"] == ("untuned" if study.best_trial.number == 0 else "tuned")
