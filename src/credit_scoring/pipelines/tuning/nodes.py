@@ -274,7 +274,7 @@ class Objective:
             oof_pd.iloc[held_out] = model.predict_proba(self.X.iloc[held_out])[:, 1]
             scores.append(METRICS[self.metric](self.y.iloc[held_out], oof_pd.iloc[held_out]))
             self.deadline.fold_done()
-            trial.report(float(np.mean(scores)), step=fold)
+            trial.report(float(np.mean(scores)), step=fold + 1)  # step = folds scored
             if trial.should_prune():
                 raise optuna.TrialPruned()
             if fold + 1 < n_folds and not self.deadline.room_for_fold():
