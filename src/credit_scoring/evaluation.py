@@ -162,19 +162,6 @@ def cross_validate_pd(
     return summary, oof_pd
 
 
-def fold_scores(
-    estimator: BaseEstimator,
-    X: pd.DataFrame,
-    y: pd.Series,
-    folds: pd.Series,
-    metric: str,
-    sample_weight: np.ndarray | None = None,
-) -> Iterator[float]:
-    """One held-out ``metric`` value per persisted fold, fold by fold (see ``fold_models``)."""
-    for model, held_out, _ in fold_models(estimator, X, y, folds, sample_weight):
-        yield METRICS[metric](y.iloc[held_out], model.predict_proba(X.iloc[held_out])[:, 1])
-
-
 def fit_and_evaluate(
     estimator: BaseEstimator,
     train: pd.DataFrame,
