@@ -1,6 +1,7 @@
 """thresholding in memory: calibration, the cut-off, the test report and the registered champion."""
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -11,8 +12,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from credit_scoring.evaluation import out_of_fold_metrics
+from credit_scoring.pipelines.thresholding.nodes import rank_champion_candidates
 from credit_scoring.tracking import MlflowChampionDataset
-from tests.conftest import run_thresholding, thresholding_params
+from tests.conftest import PRIOR, run_thresholding, thresholding_catalog, thresholding_params
 
 LOGISTIC = {"estimator": "sklearn.linear_model.LogisticRegression",
             "preprocessing": "one_hot_scaled", "params": {"C": 0.5}}
@@ -205,3 +207,28 @@ def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_
     # the catalog dataset loads the same version back for scoring
     loaded = MlflowChampionDataset(registered_model_name="test_pd").load()
     assert (loaded.predict(raw)["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()
+
+
+def test_families_ranked_on_a_sample_do_not_compete_for_champion(
+    loan_book, loan_book_params, project_params, caplog
+):
+    _, catalog, _, schema = thresholding_catalog(loan_book, loan_book_params,
+                                                 thresholding_params(project_params))
+    train = catalog.load("model_input_train")
+    target, fold = schema["target"], schema["fold_column"]
+    sample = train[[target, fold]].iloc[::2]
+    # a perfect family, but measured on half the rows: not comparable with the others
+    comparison = {**catalog.load("params:model_comparison"), "candidates": {"perfect": PRIOR}}
+    inputs = [train, schema, catalog.load("baselines.oof_predictions"),
+              sample.assign(perfect=sample[target].astype(float)),
+              catalog.load("tuned_oof_predictions"), catalog.load("params:baselines"),
+              comparison, catalog.load("tuned_model_spec"), thresholding_params(project_params)]
+    with caplog.at_level(logging.INFO):
+        spec, _, ranking = rank_champion_candidates(*inputs)
+    assert "model_comparison.perfect" not in set(ranking["candidate"])
+    assert spec["candidate"] == "tuning.tuned"
+    assert "do not compete for champion" in caplog.text
+    # rows that are not the training rows' own targets and folds are refused, sample or not
+    inputs[3] = inputs[3].assign(**{fold: (sample[fold] + 1) % 3})
+    with pytest.raises(ValueError, match="do not match model_input_train"):
+        rank_champion_candidates(*inputs)
