@@ -17,7 +17,6 @@ the PDs, where the classic sigmoid on the raw PD maps PD 0 to sigmoid(intercept)
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,11 +68,6 @@ class PDCalibrator:
         if self.method == "platt":
             return expit(self.slope_ * _logit(pd_scores) + self.intercept_)
         return np.interp(pd_scores, self.thresholds_, self.values_)
-
-    def describe(self) -> dict[str, Any]:
-        if self.method == "platt":
-            return {"method": "platt", "slope": self.slope_, "intercept": self.intercept_}
-        return {"method": "isotonic", "steps": len(self.thresholds_)}
 
 
 def _logit(pd_scores: np.ndarray) -> np.ndarray:
