@@ -116,6 +116,22 @@ def add_domain_features(applicants: pd.DataFrame, recipes: dict[str, Any]) -> pd
     return features
 
 
+def float32_exact(model_input: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The float ``columns`` whose every value is stored exactly in 32 bits (counts, days,
+    flags, amounts below 2**24 in steps of a power of two): half the memory, the same numbers.
+
+    Tree libraries split on 32-bit floats anyway; for the others nothing changes either,
+    because no value changes.
+    """
+    exact = []
+    for column in columns:
+        values = model_input[column].to_numpy()
+        if values.dtype == np.float64 and np.array_equal(
+                values.astype(np.float32).astype(np.float64), values, equal_nan=True):
+            exact.append(column)
+    return exact
+
+
 def prepare_for_model(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:
     """Raw applicant rows -> the model's input columns, exactly as training prepared them.
 
@@ -137,4 +153,6 @@ def prepare_for_model(applicants: pd.DataFrame, feature_schema: dict[str, Any]) 
     recipes = {"ratios": {name: recipe for name, recipe in
                           params["feature_recipes"].get("ratios", {}).items()
                           if name in model_features}}
-    return features(add_domain_features(clean, recipes), feature_schema)
+    model_input = features(add_domain_features(clean, recipes), feature_schema)
+    # the 32-bit columns of training stay 32-bit: the estimator gets the very same inputs
+    return model_input.astype(dict.fromkeys(feature_schema.get("float32", []), "float32"))

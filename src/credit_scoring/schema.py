@@ -279,6 +279,8 @@ def build_feature_schema(
         "categories": {
             c: sorted(model_input[c].dropna().astype(str).unique().tolist()) for c in categorical
         },
+        # stored in 32 bits (every training value exact): scoring casts them the same way
+        "float32": [c for c in numeric if model_input[c].dtype == "float32"],
         "preparation": {key: params.get(key) for key in PREPARATION_KEYS},
     }
 

@@ -9,6 +9,8 @@ from credit_scoring.pipelines.data_processing.nodes import (
     clean_applicants,
     split_train_test,
 )
+from credit_scoring.preparation import float32_exact, prepare_for_model
+from credit_scoring.schema import features
 from tests.conftest import NO_FEATURE_BUILD
 
 
@@ -92,3 +94,26 @@ def test_feature_schema_lists_model_columns_only(split):
     assert set(schema["numeric"]) == {"income", "loan_amount", "term_months"}
     assert set(schema["categorical"]) == {"region", "product_code"}
     assert schema["categories"]["product_code"] == ["101", "202", "303"]
+
+
+def test_only_columns_whose_every_value_survives_32_bits_are_narrowed():
+    table = pd.DataFrame({"count": [0.0, 3.0, np.nan], "amount": [1e6 + 0.5, 2.25, 7.0],
+                          "beyond_2_24": [2.0**24 + 1, 0.0, 0.0], "ratio": [0.1, 0.2, 0.3]})
+    assert float32_exact(table, list(table.columns)) == ["count", "amount"]
+
+
+def test_exact_float_columns_are_stored_in_32_bits_and_scoring_does_the_same(
+    loan_book, loan_book_params
+):
+    model_input = add_domain_features(clean_applicants(loan_book, loan_book_params),
+                                      loan_book_params["feature_recipes"])
+    train, test, schema = split_train_test(model_input, loan_book_params, NO_FEATURE_BUILD)
+    # amounts rounded to tens, a term in months: exact; a ratio is not
+    assert schema["float32"] == ["income", "loan_amount", "term_months"]
+    assert (train[schema["float32"]].dtypes == "float32").all()
+    assert train["loan_to_income"].dtype == "float64"
+    np.testing.assert_array_equal(test[schema["float32"]].to_numpy(dtype=float),
+                                  model_input.loc[test.index, schema["float32"]].to_numpy())
+    # a raw row prepared for the model: the same values in the same types as training's
+    raw = loan_book.loc[test.index].drop(columns=loan_book_params["target"]["column"])
+    pd.testing.assert_frame_equal(prepare_for_model(raw, schema), features(test, schema))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from credit_scoring.preparation import add_domain_features, clean_applicants
+from credit_scoring.preparation import add_domain_features, clean_applicants, float32_exact
 from credit_scoring.schema import ApplicantDataError, build_feature_schema, validate_raw
 
 __all__ = [
@@ -37,11 +37,19 @@ def split_train_test(
     (baselines, model_comparison, tuning, thresholding) cross-validates on the very same
     folds, and the test rows are never seen by model or cut-off selection.
 
+    Float columns whose values are all exact in 32 bits are stored as such
+    (``preparation.float32_exact``), which halves their memory in every later stage; the
+    schema lists them, so scoring does the same.
+
     Returns:
         The training rows (with the fold column), the test rows and the feature schema,
         which carries the feature build's recipe: the champion rebuilds the same features.
     """
     split = params["split"]
+    reserved = {params["target"]["column"], params.get("id_column")}
+    model_input = model_input.astype(dict.fromkeys(
+        float32_exact(model_input, [c for c in model_input.columns if c not in reserved]),
+        "float32"))
     target = model_input[params["target"]["column"]]
     train, test = train_test_split(
         model_input,
