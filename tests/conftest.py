@@ -259,14 +259,19 @@ PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "p
          "preprocessing": "one_hot"}
 
 
-def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
+def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST, comparison=None):
     """The thresholding pipeline and a catalog on the synthetic loan book: ``spec`` (a small
     forest by default) stands in for the tuned model, the prior-only model for the
-    baselines: (pipeline, catalog, test rows, feature schema)."""
+    baselines, ``comparison`` (name -> spec, none by default) for the compared families:
+    (pipeline, catalog, test rows, feature schema)."""
     train, test, schema = loan_book_model_input(loan_book, loan_book_params)
     folds = train[[schema["target"], schema["fold_column"]]]
-    _, _, oof_pd = fit_and_evaluate(build_estimator(spec, schema, 42), train, test, schema)
-    _, _, prior_pd = fit_and_evaluate(build_estimator(PRIOR, schema, 42), train, test, schema)
+
+    def oof(candidate):
+        return fit_and_evaluate(build_estimator(candidate, schema, 42), train, test, schema)[2]
+
+    oof_pd, prior_pd = oof(spec), oof(PRIOR)
+    comparison = comparison or {}
     stage = {"random_state": 42, "class_weighting": None, "selection_metric": "roc_auc"}
     pipeline = thresholding_pipeline()
     catalog = DataCatalog(
@@ -281,9 +286,10 @@ def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
             }),
             "tuned_oof_predictions": MemoryDataset(folds.assign(tuned=oof_pd)),
             "baselines.oof_predictions": MemoryDataset(folds.assign(prior_only=prior_pd)),
-            "model_comparison.oof_predictions": MemoryDataset(folds),
+            "model_comparison.oof_predictions": MemoryDataset(folds.assign(
+                **{name: oof(candidate) for name, candidate in comparison.items()})),
             "params:baselines": MemoryDataset({**stage, "candidates": {"prior_only": PRIOR}}),
-            "params:model_comparison": MemoryDataset({**stage, "candidates": {}}),
+            "params:model_comparison": MemoryDataset({**stage, "candidates": comparison}),
             "params:thresholding": MemoryDataset(params),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }
@@ -291,9 +297,10 @@ def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST):
     return pipeline, catalog, test, schema
 
 
-def run_thresholding(loan_book, loan_book_params, params, spec=FOREST):
+def run_thresholding(loan_book, loan_book_params, params, spec=FOREST, comparison=None):
     """Run thresholding in memory: (catalog with every output, test rows, feature schema)."""
-    pipeline, catalog, test, schema = thresholding_catalog(loan_book, loan_book_params, params, spec)
+    pipeline, catalog, test, schema = thresholding_catalog(loan_book, loan_book_params, params,
+                                                           spec, comparison)
     SequentialRunner().run(pipeline, catalog)
     return catalog, test, schema
 

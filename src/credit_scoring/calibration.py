@@ -54,7 +54,7 @@ class PDCalibrator:
         if self.method == "platt":
             # C large: an (almost) unpenalised fit, as in Platt's method
             fitted = LogisticRegression(C=1e6, tol=1e-10, max_iter=1000).fit(
-                _logit(pd_scores)[:, None], y)
+                log_odds(pd_scores)[:, None], y)
             self.slope_, self.intercept_ = float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
         else:
             fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
@@ -66,12 +66,13 @@ class PDCalibrator:
     def predict(self, pd_scores) -> np.ndarray:
         pd_scores = np.asarray(pd_scores, dtype=float)
         if self.method == "platt":
-            return expit(self.slope_ * _logit(pd_scores) + self.intercept_)
+            return expit(self.slope_ * log_odds(pd_scores) + self.intercept_)
         return np.interp(pd_scores, self.thresholds_, self.values_)
 
 
-def _logit(pd_scores: np.ndarray) -> np.ndarray:
-    return logit(np.clip(pd_scores, PD_CLIP, 1 - PD_CLIP))
+def log_odds(pd_scores) -> np.ndarray:
+    """logit(PD), with PDs clipped to [PD_CLIP, 1 - PD_CLIP] (a tree can output exactly 0)."""
+    return logit(np.clip(np.asarray(pd_scores, dtype=float), PD_CLIP, 1 - PD_CLIP))
 
 
 def _fit(method: str, pd_scores, y) -> PDCalibrator | None:

@@ -20,6 +20,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from credit_scoring.evaluation import balanced_sample_weight
+
 
 def _one_hot(feature_schema: dict[str, Any], scale: bool) -> ColumnTransformer:
     """Median-impute (with missing flags) and optionally scale numbers; one-hot categories.
@@ -228,6 +230,18 @@ def build_estimator(
         early_stopping=spec.get("early_stopping"),
         random_state=random_state,
     )
+
+
+def fit_candidate(candidate: dict[str, Any], X: pd.DataFrame, y: pd.Series,
+                  feature_schema: dict[str, Any]) -> Pipeline:
+    """A candidate (``spec``, ``random_state``, ``class_weighting``) fitted once on (X, y).
+
+    Class weights reach the estimator only (the preprocessing and any calibration see the
+    true bad rate).
+    """
+    estimator = build_estimator(candidate["spec"], feature_schema, candidate["random_state"])
+    weights = balanced_sample_weight(y, candidate["class_weighting"])
+    return estimator.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
 
 
 def original_feature(encoded: str, features: list[str]) -> str:

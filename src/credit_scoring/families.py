@@ -12,7 +12,8 @@ Contributions (per row and model input column, positive = pushes the PD up):
   trees the model predicts with: up to the best round when it stopped early);
 - scikit-learn tree ensembles: exact (path-dependent) TreeSHAP from ``shap``, in PD points;
 - logistic regression: coefficient x (standardised) input, in log-odds;
-- the prior-only benchmark has none (every applicant gets the same PD).
+- the prior-only benchmark has none (every applicant gets the same PD);
+- a blend (``credit_scoring.blend``): its members' contributions, weighted, in log-odds.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import skops.io
 
+from credit_scoring.estimators import original_feature
 from credit_scoring.model_files import UnsafeModelError, check_savable, inside, load_skops, mlmodel
+
+BLEND = "credit_scoring.blend.BlendedPD"
+"""The blended candidate thresholding builds from the best single candidates (not a YAML one)."""
 
 
 def _save_skops(estimator: Any, path: Path) -> None:
@@ -70,6 +76,12 @@ def _load_lightgbm(path: Path) -> LightGBMBinary:
     return LightGBMBinary(lightgbm.Booster(model_file=str(path)))
 
 
+def _load_blend(path: Path) -> Any:
+    from credit_scoring.blend import BlendedPD  # noqa: PLC0415  (it reads its members through here)
+
+    return BlendedPD.load(path)
+
+
 @dataclass(frozen=True)
 class NativeFormat:
     """How one framework stores a fitted model without code, and reads it back."""
@@ -79,10 +91,11 @@ class NativeFormat:
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
     # MLflow flavour folders published by others (Hub downloads): flavour name, MLmodel key
-    # of the data file, and MLmodel key -> values read (anything else is refused)
-    flavour: str
-    flavour_data: str
-    flavour_rules: tuple[tuple[str, tuple[str, ...]], ...]
+    # of the data file, and MLmodel key -> values read (anything else is refused); None: no
+    # MLflow flavour stores it (a blend is a folder of its members' files)
+    flavour: str | None = None
+    flavour_data: str | None = None
+    flavour_rules: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 FORMATS = {
@@ -104,6 +117,9 @@ FORMATS = {
         "lightgbm", (".txt", ".lgb"), lambda model, path: model.booster_.save_model(str(path)),
         _load_lightgbm, "lightgbm", "data", (("model_class", ("lightgbm.basic.Booster",)),),
     ),
+    # a folder: each member's native file and skops preprocessing, and blend.json
+    "blend": NativeFormat("scikit-learn", (".blend",), lambda model, path: model.save(path),
+                          _load_blend),
 }
 """Framework (top-level package of the estimator class) -> its native, code-free format."""
 
@@ -183,18 +199,23 @@ class Family:
     centred: bool = False
     # boosting: fit keyword arguments that stop adding trees when (inputs, y) stop improving
     early_stopping: Callable[..., dict[str, Any]] | None = None
+    # contributions in log-odds; False: in PD points (shap on a scikit-learn forest)
+    log_odds: bool = True
 
 
 FAMILIES = {
     "sklearn.dummy.DummyClassifier": Family("sklearn", None),
     "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear, centred=True),
-    "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
-    "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",)),
+    "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",),
+                                                      log_odds=False),
+    "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",),
+                                                    log_odds=False),
     "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap, early_stopping=_xgboost_stopping),
     "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap,
                                       early_stopping=_lightgbm_stopping),
     "catboost.CatBoostClassifier": Family("catboost", _catboost_shap,
                                           early_stopping=_catboost_stopping),
+    BLEND: Family("blend", lambda blend, inputs: blend.contributions(inputs)),
 }
 """Estimator import path (as written in parameters_*.yml) -> its family."""
 
@@ -223,8 +244,12 @@ def native_format(family: str) -> NativeFormat:
     return FORMATS[FAMILIES[family].format]
 
 
-def requirements(family: str) -> list[str]:
-    """Distributions a deployed model of ``family`` needs beyond the project's own."""
+def requirements(family: str, estimator: Any = None) -> list[str]:
+    """Distributions a deployed model of ``family`` needs beyond the project's own (for a
+    blend, ``estimator``'s members' distributions)."""
+    if family == BLEND:
+        return list(dict.fromkeys(package for member in estimator.members
+                                  for package in requirements(member.family)))
     return [native_format(family).package, *FAMILIES[family].packages]
 
 
@@ -256,6 +281,27 @@ def contributions(family: str, estimator: Any, inputs, reference=None) -> np.nda
     return entry.contributions(estimator, inputs)
 
 
+def attribute_contributions(family: str, preprocess, estimator, model_input: pd.DataFrame,
+                            reference=None) -> pd.DataFrame | None:
+    """Contributions per model input column: encoded columns (one-hot levels, missing flags)
+    summed back to the attribute they encode. None for a family without contributions."""
+    values = contributions(family, estimator, preprocess.transform(model_input), reference)
+    if values is None:
+        return None
+    encoded = list(preprocess.get_feature_names_out())
+    attributes = [original_feature(name, list(preprocess.feature_names_in_)) for name in encoded]
+    return pd.DataFrame(values, index=model_input.index, columns=encoded).T.groupby(
+        attributes, sort=False).sum().T
+
+
+def centring_reference(family: str, preprocess, X: pd.DataFrame) -> list[float] | None:
+    """What a ``centred`` family's contributions are measured from: the training mean of the
+    estimator inputs (None for the other families)."""
+    if not FAMILIES[family].centred:
+        return None
+    return np.asarray(preprocess.transform(X), dtype=float).mean(axis=0).tolist()
+
+
 def load_flavour_folder(folder: Path) -> Any:
     """The estimator of an MLflow flavour folder (e.g. a Hub download), read code-free.
 
@@ -265,7 +311,7 @@ def load_flavour_folder(folder: Path) -> Any:
     """
     flavors = mlmodel(folder).get("flavors", {})
     for fmt in FORMATS.values():
-        conf = flavors.get(fmt.flavour)
+        conf = flavors.get(fmt.flavour) if fmt.flavour else None
         if conf is None:
             continue
         refused = {key: conf.get(key) for key, allowed in fmt.flavour_rules
@@ -278,7 +324,8 @@ def load_flavour_folder(folder: Path) -> Any:
         return fmt.load(inside(folder, conf[fmt.flavour_data]))
     raise UnsafeModelError(
         f"{Path(folder).name} holds no model in a code-free format the project reads: "
-        f"flavours {sorted(flavors)}, readable {sorted(f.flavour for f in FORMATS.values())}."
+        f"flavours {sorted(flavors)}, readable "
+        f"{sorted(f.flavour for f in FORMATS.values() if f.flavour)}."
     )
 
 
@@ -288,10 +335,10 @@ def format_of_file(path: Path) -> NativeFormat | None:
     A lone skops file is not an estimator the project can use (it needs its preprocessing).
     """
     return next((f for f in FORMATS.values()
-                 if Path(path).suffix in f.suffixes and f.flavour != "sklearn"), None)
+                 if Path(path).suffix in f.suffixes and f.flavour not in ("sklearn", None)), None)
 
 
 def file_kinds() -> str:
     """The single-file formats ``format_of_file`` reads, for messages."""
     return ", ".join(f"{'/'.join(f.suffixes)} ({f.package})" for f in FORMATS.values()
-                     if f.flavour != "sklearn")
+                     if f.flavour not in ("sklearn", None))

@@ -2,8 +2,9 @@
 
 The logged model holds:
 
-- ``artifacts/``: the estimator in its framework's native file (``families.FORMATS``), the
-  preprocessing and the calibrator in skops;
+- ``artifacts/``: the estimator in its framework's native file (``families.FORMATS``; a
+  blend: a folder of its members' native files and ``blend.json``), the preprocessing and
+  the calibrator in skops;
 - ``MLmodel`` configuration: the model family, the training contract (``feature_schema``:
   raw columns, cleaning settings, feature recipes), the decision policy and the drift
   baselines, as plain YAML;
@@ -42,9 +43,9 @@ INFERENCE_PACKAGES = ("mlflow", "pandas", "numpy", "scipy", "scikit-learn", "sko
 """What ``credit_scoring.scorer`` imports, whatever the family (see ``families.requirements``)."""
 
 
-def requirements(family: str) -> list[str]:
-    """Pinned requirements of a deployed model of ``family``."""
-    packages = dict.fromkeys([*INFERENCE_PACKAGES, *families.requirements(family)])
+def requirements(family: str, estimator: Any = None) -> list[str]:
+    """Pinned requirements of a deployed model of ``family`` (a blend: of its members)."""
+    packages = dict.fromkeys([*INFERENCE_PACKAGES, *families.requirements(family, estimator)])
     return [f"{package}=={version(package)}" for package in packages]
 
 
@@ -103,8 +104,9 @@ def log_pd_model(
         # integer columns as float in a candidate's typed signature: a missing value at
         # scoring time turns an integer column into floats, which an integer one would reject
         # (and categories as text, which is how a caller sends them)
+        # (and 32-bit floats as 64-bit: a caller's numbers are, and MLflow refuses to narrow)
         input_example = input_example.astype(
-            {**{c: "float64" for c in input_example.select_dtypes("integer").columns},
+            {**{c: "float64" for c in input_example.select_dtypes(["integer", "float32"]).columns},
              **{c: "str" for c in input_example.select_dtypes("category").columns}})
     native = families.native_format(scorer.family)
     # skops types are checked on load against model_files.SKOPS_TRUSTED_TYPES, not stored
@@ -129,6 +131,6 @@ def log_pd_model(
             signature=signature(scorer, input_example),
             input_example=input_example,
             # declared, not inferred: inference would reload the model in a subprocess
-            pip_requirements=requirements(scorer.family),
+            pip_requirements=requirements(scorer.family, scorer.estimator),
             registered_model_name=registered_model_name,
         )

@@ -30,7 +30,7 @@ from pydantic import (
 from credit_scoring.calibration import CRITERIA, METHODS
 from credit_scoring.estimators import PREPROCESSING
 from credit_scoring.evaluation import METRICS
-from credit_scoring.families import FAMILIES, unknown_family_message
+from credit_scoring.families import BLEND, FAMILIES, unknown_family_message
 
 # Strict numbers: YAML `"10"` or `true` where a number belongs is an error at start, not a
 # crash in a node later (the nodes receive the raw values). A float also takes an int.
@@ -185,6 +185,9 @@ class Candidate(Strict):
             ) from None
         if path not in FAMILIES:  # it could not be stored natively nor explained
             raise ValueError(unknown_family_message(path))
+        if path == BLEND:
+            raise ValueError("the blend is built by thresholding from the best candidates "
+                             "(thresholding.blend.members), not listed as a candidate")
         return path
 
     @field_validator("early_stopping")
@@ -319,6 +322,10 @@ class Scorecard(Strict):
     pdo: Positive
 
 
+class Blend(Strict):
+    members: Annotated[StrictInt, Field(ge=0)]
+
+
 class Champion(Strict):
     selection_metric: Metric
     min_improvement: Annotated[Number, Field(ge=0)] = 0.0
@@ -333,6 +340,7 @@ class Thresholding(Strict):
     score_bands: Annotated[StrictInt, Field(ge=2)]
     reason_codes: Annotated[StrictInt, Field(ge=0)]
     psi_bins: Annotated[StrictInt, Field(ge=2)]
+    blend: Blend
     champion: Champion
 
 

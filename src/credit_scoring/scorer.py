@@ -28,7 +28,7 @@ from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
 
 from credit_scoring import __version__, families
 from credit_scoring.decisions import score_band, scorecard_points
-from credit_scoring.estimators import original_feature, predict_pd
+from credit_scoring.estimators import predict_pd
 from credit_scoring.model_files import inside, load_skops, mlmodel
 from credit_scoring.preparation import prepare_for_model
 from credit_scoring.schema import ApplicantDataError
@@ -93,15 +93,9 @@ class PDScorer:
         Encoded columns (one-hot levels, missing flags) are summed back to the attribute
         they encode. None for a family without contributions (the prior-only benchmark).
         """
-        values = families.contributions(self.family, self.estimator,
-                                        self.preprocess.transform(model_input),
-                                        (self.baselines or {}).get("encoded_mean"))
-        if values is None:
-            return None
-        encoded = list(self.preprocess.get_feature_names_out())
-        attributes = [original_feature(name, self.features) for name in encoded]
-        return pd.DataFrame(values, index=model_input.index, columns=encoded).T.groupby(
-            attributes, sort=False).sum().T
+        return families.attribute_contributions(self.family, self.preprocess, self.estimator,
+                                                model_input,
+                                                (self.baselines or {}).get("encoded_mean"))
 
     def reasons(self, model_input: pd.DataFrame, n_reasons: int) -> dict[str, np.ndarray]:
         """The ``n_reasons`` attributes that raised each row's PD most, with their values.

@@ -16,16 +16,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from credit_scoring import decisions, reporting
+from credit_scoring.blend import CANDIDATE as BLEND_CANDIDATE
+from credit_scoring.blend import blend_candidate, blend_members, fit_blend
 from credit_scoring.calibration import choose_calibration
-from credit_scoring.estimators import build_estimator
+from credit_scoring.estimators import fit_candidate
 from credit_scoring.evaluation import (
-    balanced_sample_weight,
     folds_fingerprint,
     out_of_fold_metrics,
     pd_metrics,
     rank_candidates,
 )
-from credit_scoring.families import FAMILIES, family_name
+from credit_scoring.families import centring_reference, family_name
 from credit_scoring.monitoring import baseline, feature_baselines
 from credit_scoring.schema import features, target
 from credit_scoring.scorer import PDScorer
@@ -53,7 +54,9 @@ def rank_champion_candidates(
     Baselines, compared families and the tuned model each persisted their out-of-fold
     PDs on the folds data_processing wrote, so their CV metrics are directly comparable.
     The tuned model's CV value was also what its search maximised, so it is slightly
-    optimistic; a simpler candidate wins ties.
+    optimistic; a simpler candidate wins ties. A blend of the ``blend.members`` best
+    (``credit_scoring.blend``: a logistic stack, cross-fitted on the same folds) competes
+    too, last, so it wins only by being strictly better.
 
     Returns:
         The chosen candidate's specification (what ``calibrate_pd_model`` refits), its
@@ -70,7 +73,8 @@ def rank_champion_candidates(
             for key in ("candidate", "spec", "random_state", "class_weighting")},
     }
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
-    rows = []
+    y, folds = model_input_train[target_column], model_input_train[fold_column]
+    oof_pds = {}  # candidate -> out-of-fold PDs, in model_input_train's row order
     for stage, table in tables.items():
         if not _check_same_rows(table, model_input_train, target_column, fold_column, stage):
             logger.info("%s ranked its candidates on a sample of %d training rows: they do not "
@@ -78,18 +82,23 @@ def rank_champion_candidates(
             continue
         for name in specs:
             if name.startswith(f"{stage}.") and specs[name]["candidate"] in table:
-                metrics = out_of_fold_metrics(table[target_column], table[specs[name]["candidate"]],
-                                              table[fold_column])
-                rows.append({"candidate": name, **metrics})
+                oof_pds[name] = table.loc[y.index, specs[name]["candidate"]]
     metric = policy["champion"]["selection_metric"]
+    rows = [{"candidate": name, **out_of_fold_metrics(y, pds, folds)}
+            for name, pds in oof_pds.items()]
+    members = blend_members(rank_candidates(pd.DataFrame(rows), metric), specs,
+                            policy["blend"]["members"])
+    if members:
+        specs[BLEND_CANDIDATE], blended = blend_candidate(pd.DataFrame({m: oof_pds[m] for m in members}),
+                                                y, folds, specs)
+        oof_pds[BLEND_CANDIDATE] = pd.Series(blended, index=y.index)
+        rows.append({"candidate": BLEND_CANDIDATE, **out_of_fold_metrics(y, oof_pds[BLEND_CANDIDATE], folds)})
     ranking = rank_candidates(pd.DataFrame(rows), metric)
     ranking = ranking[["rank", "candidate", *[c for c in ranking if c.startswith("cv_")]]]
     chosen = ranking.iloc[0]["candidate"]
-    stage = chosen.split(".")[0]
     logger.info("Champion candidate: %s (CV %s %.4f) out of %d candidates.", chosen, metric,
                 ranking.iloc[0][f"cv_{metric}_mean"], len(ranking))
-    oof = tables[stage][[target_column, fold_column]].assign(
-        pd_uncalibrated=tables[stage][specs[chosen]["candidate"]])
+    oof = model_input_train[[target_column, fold_column]].assign(pd_uncalibrated=oof_pds[chosen])
     return {**specs[chosen], "candidate": chosen}, oof, ranking
 
 
@@ -123,7 +132,7 @@ def calibrate_pd_model(
     """Refit the chosen candidate once on all of train; choose and fit its calibration.
 
     The estimator is refitted with the seed and class weighting recorded in
-    ``champion_spec``. The calibration is chosen among ``calibration.methods`` on the
+    ``champion_spec`` (a blend: each member with its own). The calibration is chosen among ``calibration.methods`` on the
     candidate's persisted out-of-fold PDs (``calibration.choose_calibration``: each method
     cross-fitted over the persisted folds), so no model is refitted to calibrate and the
     cut-off is chosen on PDs each from a model that never saw that applicant.
@@ -136,11 +145,8 @@ def calibrate_pd_model(
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
     folds = model_input_train[fold_column]
-    estimator = build_estimator(champion_spec["spec"], feature_schema,
-                                champion_spec["random_state"])
-    weights = balanced_sample_weight(y, champion_spec["class_weighting"])
-    # weights reach the estimator only: the calibrator must learn the true bad rate
-    model = estimator.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
+    refit = fit_blend if champion_spec["candidate"] == BLEND_CANDIDATE else fit_candidate
+    model = refit(champion_spec, X, y, feature_schema)
     uncalibrated = candidate_oof["pd_uncalibrated"]
     calibrator, calibrated, report = choose_calibration(
         uncalibrated, y, folds, policy["calibration"]["methods"],
@@ -218,9 +224,9 @@ def assemble_champion(
         "score": baseline(calibration_oof["score"], policy["psi_bins"]),
         "features": feature_baselines(X, feature_schema, policy["psi_bins"]),
     }
-    if FAMILIES[family].centred:
-        reference["encoded_mean"] = np.asarray(model[:-1].transform(X), dtype=float).mean(
-            axis=0).tolist()
+    encoded_mean = centring_reference(family, model[:-1], X)
+    if encoded_mean is not None:
+        reference["encoded_mean"] = encoded_mean
     return PDScorer(family, model[:-1], model[-1], calibrator, feature_schema, decision_policy,
                     reference)
 
@@ -408,6 +414,8 @@ def champion_candidate(
             "class_weighting": champion_spec["class_weighting"],
             "calibration": calibration,
             "calibration_choose_by": policy["calibration"]["choose_by"],
+            **({"blend": {m["candidate"]: m["weight"] for m in champion_spec["spec"]["members"]}}
+               if champion_spec["candidate"] == BLEND_CANDIDATE else {}),
             "costs": policy["costs"],
             "constraints": policy["constraints"],
             "scorecard": policy["scorecard"],
