@@ -401,3 +401,24 @@ def test_the_untuned_configuration_is_the_first_trial_and_the_refit_reuses_it(
     # measured once, in the study: the refit reports the trial's value, it does not re-run it
     assert candidates[name]["metrics"]["untuned_cv_roc_auc_mean"] == first.value
     assert tuned_spec["kept"] == ("untuned" if study.best_trial.number == 0 else "tuned")
+
+
+def test_the_untuned_configuration_runs_every_fold_even_past_the_budget(
+    model_input, tuning_params, storage, caplog
+):
+    # the budget cannot hold one full cross-validation: the untuned configuration still gets
+    # all its folds (tuning must beat it, thresholding ranks it), then nothing else starts
+    train, _, schema = model_input
+    forest = {"estimator": "sklearn.ensemble.RandomForestClassifier", "preprocessing": "one_hot",
+              "params": {"n_estimators": 100, "min_samples_leaf": 5, "n_jobs": 1}}
+    tuning_params.update(candidates={"random_forest": forest}, n_trials=10, timeout_s=0.05,
+                         search_spaces={"random_forest": {
+                             "min_samples_leaf": {"type": "int", "low": 1, "high": 20}}})
+    with caplog.at_level(logging.WARNING):
+        study, summary, best_oof = tune_hyperparameters(
+            train, schema, {"candidate": "random_forest", "spec": forest}, storage,
+            tuning_params)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+    assert summary["untuned_trial"]["state"] == "COMPLETE" and summary["best_trial"] == 0
+    assert best_oof["trial_0"].notna().all()
+    assert "The untuned random_forest alone took" in caplog.text

@@ -31,7 +31,7 @@ from credit_scoring.evaluation import (
     frame_fingerprint,
 )
 from credit_scoring.processes import process_alive, this_process
-from credit_scoring.progress import Progress
+from credit_scoring.progress import Progress, duration
 from credit_scoring.schema import features, target
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ class TimeBudget:
     runs every fold. Here a trial also stops (as pruned, with the reason as a user
     attribute) before a fold that would not end in time, judging by the slowest fold so far,
     so the study ends within the budget plus at most one fold's overrun of that estimate.
+    The untuned configuration (the study's first trial) is the exception: it is what the
+    search must beat and what thresholding ranks, so it always runs every fold; when it
+    alone overruns the budget, a warning says so and no other trial starts.
     """
 
     def __init__(self, seconds: float | None) -> None:
@@ -267,6 +270,7 @@ class Objective:
         spec = with_params(self.family["spec"], suggest_params(trial, space))
         estimator = build_estimator(spec, self.feature_schema, self.params["random_state"])
         n_folds = self.folds.nunique()
+        untuned = trial.user_attrs.get("untuned", False)
         scores = []
         oof_pd = pd.Series(np.nan, index=self.X.index, name="pd")
         for fold, (model, held_out, _) in enumerate(
@@ -277,9 +281,15 @@ class Objective:
             trial.report(float(np.mean(scores)), step=fold + 1)  # step = folds scored
             if trial.should_prune():
                 raise optuna.TrialPruned()
-            if fold + 1 < n_folds and not self.deadline.room_for_fold():
+            if fold + 1 < n_folds and not self.deadline.room_for_fold() and not untuned:
                 trial.set_user_attr("stopped", "tuning.timeout_s reached")
                 raise optuna.TrialPruned()
+        if untuned and not self.deadline.room_for_fold():
+            logger.warning(
+                "The untuned %s alone took %s of the %s budget (tuning.timeout_s): no other "
+                "trial fits. Raise timeout_s, or rank on fewer rows, to search at all.",
+                self.family["candidate"], duration(time.monotonic() - self.deadline.started),
+                duration(self.params["timeout_s"]))
         value = float(np.mean(scores))
         self._keep_if_best(trial.number, value, oof_pd)
         return value
