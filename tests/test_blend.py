@@ -168,7 +168,7 @@ def test_a_blended_champion_goes_from_thresholding_to_the_registry_and_the_hub(
                                      thresholding_params(project_params), comparison=comparison)
     ranking = catalog.load("thresholding.candidate_ranking_report")
     assert ranking.iloc[0]["candidate"] == CANDIDATE, ranking
-    champion = catalog.load("champion")
+    champion = catalog.load("champion@registry")
     assert set(champion["params"]["blend"]) == {"tuning.tuned", "model_comparison.logistic",
                                                 "model_comparison.lightgbm"}
     assert champion["params"]["estimator"] == BLEND

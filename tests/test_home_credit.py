@@ -99,7 +99,7 @@ def test_counts_orphans_and_recipe_are_tracked_in_mlflow(home_credit_run):
 def test_the_run_reports_stage_times_and_chooses_its_calibration(home_credit_run):
     timings = pd.read_csv(home_credit_run / "data/08_reporting/stage_timings.csv")
     assert timings["stage"].tolist() == ["feature_engineering", "data_processing", "baselines",
-                                         "model_comparison", "tuning", "thresholding"]
+                                         "model_comparison", "tuning", "thresholding", "validation"]
     calibration = pd.read_csv(home_credit_run / "data/08_reporting/thresholding/calibration.csv")
     assert calibration["method"].tolist() == ["none", "platt", "isotonic"]
     assert calibration.loc[calibration["chosen"], "log_loss"].item() == calibration["log_loss"].min()

@@ -107,7 +107,7 @@ def release(thresholding_outputs, tracking_store, tmp_path):
     """The champion registered, then built into the exact folder a publish uploads."""
     catalog, test, schema = thresholding_outputs
     dataset = MlflowChampionDataset(registered_model_name="test_pd")
-    dataset.save(catalog.load("champion"))
+    dataset.save(catalog.load("champion@registry"))
     version = dataset.model_version()
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = build_release(f"models:/test_pd/{version.version}", tmp_path / "release",
@@ -162,7 +162,7 @@ def test_a_lightgbm_champion_with_early_stopping_goes_from_thresholding_to_the_h
     spec["params"].update(n_estimators=200, n_jobs=1)
     catalog, _, _ = run_thresholding(make_loan_book(), copy.deepcopy(LOAN_BOOK_PARAMS),
                                      thresholding_params(project_params), spec=spec)
-    champion = catalog.load("champion")
+    champion = catalog.load("champion@registry")
     assert champion["params"]["estimator"] == "lightgbm.LGBMClassifier"
     scorer = champion["model"]
     assert scorer.estimator.booster_.num_trees() < 200  # it stopped early

@@ -140,7 +140,7 @@ def score_in_new_process(project: Path, model_uri: str, rows: pd.DataFrame) -> p
 def test_the_default_run_reports_time_and_memory_per_stage(default_run):
     timings = pd.read_csv(default_run / "data/08_reporting/stage_timings.csv").set_index("stage")
     assert list(timings.index) == ["feature_engineering", "data_processing", "baselines",
-                                   "model_comparison", "tuning", "thresholding"]
+                                   "model_comparison", "tuning", "thresholding", "validation"]
     assert (timings["seconds"] > 0).all() and (timings["nodes"] >= 1).all()
     # tuning searches, the others fit a handful of models: it is the longest stage
     assert timings["seconds"].idxmax() == "tuning"

@@ -147,7 +147,7 @@ class StaleRuns:
 
 
 STAGE_ORDER = ("feature_engineering", "data_processing", "baselines", "model_comparison",
-               "tuning", "thresholding", "scoring", "train")
+               "tuning", "thresholding", "validation", "scoring", "train")
 """Pipeline folders a node is attributed to, first match wins (train reuses earlier ones)."""
 
 

@@ -448,7 +448,7 @@ def _publish(context, args: argparse.Namespace, parser: argparse.ArgumentParser)
     repo_id = args.repo_id or settings["repo_id"]
     if not repo_id:
         parser.error("name the Hub repository: --repo-id your-name/credit-scoring-pd")
-    version = context.catalog.get("champion").model_version()
+    version = context.catalog.get("champion@registry").model_version()
     metrics = mlflow.get_run(version.run_id).data.metrics
     folder = args.folder or Path(tempfile.mkdtemp(prefix="credit_scoring_release_"))
     build_release(f"models:/{version.name}/{version.version}", folder, repo_id, metrics,

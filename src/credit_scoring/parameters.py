@@ -354,6 +354,37 @@ class Scoring(Strict):
     psi: Psi
 
 
+# ---- validation -------------------------------------------------------------------------
+class Bootstrap(Strict):
+    resamples: Annotated[StrictInt, Field(ge=10)]
+    seed: StrictInt
+
+
+class TrafficLight(Strict):
+    amber_below: Rate
+    red_below: Rate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrafficLight:
+        if self.red_below > self.amber_below:
+            raise ValueError(f"red_below ({self.red_below}) must not exceed amber_below "
+                             f"({self.amber_below}): red is the stronger evidence")
+        return self
+
+
+class Validation(Strict):
+    # set at run time only (the catalog's champion@version reads it): a version or alias
+    model_version: StrictStr | StrictInt | None = None
+    confidence_level: Annotated[Number, Field(gt=0, lt=1)]
+    bootstrap: Bootstrap
+    gains_groups: Annotated[StrictInt, Field(ge=2)]
+    hosmer_lemeshow_groups: Annotated[StrictInt, Field(ge=3)]
+    jeffreys: TrafficLight
+    psi: Psi
+    cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
+
+
+
 # ---- hub (credit-scoring-hub) -----------------------------------------------------------
 class HubDownload(Strict):
     repo_id: StrictStr
@@ -391,6 +422,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "tuning": Tuning,
     "thresholding": Thresholding,
     "scoring": Scoring,
+    "validation": Validation,
     "hub": Hub,
 }
 """Top-level parameter block -> its model."""

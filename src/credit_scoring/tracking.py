@@ -319,3 +319,90 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 "to register a champion."
             ) from error
 
+
+
+class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
+    """Load: one registered PD model version, with what its validation needs.
+
+    The version is a number or an alias (``champion`` by default); the catalog sets it from
+    the runtime parameter ``validation.model_version`` (``kedro run --pipelines validation
+    --params validation.model_version=3``). Loaded: ``model`` (the ``PDScorer``), ``name``,
+    ``version``, ``run_id``, ``tags`` and ``oof_predictions`` (bad, fold and PD of every
+    training row, stored with the version's run).
+    """
+
+    def __init__(self, registered_model_name: str, version: str | int = "champion",
+                 metadata: dict[str, Any] | None = None) -> None:
+        self._name = registered_model_name
+        self._version = str(version)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        # an alias is described as MlflowChampionDataset describes it: the same registry entry
+        key = "version" if self._version.isdigit() else "alias"
+        return {"registered_model_name": self._name, key: self._version}
+
+    def _exists(self) -> bool:
+        try:
+            self._model_version()
+        except DatasetError:
+            return False
+        return True
+
+    def _save(self, data: None) -> None:
+        raise DatasetError("MlflowModelVersionDataset is read-only: thresholding registers models.")
+
+    def _model_version(self) -> ModelVersion:
+        client = MlflowClient()
+        try:
+            if self._version.isdigit():
+                return client.get_model_version(self._name, self._version)
+            return client.get_model_version_by_alias(self._name, self._version)
+        except MlflowException as error:
+            raise DatasetError(
+                f"No version '{self._version}' of registered model '{self._name}' ({error}). "
+                "Run `kedro run --pipelines thresholding` to register one, or pass an existing "
+                "version number or alias: --params validation.model_version=<n>."
+            ) from error
+
+    def _load(self) -> dict[str, Any]:
+        version = self._model_version()
+        model = mlflow.pyfunc.load_model(f"models:/{self._name}/{version.version}")
+        try:
+            oof = pd.read_parquet(mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path=OOF_ARTIFACT))
+        except (MlflowException, OSError) as error:
+            raise DatasetError(
+                f"Version {version.version} of '{self._name}' has no stored out-of-fold PDs "
+                f"({OOF_ARTIFACT} in run {version.run_id}): it was registered by an older "
+                "credit_scoring; rerun thresholding to validate a new version."
+            ) from error
+        return {"model": model.unwrap_python_model().scorer, "name": self._name,
+                "version": version.version, "run_id": version.run_id, "tags": version.tags,
+                "oof_predictions": oof}
+
+
+class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
+    """Save: the validation report's files in ``folder`` and as artifacts of the model
+    version's MLflow run (``validation/``), so the registry shows each version's report.
+
+    Saved: ``run_id`` and ``files`` (file name -> text content).
+    """
+
+    def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
+        self._folder = Path(folder)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"folder": str(self._folder)}
+
+    def _load(self) -> None:
+        raise DatasetError("ValidationReportDataset is write-only: open the HTML file.")
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        for name, content in data["files"].items():
+            (self._folder / name).write_text(content, encoding="utf-8")
+        client = MlflowClient()
+        for name in data["files"]:
+            client.log_artifact(data["run_id"], str(self._folder / name), "validation")

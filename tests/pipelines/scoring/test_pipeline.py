@@ -31,7 +31,7 @@ def new_applicants(thresholding_outputs):
 def champion(thresholding_outputs, tracking_store):
     catalog, _, _ = thresholding_outputs
     dataset = MlflowChampionDataset(registered_model_name="test_pd")
-    dataset.save(catalog.load("champion"))
+    dataset.save(catalog.load("champion@registry"))
     return dataset.load()
 
 

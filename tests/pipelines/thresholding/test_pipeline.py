@@ -29,7 +29,7 @@ def outputs(thresholding_outputs):
 def registry(outputs, tracking_store):
     """The thresholding champion candidate, an empty registry dataset for it, a client."""
     catalog, _, _ = outputs
-    return catalog.load("champion"), MlflowChampionDataset(registered_model_name="test_pd"), \
+    return catalog.load("champion@registry"), MlflowChampionDataset(registered_model_name="test_pd"), \
         MlflowClient()
 
 
@@ -64,7 +64,7 @@ def test_the_calibration_with_the_lowest_out_of_fold_log_loss_is_chosen_and_logg
     assert list(report.index) == ["none", "platt", "isotonic"]
     chosen = report.index[report["chosen"]].tolist()
     assert chosen == [report["log_loss"].idxmin()]
-    champion = catalog.load("champion")
+    champion = catalog.load("champion@registry")
     metrics = champion["metrics"]
     for method in report.index:  # both losses of every method, as MLflow metrics
         assert metrics[f"calibration_{method}_log_loss"] == pytest.approx(report.loc[method, "log_loss"])
@@ -100,7 +100,7 @@ def test_platt_calibrated_pds_average_to_the_observed_bad_rate(
 def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, tracking_store, caplog,
                                                                  tmp_path):
     catalog, _, _ = outputs
-    champion = catalog.load("champion")
+    champion = catalog.load("champion@registry")
     dataset = MlflowChampionDataset(registered_model_name="test_pd", local_dir=tmp_path / "champ")
     client = MlflowClient()
 
@@ -181,7 +181,7 @@ def test_a_champion_without_the_metric_is_measured_on_its_stored_out_of_fold_pds
 
 def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_store, tmp_path):
     catalog, test, schema = outputs
-    MlflowChampionDataset(registered_model_name="test_pd").save(catalog.load("champion"))
+    MlflowChampionDataset(registered_model_name="test_pd").save(catalog.load("champion@registry"))
     raw = catalog.load("holdout_applicants")  # raw loan-book rows, as a lender's file has them
     raw.to_parquet(tmp_path / "rows.parquet")
     script = (

@@ -101,7 +101,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                         "oof_predictions", "calibration_report", "holdout_applicants",
                         "feature_schema",
                         "params:thresholding"],
-                outputs="champion",
+                outputs="champion@registry",
                 name="register_champion",
             ),
         ],
@@ -115,6 +115,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             "comparison_oof": "model_comparison.oof_predictions",
         },
         # read by scoring, outside the namespace
-        outputs={"champion": "champion"},
+        outputs={"champion@registry": "champion@registry"},
         parameters={"params:thresholding", "params:baselines", "params:model_comparison"},
     )

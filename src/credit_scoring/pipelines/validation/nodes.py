@@ -1,0 +1,271 @@
+"""Nodes of the validation pipeline: the evidence a model-risk reviewer asks for, per section.
+
+Every node reads the registered model version under validation (its contract, decision
+policy and stored out-of-fold PDs) and the development data, and returns plain tables and
+figure data; ``validation_report`` renders them into one HTML page and one JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, roc_curve
+
+from credit_scoring import decisions
+from credit_scoring import validation_report as report
+from credit_scoring.monitoring import psi_from_baseline, stability_status
+from credit_scoring.schema import features, target
+from credit_scoring.validation_report import svg
+from credit_scoring.validation_stats import (
+    auc_confidence,
+    gains_table,
+    hosmer_lemeshow,
+    jeffreys,
+    ks_confidence,
+    pd_groups,
+    traffic_light,
+)
+
+CURVE_POINTS = 200
+"""Points kept per curve in the JSON: enough to draw it, small at any sample size."""
+
+
+def score_test_applicants(
+    model_version: dict[str, Any],
+    holdout_applicants: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    feature_schema: dict[str, Any],
+) -> pd.DataFrame:
+    """The test applicants scored from their raw rows by the model under validation.
+
+    Returns:
+        Per applicant: the observed default flag, PD, score, band, decision and reasons.
+    """
+    scorer = model_version["model"]
+    scored = scorer.score(holdout_applicants.set_axis(model_input_test.index))
+    return scored.assign(bad=target(model_input_test, feature_schema).to_numpy())
+
+
+def _thinned(x: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
+    keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), CURVE_POINTS)).astype(int))
+    return {"x": np.round(x[keep], 6).tolist(), "y": np.round(y[keep], 6).tolist()}
+
+
+def _samples(model_version: dict[str, Any], test_scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    oof = model_version["oof_predictions"]
+    return {"train (out-of-fold)": oof[["bad", "pd"]], "test": test_scores[["bad", "pd"]]}
+
+
+def discrimination(
+    model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """AUC, Gini and KS with confidence intervals; ROC, CAP and KS curves; gains by decile.
+
+    Returns:
+        One row per sample (out-of-fold train, test) with each statistic and its interval;
+        the curves (thinned to ``CURVE_POINTS``); the test gains table.
+    """
+    level, bootstrap = params["confidence_level"], params["bootstrap"]
+    rows, curves = [], {}
+    for name, sample in _samples(model_version, test_scores).items():
+        y, pd_scores = sample["bad"].to_numpy(), sample["pd"].to_numpy()
+        auc = auc_confidence(y, pd_scores, level)
+        ks = ks_confidence(y, pd_scores, bootstrap["resamples"], bootstrap["seed"], level)
+        rows.append({"sample": name, "applicants": len(y), "bads": int(y.sum()),
+                     **{k: auc[k] for k in ("auc", "auc_low", "auc_high")},
+                     "gini": 2 * auc["auc"] - 1, "gini_low": 2 * auc["auc_low"] - 1,
+                     "gini_high": 2 * auc["auc_high"] - 1, **ks})
+        fpr, tpr, thresholds = roc_curve(y, pd_scores)
+        order = np.argsort(-pd_scores, kind="stable")
+        captured = np.r_[0, np.cumsum(y[order]) / y.sum()]
+        share = np.arange(len(y) + 1) / len(y)
+        finite = np.isfinite(thresholds)
+        curves[name] = {
+            "roc": _thinned(fpr, tpr),
+            "cap": _thinned(share, captured),
+            "ks": {"pd": np.round(thresholds[finite], 6)[::max(1, finite.sum() // CURVE_POINTS)]
+                   .tolist(),
+                   **{key: np.round(values[finite], 6)[::max(1, finite.sum() // CURVE_POINTS)]
+                      .tolist() for key, values in (("bads_above", tpr), ("goods_above", fpr))}},
+            "bad_rate": float(y.mean()),
+        }
+    gains = gains_table(test_scores["bad"], test_scores["pd"], params["gains_groups"])
+    return pd.DataFrame(rows), curves, gains
+
+
+def calibration(
+    model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Brier and Hosmer-Lemeshow per sample; per score band the Jeffreys test with its light.
+
+    Returns:
+        Per sample: Brier score, HL statistic, degrees of freedom and p-value; per score band
+        (the model's own bands, out-of-fold train and test): applicants, bads, mean PD,
+        observed default rate, Jeffreys interval and p-value, traffic light; the
+        reliability curves (mean PD and default rate per PD group).
+    """
+    policy = model_version["model"].policy
+    lights = params["jeffreys"]
+    summary, bands, reliability = [], [], {}
+    for name, sample in _samples(model_version, test_scores).items():
+        y, pd_scores = sample["bad"].to_numpy(), sample["pd"].to_numpy()
+        summary.append({"sample": name, "brier": brier_score_loss(y, pd_scores),
+                        **hosmer_lemeshow(y, pd_scores, params["hosmer_lemeshow_groups"])})
+        points = decisions.scorecard_points(pd_scores, policy["scorecard"])
+        table = pd.DataFrame({"band": decisions.score_band(points, policy["band_edges"]),
+                              "bad": y, "pd": pd_scores}).groupby("band").agg(
+            applicants=("bad", "size"), bads=("bad", "sum"), mean_pd=("pd", "mean"))
+        table["default_rate"] = table["bads"] / table["applicants"]
+        test = jeffreys(table["bads"], table["applicants"], table["mean_pd"],
+                        params["confidence_level"])
+        table = table.assign(dr_low=test["low"], dr_high=test["high"],
+                             jeffreys_p_value=test["p_value"],
+                             light=traffic_light(test["p_value"], lights["amber_below"],
+                                                 lights["red_below"]))
+        bands.append(table.reset_index().assign(sample=name))
+        groups = pd.DataFrame({"bad": y, "pd": pd_scores}).groupby(
+            pd_groups(pd_scores, params["hosmer_lemeshow_groups"]))
+        reliability[name] = {"mean_pd": groups["pd"].mean().round(6).tolist(),
+                             "default_rate": groups["bad"].mean().round(6).tolist()}
+    band_table = pd.concat(bands, ignore_index=True)
+    return pd.DataFrame(summary), band_table[["sample", *band_table.columns[:-1]]], reliability
+
+
+def stability(
+    model_version: dict[str, Any],
+    model_input_test: pd.DataFrame,
+    test_scores: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """PSI of the score and CSI of every feature: test against the development sample.
+
+    The reference is the distribution the model carries (its training baselines), so the
+    same numbers come out wherever the model is validated.
+    """
+    baselines = model_version["model"].baselines
+    X = features(model_input_test, feature_schema)
+    rows = [{"variable": "score", "kind": "PSI",
+             "index": psi_from_baseline(baselines["score"], test_scores["score"])}]
+    rows += [{"variable": column, "kind": "CSI",
+              "index": psi_from_baseline(baselines["features"][column], X[column])}
+             for column in X.columns]
+    table = pd.DataFrame(rows)
+    table["status"] = stability_status(table["index"], params["psi"]["watch"],
+                                       params["psi"]["alarm"])
+    return table.sort_values(["kind", "index"], ascending=[False, False], ignore_index=True)
+
+
+def decision_sensitivity(
+    model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """How the cut-off moves with the cost ratio, and why applicants are declined.
+
+    The cut-off is re-chosen on the stored out-of-fold PDs for the cost of accepting a bad
+    scaled by each ``cost_ratio_changes`` (e.g. -50 %, +50 %), and each is applied to test.
+
+    Returns:
+        Per cost scenario: cut-off, approval rate and bad rate among approved on test; how
+        often each attribute is the principal reason (reason_1) among declined test
+        applicants; the out-of-fold cost curve of the model's own costs.
+    """
+    policy = model_version["model"].policy
+    oof = model_version["oof_predictions"]
+    rows = []
+    for change in [0.0, *params["cost_ratio_changes"]]:
+        costs = {**policy["costs"], "accept_bad": policy["costs"]["accept_bad"] * (1 + change)}
+        curve = decisions.cost_curve(oof["bad"], oof["pd"], costs)
+        cutoff = policy["cutoff"] if change == 0 else float(
+            decisions.choose_cutoff(curve, {})["cutoff"])
+        outcome = decisions.decision_outcomes(test_scores["bad"], test_scores["pd"] >= cutoff,
+                                              costs)
+        rows.append({"accept_bad_cost_change": change, "accept_bad": costs["accept_bad"],
+                     "decline_good": costs["decline_good"], "cutoff": cutoff,
+                     "approval_rate": outcome["approval_rate"],
+                     "bad_rate_approved": outcome["bad_rate_approved"]})
+    declined = test_scores[test_scores["decision"] == "decline"]
+    reasons = (declined["reason_1"].value_counts().rename_axis("principal_reason")
+               .reset_index(name="declined_applicants"))
+    reasons["share_of_declined"] = reasons["declined_applicants"] / max(len(declined), 1)
+    curve = decisions.cost_curve(oof["bad"], oof["pd"], policy["costs"]).sort_values("cutoff")
+    return pd.DataFrame(rows), reasons, {
+        "cutoff": curve["cutoff"].round(6).tolist()[::max(1, len(curve) // CURVE_POINTS)],
+        "expected_cost": curve["expected_cost"].round(6).tolist()[
+            ::max(1, len(curve) // CURVE_POINTS)]}
+
+
+def validation_report(
+    model_version: dict[str, Any],
+    discrimination_table: pd.DataFrame,
+    curves: dict[str, Any],
+    gains: pd.DataFrame,
+    calibration_table: pd.DataFrame,
+    band_table: pd.DataFrame,
+    reliability: dict[str, Any],
+    stability_table: pd.DataFrame,
+    cost_scenarios: pd.DataFrame,
+    reason_table: pd.DataFrame,
+    cost_curve: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """One HTML page and one JSON file with every table and the data of every figure.
+
+    Returns:
+        The model version's ``run_id`` and ``files`` (name -> content), which
+        ``tracking.ValidationReportDataset`` writes and logs to that run.
+    """
+    scorer = model_version["model"]
+    policy = scorer.policy
+    summary = pd.DataFrame({"item": ["model", "candidate", "family", "decline when",
+                                     "costs (accept bad / decline good)", "MLflow run"],
+                            "value": [f"{model_version['name']} version {model_version['version']}",
+                                      model_version["tags"].get("candidate", "?"), scorer.family,
+                                      f"PD >= {policy['cutoff']:.4f} (score {policy['cutoff_score']})",
+                                      f"{policy['costs']['accept_bad']} / "
+                                      f"{policy['costs']['decline_good']}",
+                                      model_version["run_id"]]})
+    level = f"{params['confidence_level']:.0%}"
+    test = "test"
+    sections = [
+        {"id": "discrimination", "title": "Discrimination",
+         "text": f"AUC with DeLong's {level} interval (Gini = 2 AUC - 1, the same interval), KS "
+                 f"with a stratified bootstrap interval ({params['bootstrap']['resamples']} "
+                 "resamples, seeded), on out-of-fold PDs of the training rows and on the test set.",
+         "blocks": [discrimination_table, svg(report.roc_figure(curves, discrimination_table)),
+                    svg(report.cap_figure(curves, discrimination_table)),
+                    svg(report.ks_figure(curves, discrimination_table)), gains]},
+        {"id": "calibration", "title": "Calibration",
+         "text": "Brier score and Hosmer-Lemeshow test per sample; per score band the Jeffreys "
+                 "test of the observed default rate against the mean PD (red: the PD is "
+                 f"significantly too low, p < {params['jeffreys']['red_below']}; amber: p < "
+                 f"{params['jeffreys']['amber_below']}).",
+         "blocks": [calibration_table, svg(report.reliability_figure(reliability)),
+                    svg(report.band_figure(band_table, test)), band_table]},
+        {"id": "stability", "title": "Stability",
+         "text": "PSI of the score and CSI of every feature, test against the development "
+                 f"sample the model stores: below {params['psi']['watch']} stable, up to "
+                 f"{params['psi']['alarm']} watch, above it a shift.",
+         "blocks": [svg(report.stability_figure(stability_table, params["psi"]["watch"],
+                                                params["psi"]["alarm"])), stability_table]},
+        {"id": "decisions", "title": "Decisions",
+         "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
+                 "changes, its approval and bad rates on test, and the principal reason of "
+                 "each declined test applicant.",
+         "blocks": [svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
+                    svg(report.reasons_figure(reason_table)), reason_table]},
+    ]
+    title = f"Model validation report: {model_version['name']} version {model_version['version']}"
+    tables = {"summary": summary, "discrimination": discrimination_table, "gains": gains,
+              "calibration": calibration_table, "score_bands": band_table,
+              "stability": stability_table, "cost_scenarios": cost_scenarios,
+              "principal_reasons": reason_table}
+    figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve}
+    content = {"title": title, "tables": {name: json.loads(table.to_json(orient="records"))
+                                          for name, table in tables.items()},
+               "figures": figures}
+    return {"run_id": model_version["run_id"],
+            "files": {"validation_report.html": report.render(title, summary, sections),
+                      "validation_report.json": json.dumps(content, indent=1)}}

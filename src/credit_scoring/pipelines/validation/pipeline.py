@@ -1,0 +1,74 @@
+"""validation: one report on a registered model version, for an independent reviewer.
+
+`kedro run --pipelines validation` validates the registry's champion (or the version
+given by ``--params validation.model_version=<n>``) on what data_processing persisted: its
+stored out-of-fold PDs, the test rows (scored from their raw form by the model itself) and
+its stored development distributions. Part of the default `kedro run`, after thresholding
+registered a model. Writes data/08_reporting/validation/validation_report.html and .json
+and logs both to the model version's MLflow run.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    calibration,
+    decision_sensitivity,
+    discrimination,
+    score_test_applicants,
+    stability,
+    validation_report,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                score_test_applicants,
+                inputs=["model_version", "holdout_applicants", "model_input_test",
+                        "feature_schema"],
+                outputs="test_scores",
+                name="score_test_applicants",
+            ),
+            Node(
+                discrimination,
+                inputs=["model_version", "test_scores", "params:validation"],
+                outputs=["discrimination_table", "curves", "gains_table"],
+                name="discrimination",
+            ),
+            Node(
+                calibration,
+                inputs=["model_version", "test_scores", "params:validation"],
+                outputs=["calibration_table", "score_band_table", "reliability"],
+                name="calibration",
+            ),
+            Node(
+                stability,
+                inputs=["model_version", "model_input_test", "test_scores", "feature_schema",
+                        "params:validation"],
+                outputs="stability_table",
+                name="stability",
+            ),
+            Node(
+                decision_sensitivity,
+                inputs=["model_version", "test_scores", "params:validation"],
+                outputs=["cost_scenarios", "principal_reasons", "cost_curve"],
+                name="decision_sensitivity",
+            ),
+            Node(
+                validation_report,
+                inputs=["model_version", "discrimination_table", "curves", "gains_table",
+                        "calibration_table", "score_band_table", "reliability",
+                        "stability_table", "cost_scenarios", "principal_reasons",
+                        "cost_curve", "params:validation"],
+                outputs="report",
+                name="validation_report",
+            ),
+        ],
+        namespace="validation",
+        inputs={**{name: name for name in ("holdout_applicants", "model_input_test",
+                                           "feature_schema")},
+                "model_version": "champion@version"},
+        parameters={"params:validation"},
+        tags=["validation"],
+    )

@@ -1,0 +1,130 @@
+"""validation in memory on a registered champion: every section, numbers that can be
+checked by hand, the files on disk and in the model version's MLflow run."""
+
+import copy
+import json
+import shutil
+
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import roc_auc_score
+
+from credit_scoring.pipelines.validation import create_pipeline
+from credit_scoring.tracking import (
+    MlflowChampionDataset,
+    MlflowModelVersionDataset,
+    ValidationReportDataset,
+)
+from tests.conftest import KeptDataset
+
+SECTIONS = ("discrimination", "calibration", "stability", "decisions")
+
+
+@pytest.fixture
+def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
+    """The in-memory champion registered in a real store, then validated: (catalog, folder)."""
+    catalog, _, schema = thresholding_outputs
+    MlflowChampionDataset(registered_model_name="test_pd").save(
+        catalog.load("champion@registry"))
+    pipeline = create_pipeline()
+    folder = tmp_path / "validation"
+    outputs = {name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()}
+    outputs["validation.report"] = ValidationReportDataset(folder=str(folder))
+    validation_catalog = DataCatalog(datasets={
+        "champion@version": MlflowModelVersionDataset(registered_model_name="test_pd"),
+        "holdout_applicants": MemoryDataset(catalog.load("holdout_applicants")),
+        "model_input_test": MemoryDataset(catalog.load("model_input_test")),
+        "feature_schema": MemoryDataset(schema),
+        "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
+        **outputs,
+    })
+    SequentialRunner().run(pipeline, validation_catalog)
+    return validation_catalog, folder
+
+
+def test_the_report_is_one_html_page_with_every_section_and_a_json_of_its_figures(validated):
+    catalog, folder = validated
+    page = (folder / "validation_report.html").read_text()
+    for section in SECTIONS:
+        assert f"id='{section}'" in page
+    assert page.count("<svg") >= 7 and "<script" not in page and "http" not in page.split(
+        "</style>")[0]
+    content = json.loads((folder / "validation_report.json").read_text())
+    assert {"discrimination", "calibration", "score_bands", "stability", "cost_scenarios",
+            "principal_reasons", "gains"} <= set(content["tables"])
+    assert set(content["figures"]["curves"]) == {"train (out-of-fold)", "test"}
+
+
+def test_the_report_is_logged_to_the_model_versions_run(validated):
+    version = MlflowClient().get_model_version_by_alias("test_pd", "champion")
+    logged = {a.path for a in MlflowClient().list_artifacts(version.run_id, "validation")}
+    assert logged == {"validation/validation_report.html", "validation/validation_report.json"}
+
+
+def test_test_auc_is_that_of_the_raw_rows_scored_by_the_model_with_an_interval(validated):
+    catalog, _ = validated
+    scores = catalog.load("validation.test_scores")
+    table = catalog.load("validation.discrimination_table").set_index("sample")
+    test = table.loc["test"]
+    assert test["auc"] == pytest.approx(roc_auc_score(scores["bad"], scores["pd"]))
+    assert test["auc_low"] < test["auc"] < test["auc_high"]
+    assert test["gini"] == pytest.approx(2 * test["auc"] - 1)
+    assert test["ks_low"] <= test["ks"] <= test["ks_high"]
+    assert table.loc["train (out-of-fold)", "applicants"] == len(
+        MlflowModelVersionDataset(registered_model_name="test_pd").load()["oof_predictions"])
+
+
+def test_every_score_band_has_a_jeffreys_light_and_counts_that_add_up(validated):
+    catalog, _ = validated
+    bands = catalog.load("validation.score_band_table")
+    scores = catalog.load("validation.test_scores")
+    test = bands[bands["sample"] == "test"]
+    assert test["applicants"].sum() == len(scores) and test["bads"].sum() == scores["bad"].sum()
+    assert set(bands["light"]) <= {"green", "amber", "red"}
+    assert ((test["dr_low"] <= test["default_rate"]) & (test["default_rate"] <= test["dr_high"])).all()
+
+
+def test_stability_covers_the_score_and_every_feature(validated, thresholding_outputs):
+    catalog, _ = validated
+    _, _, schema = thresholding_outputs
+    table = catalog.load("validation.stability_table")
+    assert table["kind"].tolist().count("PSI") == 1
+    assert set(table.loc[table["kind"] == "CSI", "variable"]) == set(
+        schema["numeric"] + schema["categorical"])
+
+
+def test_dearer_bads_lower_the_cut_off(validated):
+    catalog, _ = validated
+    scenarios = catalog.load("validation.cost_scenarios").set_index("accept_bad_cost_change")
+    assert scenarios.loc[0.5, "cutoff"] <= scenarios.loc[0.0, "cutoff"] <= scenarios.loc[
+        -0.5, "cutoff"]
+    reasons = catalog.load("validation.principal_reasons")
+    scores = catalog.load("validation.test_scores")
+    assert reasons["declined_applicants"].sum() == (scores["decision"] == "decline").sum()
+
+
+@pytest.mark.integration
+def test_the_report_reads_in_a_real_browser_offline_without_console_errors(validated, tmp_path):
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    _, folder = validated
+    chromium = shutil.which("chromium")
+    assert chromium, "headless Chromium is needed: apt-get install -y chromium (.ci/run does it)"
+    problems, requests = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})  # a laptop's width
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("request", lambda r: None if r.url.startswith("file:") else requests.append(r.url))
+        page.goto((folder / "validation_report.html").as_uri())
+        for section in SECTIONS:
+            assert page.locator(f"section#{section} h2").is_visible()
+        assert page.locator("figure svg").count() >= 7
+        # nothing wider than the window: every chart and table reads without scrolling sideways
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.screenshot(path=str(tmp_path / "report.png"))
+        browser.close()
+    assert problems == [] and requests == []
