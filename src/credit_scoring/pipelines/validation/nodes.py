@@ -18,7 +18,6 @@ from credit_scoring import decisions
 from credit_scoring import validation_report as report
 from credit_scoring.monitoring import psi_from_baseline, stability_status
 from credit_scoring.schema import features, target
-from credit_scoring.validation_report import svg
 from credit_scoring.validation_stats import (
     auc_confidence,
     gains_table,
@@ -49,9 +48,12 @@ def score_test_applicants(
     return scored.assign(bad=target(model_input_test, feature_schema).to_numpy())
 
 
-def _thinned(x: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
-    keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), CURVE_POINTS)).astype(int))
-    return {"x": np.round(x[keep], 6).tolist(), "y": np.round(y[keep], 6).tolist()}
+def _thinned(**columns: np.ndarray) -> dict[str, list[float]]:
+    """At most ``CURVE_POINTS`` evenly spaced points of equally long columns, first and last kept."""
+    length = len(next(iter(columns.values())))
+    keep = np.unique(np.linspace(0, length - 1, min(length, CURVE_POINTS)).astype(int))
+    return {name: np.round(np.asarray(values, dtype=float)[keep], 6).tolist()
+            for name, values in columns.items()}
 
 
 def _samples(model_version: dict[str, Any], test_scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -84,12 +86,10 @@ def discrimination(
         share = np.arange(len(y) + 1) / len(y)
         finite = np.isfinite(thresholds)
         curves[name] = {
-            "roc": _thinned(fpr, tpr),
-            "cap": _thinned(share, captured),
-            "ks": {"pd": np.round(thresholds[finite], 6)[::max(1, finite.sum() // CURVE_POINTS)]
-                   .tolist(),
-                   **{key: np.round(values[finite], 6)[::max(1, finite.sum() // CURVE_POINTS)]
-                      .tolist() for key, values in (("bads_above", tpr), ("goods_above", fpr))}},
+            "roc": _thinned(x=fpr, y=tpr),
+            "cap": _thinned(x=share, y=captured),
+            "ks": _thinned(pd=thresholds[finite], bads_above=tpr[finite],
+                           goods_above=fpr[finite]),
             "bad_rate": float(y.mean()),
         }
     gains = gains_table(test_scores["bad"], test_scores["pd"], params["gains_groups"])
@@ -191,10 +191,8 @@ def decision_sensitivity(
                .reset_index(name="declined_applicants"))
     reasons["share_of_declined"] = reasons["declined_applicants"] / max(len(declined), 1)
     curve = decisions.cost_curve(oof["bad"], oof["pd"], policy["costs"]).sort_values("cutoff")
-    return pd.DataFrame(rows), reasons, {
-        "cutoff": curve["cutoff"].round(6).tolist()[::max(1, len(curve) // CURVE_POINTS)],
-        "expected_cost": curve["expected_cost"].round(6).tolist()[
-            ::max(1, len(curve) // CURVE_POINTS)]}
+    return pd.DataFrame(rows), reasons, _thinned(cutoff=curve["cutoff"],
+                                                 expected_cost=curve["expected_cost"])
 
 
 def validation_report(
@@ -234,28 +232,28 @@ def validation_report(
          "text": f"AUC with DeLong's {level} interval (Gini = 2 AUC - 1, the same interval), KS "
                  f"with a stratified bootstrap interval ({params['bootstrap']['resamples']} "
                  "resamples, seeded), on out-of-fold PDs of the training rows and on the test set.",
-         "blocks": [discrimination_table, svg(report.roc_figure(curves, discrimination_table)),
-                    svg(report.cap_figure(curves, discrimination_table)),
-                    svg(report.ks_figure(curves, discrimination_table)), gains]},
+         "blocks": [discrimination_table, report.svg(report.roc_figure(curves, discrimination_table)),
+                    report.svg(report.cap_figure(curves, discrimination_table)),
+                    report.svg(report.ks_figure(curves, discrimination_table)), gains]},
         {"id": "calibration", "title": "Calibration",
          "text": "Brier score and Hosmer-Lemeshow test per sample; per score band the Jeffreys "
                  "test of the observed default rate against the mean PD (red: the PD is "
                  f"significantly too low, p < {params['jeffreys']['red_below']}; amber: p < "
                  f"{params['jeffreys']['amber_below']}).",
-         "blocks": [calibration_table, svg(report.reliability_figure(reliability)),
-                    svg(report.band_figure(band_table, test)), band_table]},
+         "blocks": [calibration_table, report.svg(report.reliability_figure(reliability)),
+                    report.svg(report.band_figure(band_table, test)), band_table]},
         {"id": "stability", "title": "Stability",
          "text": "PSI of the score and CSI of every feature, test against the development "
                  f"sample the model stores: below {params['psi']['watch']} stable, up to "
                  f"{params['psi']['alarm']} watch, above it a shift.",
-         "blocks": [svg(report.stability_figure(stability_table, params["psi"]["watch"],
+         "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
                                                 params["psi"]["alarm"])), stability_table]},
         {"id": "decisions", "title": "Decisions",
          "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
                  "changes, its approval and bad rates on test, and the principal reason of "
                  "each declined test applicant.",
-         "blocks": [svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
-                    svg(report.reasons_figure(reason_table)), reason_table]},
+         "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
+                    report.svg(report.reasons_figure(reason_table)), reason_table]},
     ]
     title = f"Model validation report: {model_version['name']} version {model_version['version']}"
     tables = {"summary": summary, "discrimination": discrimination_table, "gains": gains,
