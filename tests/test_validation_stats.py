@@ -4,10 +4,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from credit_scoring.evaluation import ks_statistic
 from credit_scoring.validation_stats import (
     auc_confidence,
+    auc_difference,
     gains_table,
     hosmer_lemeshow,
     jeffreys,
@@ -84,3 +86,30 @@ def test_gains_table_starts_with_the_riskiest_decile():
     assert gains["bads"].tolist() == [2, 0]
     assert gains["cumulative_bads_captured"].tolist() == [1.0, 1.0]
     assert gains["lift"].tolist() == [2.0, 0.0]
+
+
+def test_delong_paired_difference_of_two_models_on_four_applicants():
+    # model a as above (AUC 0.75, components (0.5, 1) and (1, 0.5)); model b ranks perfectly
+    # (AUC 1, components (1, 1) and (1, 1)): the differences (-0.5, 0) and (0, -0.5) have
+    # variance 0.125 each, so se = sqrt(0.125 / 2 + 0.125 / 2) and z = 0.25 / se
+    result = auc_difference([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], [0.1, 0.2, 0.3, 0.4])
+    se = math.sqrt(0.125)
+    assert result["difference"] == -0.25
+    assert result["low"] == pytest.approx(-0.25 - 1.959964 * se, abs=1e-6)
+    assert result["p_value"] == pytest.approx(2 * norm.sf(0.25 / se))
+
+
+def test_a_model_compared_with_itself_differs_by_nothing():
+    y, scores = [0, 1, 0, 1, 1], [0.2, 0.6, 0.3, 0.5, 0.1]
+    assert auc_difference(y, scores, scores) == {"difference": 0.0, "low": 0.0, "high": 0.0,
+                                                 "p_value": 1.0}
+
+
+def test_a_paired_difference_is_tighter_than_two_separate_intervals():
+    rng = np.random.default_rng(1)
+    y = rng.random(5_000) < 0.2
+    shared = rng.normal(y * 1.0, 1.0)
+    a, b = shared + rng.normal(0, 0.3, y.size), shared + rng.normal(0, 0.3, y.size)
+    paired = auc_difference(y, a, b)
+    separate = math.hypot(auc_confidence(y, a)["auc_se"], auc_confidence(y, b)["auc_se"])
+    assert (paired["high"] - paired["low"]) / (2 * 1.959964) < separate / 2

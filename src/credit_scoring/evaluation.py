@@ -77,6 +77,19 @@ def folds_fingerprint(y: pd.Series, folds: pd.Series) -> str:
     return frame_fingerprint(pd.DataFrame({"bad": y, "fold": folds}))
 
 
+def stratified_sample(
+    table: pd.DataFrame, strata: list[str], rows: int | None, random_state: int
+) -> pd.DataFrame:
+    """At most ``rows`` rows of ``table`` keeping the share of every stratum, in table order.
+
+    All rows when ``rows`` is None or the table is no longer.
+    """
+    if rows is None or len(table) <= rows:
+        return table
+    return table.groupby(strata, observed=True, group_keys=False).sample(
+        frac=rows / len(table), random_state=random_state).sort_index()
+
+
 def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndarray | None:
     """Per-row weights for the configured class-imbalance treatment (None = unweighted).
 

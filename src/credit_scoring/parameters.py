@@ -372,6 +372,16 @@ class TrafficLight(Strict):
         return self
 
 
+class Challenger(Strict):
+    fine_classes: Annotated[StrictInt, Field(ge=2)]
+    min_iv: Annotated[Number, Field(ge=0)]
+    max_variables: Annotated[StrictInt, Field(ge=1)]
+    max_n_prebins: Annotated[StrictInt, Field(ge=2)]
+    min_bin_size: Annotated[Number, Field(gt=0, lt=0.5)]
+    sample_rows: Annotated[StrictInt, Field(ge=1000)] | None
+    seed: StrictInt
+
+
 class Validation(Strict):
     # set at run time only (the catalog's champion@version reads it): a version or alias
     model_version: StrictStr | StrictInt | None = None
@@ -382,6 +392,7 @@ class Validation(Strict):
     jeffreys: TrafficLight
     psi: Psi
     cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
+    challenger: Challenger
 
 
 

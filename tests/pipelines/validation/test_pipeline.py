@@ -5,6 +5,7 @@ import copy
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -19,7 +20,7 @@ from credit_scoring.tracking import (
 )
 from tests.conftest import KeptDataset
 
-SECTIONS = ("discrimination", "calibration", "stability", "decisions")
+SECTIONS = ("discrimination", "calibration", "stability", "challenger", "decisions")
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
     validation_catalog = DataCatalog(datasets={
         "champion@version": MlflowModelVersionDataset(registered_model_name="test_pd"),
         "holdout_applicants": MemoryDataset(catalog.load("holdout_applicants")),
+        "model_input_train": MemoryDataset(catalog.load("model_input_train")),
         "model_input_test": MemoryDataset(catalog.load("model_input_test")),
         "feature_schema": MemoryDataset(schema),
         "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
@@ -60,7 +62,8 @@ def test_the_report_is_one_html_page_with_every_section_and_a_json_of_its_figure
 def test_the_report_is_logged_to_the_model_versions_run(validated):
     version = MlflowClient().get_model_version_by_alias("test_pd", "champion")
     logged = {a.path for a in MlflowClient().list_artifacts(version.run_id, "validation")}
-    assert logged == {"validation/validation_report.html", "validation/validation_report.json"}
+    assert logged == {"validation/validation_report.html", "validation/validation_report.json",
+                      "validation/challenger_scorecard.csv"}
 
 
 def test_test_auc_is_that_of_the_raw_rows_scored_by_the_model_with_an_interval(validated):
@@ -93,6 +96,24 @@ def test_stability_covers_the_score_and_every_feature(validated, thresholding_ou
     assert table["kind"].tolist().count("PSI") == 1
     assert set(table.loc[table["kind"] == "CSI", "variable"]) == set(
         schema["numeric"] + schema["categorical"])
+
+
+def test_the_challenger_is_compared_on_the_same_rows_and_its_scorecard_is_a_csv(validated):
+    catalog, folder = validated
+    table = catalog.load("validation.challenger_table").set_index(["sample", "model"])
+    scores = catalog.load("validation.test_scores")
+    test = table.loc["test"]
+    assert test.loc["champion", "auc"] == pytest.approx(roc_auc_score(scores["bad"], scores["pd"]))
+    difference = test.loc["champion - challenger"]
+    assert difference["auc"] == pytest.approx(test.loc["champion", "auc"]
+                                              - test.loc["challenger", "auc"])
+    assert difference["low"] < difference["auc"] < difference["high"]
+    assert (test["low"] < test["auc"]).all()
+    # the in-memory champion's out-of-fold PDs are of these training rows: a paired test
+    assert 0 <= table.loc[("train (out-of-fold)", "champion - challenger"), "p_value"] <= 1
+    scorecard = pd.read_csv(folder / "challenger_scorecard.csv")
+    assert {"Variable", "Bin", "WoE", "IV", "Points"} <= set(scorecard.columns)
+    assert scorecard.groupby("Variable")["Count"].sum().nunique() == 1  # every class counted
 
 
 def test_dearer_bads_lower_the_cut_off(validated):

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from credit_scoring.evaluation import stratified_sample
 from credit_scoring.reporting import (
     importance_plot,
     markdown_table,
@@ -35,14 +36,13 @@ def ranking_sample(
     The sample keeps each row's persisted fold and the share of bads in every fold, so the
     families are compared on the same folds as everything else, only on fewer rows.
     """
-    if sample_rows is None or len(model_input_train) <= sample_rows:
-        return model_input_train
-    strata = [feature_schema["fold_column"], feature_schema["target"]]
-    sample = model_input_train.groupby(strata, observed=True, group_keys=False).sample(
-        frac=sample_rows / len(model_input_train), random_state=random_state)
-    logger.info("Ranking families on a stratified sample of %d of %d training rows "
-                "(model_comparison.sample_rows).", len(sample), len(model_input_train))
-    return sample.sort_index()
+    sample = stratified_sample(model_input_train,
+                               [feature_schema["fold_column"], feature_schema["target"]],
+                               sample_rows, random_state)
+    if len(sample) < len(model_input_train):
+        logger.info("Ranking families on a stratified sample of %d of %d training rows "
+                    "(model_comparison.sample_rows).", len(sample), len(model_input_train))
+    return sample
 
 
 def select_family(

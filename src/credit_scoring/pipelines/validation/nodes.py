@@ -8,6 +8,7 @@ figure data; ``validation_report`` renders them into one HTML page and one JSON 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,10 @@ from credit_scoring import decisions
 from credit_scoring import validation_report as report
 from credit_scoring.monitoring import psi_from_baseline, stability_status
 from credit_scoring.schema import features, target
+from credit_scoring.scorecard import cross_fitted_challenger, scorecard_table
 from credit_scoring.validation_stats import (
     auc_confidence,
+    auc_difference,
     gains_table,
     hosmer_lemeshow,
     jeffreys,
@@ -27,6 +30,8 @@ from credit_scoring.validation_stats import (
     pd_groups,
     traffic_light,
 )
+
+logger = logging.getLogger(__name__)
 
 CURVE_POINTS = 200
 """Points kept per curve in the JSON: enough to draw it, small at any sample size."""
@@ -54,6 +59,11 @@ def _thinned(**columns: np.ndarray) -> dict[str, list[float]]:
     keep = np.unique(np.linspace(0, length - 1, min(length, CURVE_POINTS)).astype(int))
     return {name: np.round(np.asarray(values, dtype=float)[keep], 6).tolist()
             for name, values in columns.items()}
+
+
+def _roc(y, pd_scores) -> dict[str, list[float]]:
+    fpr, tpr, _ = roc_curve(y, pd_scores)
+    return _thinned(x=fpr, y=tpr)
 
 
 def _samples(model_version: dict[str, Any], test_scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -159,6 +169,59 @@ def stability(
     return table.sort_values(["kind", "index"], ascending=[False, False], ignore_index=True)
 
 
+def challenger(
+    model_version: dict[str, Any],
+    model_input_train: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    test_scores: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """A WoE-logistic scorecard developed on the same folds, side by side with the model.
+
+    Out of fold and on test, each model's AUC with its DeLong interval and DeLong's paired
+    test of the difference (on the same applicants: the shared noise cancels). The
+    out-of-fold comparison is paired only when the version's stored out-of-fold PDs are of
+    these training rows and folds (a version trained on other data is compared unpaired).
+
+    Returns:
+        Per sample the AUC of each model with its interval, and the difference with its
+        interval and p-value; the challenger's scorecard table (every class of every
+        feature: count, bad rate, WoE, IV, coefficient, points; on the model's points
+        scale); both models' test ROC curves.
+    """
+    level = params["confidence_level"]
+    oof_pd, test_pd, card = cross_fitted_challenger(
+        model_input_train, model_input_test, feature_schema,
+        model_version["model"].policy["scorecard"], params["challenger"])
+    champion_oof = model_version["oof_predictions"]
+    y_train = target(model_input_train, feature_schema)
+    folds = model_input_train[feature_schema["fold_column"]]
+    paired = champion_oof.index.equals(model_input_train.index) and np.array_equal(
+        champion_oof["fold"].to_numpy(), folds.to_numpy())
+    if not paired:
+        logger.warning("The out-of-fold PDs of %s version %s are not of the current training "
+                       "rows and folds: the challenger is compared with it unpaired out of fold.",
+                       model_version["name"], model_version["version"])
+    samples = {"train (out-of-fold)": (champion_oof["bad"], champion_oof["pd"], y_train, oof_pd),
+               "test": (test_scores["bad"], test_scores["pd"], test_scores["bad"], test_pd)}
+    rows, curves = [], {}
+    for name, (y_champion, champion_pd, y_challenger, challenger_pd) in samples.items():
+        for model, y, pd_scores in (("champion", y_champion, champion_pd),
+                                    ("challenger", y_challenger, challenger_pd)):
+            auc = auc_confidence(y, pd_scores, level)
+            rows.append({"sample": name, "model": model, "auc": auc["auc"],
+                         "low": auc["auc_low"], "high": auc["auc_high"], "p_value": np.nan})
+            if name == "test":
+                curves[f"{model} (test)"] = {"roc": _roc(y, pd_scores)}
+        if name == "test" or paired:
+            difference = auc_difference(y_challenger, champion_pd, challenger_pd, level)
+            rows.append({"sample": name, "model": "champion - challenger",
+                         "auc": difference["difference"], **difference})
+    return (pd.DataFrame(rows)[["sample", "model", "auc", "low", "high", "p_value"]],
+            scorecard_table(card), curves)
+
+
 def decision_sensitivity(
     model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -195,6 +258,21 @@ def decision_sensitivity(
                                                  expected_cost=curve["expected_cost"])
 
 
+def _test_aucs(challenger_table: pd.DataFrame) -> pd.DataFrame:
+    """The two models' test AUCs, as the ROC figure labels its curves."""
+    test = challenger_table[(challenger_table["sample"] == "test")
+                            & challenger_table["model"].isin(["champion", "challenger"])]
+    return pd.DataFrame({"sample": test["model"] + " (test)", "auc": test["auc"],
+                         "auc_low": test["low"], "auc_high": test["high"]})
+
+
+def _per_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard per feature: classes, IV, coefficient and the range of its points."""
+    return scorecard.groupby("Variable", sort=False).agg(
+        classes=("Bin", "size"), iv=("IV", "sum"), coefficient=("Coefficient", "first"),
+        lowest_points=("Points", "min"), highest_points=("Points", "max")).reset_index()
+
+
 def validation_report(
     model_version: dict[str, Any],
     discrimination_table: pd.DataFrame,
@@ -207,6 +285,9 @@ def validation_report(
     cost_scenarios: pd.DataFrame,
     reason_table: pd.DataFrame,
     cost_curve: dict[str, Any],
+    challenger_table: pd.DataFrame,
+    challenger_scorecard: pd.DataFrame,
+    challenger_curves: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """One HTML page and one JSON file with every table and the data of every figure.
@@ -248,6 +329,15 @@ def validation_report(
                  f"{params['psi']['alarm']} watch, above it a shift.",
          "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
                                                 params["psi"]["alarm"])), stability_table]},
+        {"id": "challenger", "title": "Challenger: WoE-logistic scorecard",
+         "text": "A scorecard developed on the same folds (features screened by information "
+                 "value, monotonic optimal classes by optbinning, logistic regression on the "
+                 "WoE, points on the model's scale), its AUC next to the model's, and DeLong's "
+                 "paired test of the difference (model minus challenger). Every class of every "
+                 "feature is in challenger_scorecard.csv; per feature here.",
+         "blocks": [challenger_table,
+                    report.svg(report.roc_figure(challenger_curves, _test_aucs(challenger_table))),
+                    _per_feature(challenger_scorecard)]},
         {"id": "decisions", "title": "Decisions",
          "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
                  "changes, its approval and bad rates on test, and the principal reason of "
@@ -259,11 +349,14 @@ def validation_report(
     tables = {"summary": summary, "discrimination": discrimination_table, "gains": gains,
               "calibration": calibration_table, "score_bands": band_table,
               "stability": stability_table, "cost_scenarios": cost_scenarios,
-              "principal_reasons": reason_table}
-    figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve}
+              "principal_reasons": reason_table, "challenger": challenger_table,
+              "challenger_scorecard": challenger_scorecard}
+    figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
+               "challenger_curves": challenger_curves}
     content = {"title": title, "tables": {name: json.loads(table.to_json(orient="records"))
                                           for name, table in tables.items()},
                "figures": figures}
     return {"run_id": model_version["run_id"],
             "files": {"validation_report.html": report.render(title, summary, sections),
-                      "validation_report.json": json.dumps(content, indent=1)}}
+                      "validation_report.json": json.dumps(content, indent=1),
+                      "challenger_scorecard.csv": challenger_scorecard.to_csv(index=False)}}
