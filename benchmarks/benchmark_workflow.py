@@ -57,12 +57,12 @@ def project_at(ref: str, where: Path) -> Path:
     return project
 
 
-def kedro_run(project: Path, *pipelines: str) -> tuple[float, float]:
+def kedro_run(project: Path, *pipelines: str, env: str = "base") -> tuple[float, float]:
     """Wall seconds and peak memory (GB, the largest process) of one `kedro run` in ``project``.
 
     The project's own src/ comes first on the path, so an earlier commit runs its own code.
     """
-    command = [sys.executable, "-m", "kedro", "run"]
+    command = [sys.executable, "-m", "kedro", "run", "--env", env]
     if pipelines:
         command += ["--pipelines", ",".join(pipelines)]
     started = time.perf_counter()

@@ -7,6 +7,8 @@ pandas reports an empty file as "No columns to parse from file", a latin-1 file 
 column, so the run stops later with a message about a "missing" target column.
 
 ``RelatedTablesDataset``: the applicant's history tables, read by an Ibis backend.
+
+``OptionalDataset``: another dataset that may not have been written yet (None until then).
 """
 
 from __future__ import annotations
@@ -135,3 +137,30 @@ class RelatedTablesDataset(AbstractDataset[None, dict]):
 
     def _describe(self) -> dict[str, Any]:
         return {"tables": self._tables, "backend": self._backend}
+
+
+class OptionalDataset(AbstractDataset[Any, Any]):
+    """A dataset another pipeline writes, read as None until it has been written.
+
+    For evidence that exists only after an optional step, e.g. the population stability of
+    the latest scoring batch, which the validation report shows when there is one.
+
+    Args:
+        dataset: the wrapped dataset's definition, as a catalog entry writes it.
+    """
+
+    def __init__(self, dataset: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
+        self._dataset = AbstractDataset.from_config("optional", dataset)
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        return self._dataset.load() if self._dataset.exists() else None
+
+    def save(self, data: Any) -> None:
+        self._dataset.save(data)
+
+    def _exists(self) -> bool:
+        return self._dataset.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"dataset": self._dataset._describe()}  # noqa: SLF001

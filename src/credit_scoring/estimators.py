@@ -192,6 +192,28 @@ def _takes_seed(estimator_class: type) -> bool:
     )
 
 
+def _monotone_params(spec: dict[str, Any], feature_schema: dict[str, Any]) -> dict[str, Any]:
+    """Monotone constraints from data_processing.expected_effects when ``enforce`` is on, for
+    a family that supports them (XGBoost, LightGBM, CatBoost); others are left free and the
+    validation report checks their effects."""
+    from credit_scoring.families import FAMILIES  # noqa: PLC0415  (cycle)
+
+    directions = feature_schema.get("expected_effects") or {}
+    family = FAMILIES.get(spec["estimator"])
+    if not (feature_schema.get("monotone_constraints") and directions and family
+            and family.monotone):
+        return {}
+    if spec["preprocessing"] != "native_categorical":
+        raise ValueError(
+            f"{spec['estimator']} with preprocessing '{spec['preprocessing']}' cannot take the "
+            "monotone constraints of data_processing.expected_effects (enforce: true): its "
+            "input columns are known only after fitting. Use preprocessing: "
+            "native_categorical, or set enforce: false.")
+    # native categories keep the model input's columns, in order: numbers, then categories
+    columns = feature_schema["numeric"] + feature_schema["categorical"]
+    return family.monotone([directions.get(column, 0) for column in columns])
+
+
 def build_estimator(
     spec: dict[str, Any], feature_schema: dict[str, Any], random_state: int
 ) -> Pipeline:
@@ -219,6 +241,7 @@ def build_estimator(
     params = dict(spec.get("params") or {})
     if _takes_seed(estimator_class):
         params.setdefault("random_state", random_state)
+    params.update(_monotone_params(spec, feature_schema))
     if spec.get("categorical_features_param"):
         # a tuple: CatBoost copies a list, which breaks scikit-learn's clone() check
         params[spec["categorical_features_param"]] = tuple(feature_schema["categorical"])

@@ -201,6 +201,14 @@ class Family:
     early_stopping: Callable[..., dict[str, Any]] | None = None
     # contributions in log-odds; False: in PD points (shap on a scikit-learn forest)
     log_odds: bool = True
+    # estimator arguments that constrain the effect of each input column (+1 increasing,
+    # -1 decreasing, 0 free); None: the family cannot be constrained
+    monotone: Callable[[list[int]], dict[str, Any]] | None = None
+
+
+def _constraint_text(directions: list[int]) -> dict[str, Any]:
+    # text, not a list: CatBoost copies a list, which breaks scikit-learn's clone() check
+    return {"monotone_constraints": f"({','.join(map(str, directions))})"}
 
 
 FAMILIES = {
@@ -210,11 +218,14 @@ FAMILIES = {
                                                       log_odds=False),
     "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",),
                                                     log_odds=False),
-    "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap, early_stopping=_xgboost_stopping),
+    "xgboost.XGBClassifier": Family("xgboost", _xgboost_shap, early_stopping=_xgboost_stopping,
+                                    monotone=_constraint_text),
     "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap,
-                                      early_stopping=_lightgbm_stopping),
+                                      early_stopping=_lightgbm_stopping,
+                                      monotone=lambda d: {"monotone_constraints": list(d)}),
     "catboost.CatBoostClassifier": Family("catboost", _catboost_shap,
-                                          early_stopping=_catboost_stopping),
+                                          early_stopping=_catboost_stopping,
+                                          monotone=_constraint_text),
     BLEND: Family("blend", lambda blend, inputs: blend.contributions(inputs)),
 }
 """Estimator import path (as written in parameters_*.yml) -> its family."""

@@ -78,6 +78,19 @@ class Split(Strict):
     fold_column: StrictStr
 
 
+class ExpectedEffects(Strict):
+    enforce: StrictBool = False
+    increasing: list[StrictStr] = []
+    decreasing: list[StrictStr] = []
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> ExpectedEffects:
+        both = sorted(set(self.increasing) & set(self.decreasing))
+        if both:
+            raise ValueError(f"{both} listed as both increasing and decreasing: keep one")
+        return self
+
+
 class DataProcessing(Strict):
     target: Target
     id_column: str | None = None
@@ -89,6 +102,7 @@ class DataProcessing(Strict):
     # codes the data documents as "not a value" (Home Credit's DAYS_EMPLOYED = 365243)
     special_values: dict[str, list[Any]] = {}
     feature_recipes: FeatureRecipes = FeatureRecipes()
+    expected_effects: ExpectedEffects = ExpectedEffects()
     split: Split
 
 
@@ -382,6 +396,12 @@ class Challenger(Strict):
     seed: StrictInt
 
 
+class FeatureEffects(Strict):
+    sample_rows: Annotated[StrictInt, Field(ge=100)]
+    flat_below: Annotated[Number, Field(ge=0, lt=1)]
+    seed: StrictInt
+
+
 class Validation(Strict):
     # set at run time only (the catalog's champion@version reads it): a version or alias
     model_version: StrictStr | StrictInt | None = None
@@ -393,6 +413,7 @@ class Validation(Strict):
     psi: Psi
     cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
     challenger: Challenger
+    feature_effects: FeatureEffects
 
 
 

@@ -271,6 +271,7 @@ def build_feature_schema(
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(model_input[c])]
     categorical = [c for c in features if c not in numeric]
     return {
+        **expected_effects(params.get("expected_effects") or {}, numeric),
         "target": params["target"]["column"],
         "id_column": params.get("id_column"),
         "fold_column": params["split"]["fold_column"],
@@ -283,6 +284,25 @@ def build_feature_schema(
         "float32": [c for c in numeric if model_input[c].dtype == "float32"],
         "preparation": {key: params.get(key) for key in PREPARATION_KEYS},
     }
+
+
+def expected_effects(declared: dict[str, Any], numeric: list[str]) -> dict[str, Any]:
+    """The declared direction of each feature's effect on the PD (+1 increasing, -1
+    decreasing) and whether boosted trees must obey them (``monotone_constraints``).
+
+    Raises:
+        ValueError: a declared feature is not a numeric feature of the model input.
+    """
+    directions = {**dict.fromkeys(declared.get("increasing", []), 1),
+                  **dict.fromkeys(declared.get("decreasing", []), -1)}
+    unknown = [column for column in directions if column not in numeric]
+    if unknown:
+        raise ValueError(
+            f"data_processing.expected_effects names {unknown}, which are not numeric features "
+            f"of the model input (a direction needs an order). Numeric features: {numeric}. "
+            "Fix the names or remove them.")
+    return {"expected_effects": directions,
+            "monotone_constraints": bool(declared.get("enforce", False))}
 
 
 def features(table: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:

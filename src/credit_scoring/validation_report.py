@@ -20,6 +20,9 @@ from matplotlib.figure import Figure
 
 LIGHT_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
 STATUS_COLOURS = {"stable": "#2e7d32", "watch": "#f9a825", "shift": "#c62828"}
+EFFECT_COLOURS = {"as expected": "#2e7d32", "flat": "#f9a825", "reversed": "#c62828"}
+COLOURS = {**LIGHT_COLOURS, **STATUS_COLOURS, **EFFECT_COLOURS}
+"""Cell values drawn with a coloured dot: Jeffreys lights, PSI statuses, feature effects."""
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -44,11 +47,10 @@ def svg(figure: Figure) -> str:
 
 
 def table_html(table: pd.DataFrame, digits: int = 4) -> str:
-    """A table as HTML; traffic lights and stability statuses drawn as coloured dots."""
+    """A table as HTML; lights and statuses (``COLOURS``) drawn as coloured dots."""
     def cell(value: Any) -> str:
-        if isinstance(value, str) and value in {**LIGHT_COLOURS, **STATUS_COLOURS}:
-            colour = {**LIGHT_COLOURS, **STATUS_COLOURS}[value]
-            return f'<span class="light" style="background:{colour}"></span> {value}'
+        if isinstance(value, str) and value in COLOURS:
+            return f'<span class="light" style="background:{COLOURS[value]}"></span> {value}'
         if isinstance(value, float):
             return f"{value:.{digits}f}"
         return html.escape(str(value))
@@ -140,6 +142,25 @@ def stability_figure(table: pd.DataFrame, watch: float, alarm: float, top: int =
             shown["index"], color=[STATUS_COLOURS[s] for s in shown["status"]])
     for value, style in ((watch, "--"), (alarm, "-")):
         ax.axvline(value, color="grey", linestyle=style)
+    return figure
+
+
+def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int = 3) -> Figure:
+    """One panel per declared feature: its contribution against its value, coloured by status."""
+    rows = -(-len(dependence) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(9.6, 2.6 * rows), squeeze=False)
+    status = table.set_index("feature")
+    for ax, (feature, points) in zip(axes.flat, dependence.items(), strict=False):
+        ax.scatter(points["value"], points["contribution"], s=6,
+                   color=EFFECT_COLOURS.get(status.loc[feature, "status"], "grey"))
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_title(f"{feature[:40]}\nexpected {status.loc[feature, 'expected']}, "
+                     f"rho {status.loc[feature, 'rho']:+.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(dependence):]:
+        ax.set_visible(False)
+    figure.supylabel("contribution to the log-odds of default", fontsize=8)
+    figure.tight_layout()
     return figure
 
 

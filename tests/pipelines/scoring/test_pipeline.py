@@ -108,6 +108,7 @@ def test_drift_report_covers_the_score_and_every_feature(champion, new_applicant
     assert psi_from_baseline(baselines["features"]["region"], train["region"]) == 0
     assert set(report.index[1:]) == set(schema["numeric"]) | set(schema["categorical"])
     assert report.loc["loan_amount", "status"] == "shift"
+    assert set(report["model_run_id"]) == {champion.metadata.run_id}  # what validation joins on
     assert "Population shift (PSI > 0.25) in" in caplog.text and "loan_amount" in caplog.text
     metrics = outputs.load("scoring.psi_metrics")
     assert metrics["loan_amount"]["value"] == pytest.approx(report.loc["loan_amount", "psi"])

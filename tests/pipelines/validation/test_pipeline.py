@@ -12,7 +12,9 @@ from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
+from credit_scoring.datasets import OptionalDataset
 from credit_scoring.pipelines.validation import create_pipeline
+from credit_scoring.pipelines.validation.nodes import stability
 from credit_scoring.tracking import (
     MlflowChampionDataset,
     MlflowModelVersionDataset,
@@ -20,7 +22,9 @@ from credit_scoring.tracking import (
 )
 from tests.conftest import KeptDataset
 
-SECTIONS = ("discrimination", "calibration", "stability", "challenger", "decisions")
+SECTIONS = ("discrimination", "calibration", "stability", "feature-effects", "challenger",
+            "decisions")
+EXPECTED_EFFECTS = {"loan_to_income": 1, "income": 1, "term_months": -1}
 
 
 @pytest.fixture
@@ -38,8 +42,11 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         "holdout_applicants": MemoryDataset(catalog.load("holdout_applicants")),
         "model_input_train": MemoryDataset(catalog.load("model_input_train")),
         "model_input_test": MemoryDataset(catalog.load("model_input_test")),
-        "feature_schema": MemoryDataset(schema),
+        # the loan book's risk rises with loan / income: declaring income "increasing" is wrong
+        "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS}),
         "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
+        "latest_batch_stability": OptionalDataset(dataset={
+            "type": "pandas.CSVDataset", "filepath": str(tmp_path / "no_batch_yet.csv")}),
         **outputs,
     })
     SequentialRunner().run(pipeline, validation_catalog)
@@ -114,6 +121,38 @@ def test_the_challenger_is_compared_on_the_same_rows_and_its_scorecard_is_a_csv(
     scorecard = pd.read_csv(folder / "challenger_scorecard.csv")
     assert {"Variable", "Bin", "WoE", "IV", "Points"} <= set(scorecard.columns)
     assert scorecard.groupby("Variable")["Count"].sum().nunique() == 1  # every class counted
+
+
+def test_a_feature_whose_effect_runs_against_its_declared_direction_is_flagged(validated):
+    catalog, folder = validated
+    effects = catalog.load("validation.effects_table").set_index("feature")
+    assert set(effects.index) == set(EXPECTED_EFFECTS)
+    assert effects.loc["loan_to_income", "status"] == "as expected"
+    assert effects.loc["loan_to_income", "rho"] > 0.5
+    assert effects.loc["income", "status"] == "reversed"  # more income, lower PD
+    assert not effects["constrained"].any()  # the forest cannot be constrained
+    dependence = catalog.load("validation.dependence")["loan_to_income"]
+    assert dependence["value"] == sorted(dependence["value"])
+
+
+def test_the_latest_scoring_batch_is_compared_only_when_this_version_scored_it(
+        validated, thresholding_outputs, project_params):
+    catalog, _ = validated
+    _, _, schema = thresholding_outputs
+    version = catalog.load("champion@version")
+    args = (version, catalog.load("model_input_test"), catalog.load("validation.test_scores"),
+            schema)
+    params = project_params["validation"]
+    assert "No scoring batch yet" in catalog.load("validation.latest_batch_note")
+    batch = pd.DataFrame({"variable": ["score", "income"], "psi": [0.31, 0.02],
+                          "status": ["shift", "stable"], "model_run_id": version["run_id"]})
+    table, note = stability(*args, batch, params)
+    compared = table.set_index("variable")
+    assert compared.loc["score", "latest_batch_index"] == 0.31
+    assert compared.loc["income", "latest_batch_status"] == "stable"
+    assert "scored by this version" in note
+    table, note = stability(*args, batch.assign(model_run_id="another-run"), params)
+    assert "latest_batch_index" not in table and "another-run" in note
 
 
 def test_dearer_bads_lower_the_cut_off(validated):

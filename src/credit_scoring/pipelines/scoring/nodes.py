@@ -80,8 +80,9 @@ def population_stability(
 
     The reference distributions travel inside the model (score and feature bins of its
     development sample), so drift is measured against the model that scores, wherever it
-    was loaded from. Returns the report (variable, PSI, status) and the PSIs as MLflow
-    metrics; a warning names every variable above ``psi.alarm``.
+    was loaded from. Returns the report (variable, PSI, status and the scoring model's
+    MLflow run) and the PSIs as MLflow metrics; a warning names every variable above
+    ``psi.alarm``.
     """
     scorer = scorer_of(scoring_model)
     psi = params["psi"]
@@ -90,6 +91,8 @@ def population_stability(
     attributes = stability_report(scorer.baselines["features"], applicants_prepared)
     report = pd.concat([score, attributes], ignore_index=True)
     report["status"] = stability_status(report["psi"], psi["watch"], psi["alarm"])
+    # which model's development sample the batch was measured against (validation reads it)
+    report["model_run_id"] = scoring_model.metadata.run_id
     shifted = report[report["status"] == "shift"]
     if not shifted.empty:
         logger.warning(

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_curve
 
-from credit_scoring import decisions
+from credit_scoring import decisions, families
 from credit_scoring import validation_report as report
 from credit_scoring.monitoring import psi_from_baseline, stability_status
 from credit_scoring.schema import features, target
@@ -149,12 +150,20 @@ def stability(
     model_input_test: pd.DataFrame,
     test_scores: pd.DataFrame,
     feature_schema: dict[str, Any],
+    latest_batch: pd.DataFrame | None,
     params: dict[str, Any],
-) -> pd.DataFrame:
-    """PSI of the score and CSI of every feature: test against the development sample.
+) -> tuple[pd.DataFrame, str]:
+    """PSI of the score and CSI of every feature: test, and the latest scoring batch, against
+    the development sample.
 
     The reference is the distribution the model carries (its training baselines), so the
-    same numbers come out wherever the model is validated.
+    same numbers come out wherever the model is validated. The latest scoring batch
+    (``kedro run --pipelines scoring`` writes its stability) joins as two more columns when
+    this model version scored it.
+
+    Returns:
+        Per variable: kind (PSI / CSI), index and status on test (and on the latest batch);
+        a sentence saying which batch was compared, or why none.
     """
     baselines = model_version["model"].baselines
     X = features(model_input_test, feature_schema)
@@ -166,7 +175,64 @@ def stability(
     table = pd.DataFrame(rows)
     table["status"] = stability_status(table["index"], params["psi"]["watch"],
                                        params["psi"]["alarm"])
-    return table.sort_values(["kind", "index"], ascending=[False, False], ignore_index=True)
+    table = table.sort_values(["kind", "index"], ascending=[False, False], ignore_index=True)
+    if latest_batch is None:
+        return table, "No scoring batch yet (kedro run --pipelines scoring writes one)."
+    scored_by = set(latest_batch["model_run_id"])
+    if scored_by != {model_version["run_id"]}:
+        return table, (f"The latest scoring batch was scored by another model (MLflow run "
+                       f"{', '.join(map(str, scored_by))}): not compared.")
+    batch = latest_batch.set_index("variable")
+    table["latest_batch_index"] = table["variable"].map(batch["psi"])
+    table["latest_batch_status"] = table["variable"].map(batch["status"])
+    return table, "The latest scoring batch, scored by this version, is compared too."
+
+
+def feature_effects(
+    model_version: dict[str, Any],
+    model_input_test: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Does each feature with a declared direction move the PD the declared way?
+
+    The model's effect of a feature is read from its contributions (log-odds; TreeSHAP for
+    trees, the linear term for a logistic model) on a seeded sample of test applicants:
+    the sign of the Spearman correlation between the feature's value and its contribution
+    (missing values left out). Against data_processing.expected_effects: "as expected",
+    "reversed" (a violation) or "flat" (|rho| below ``flat_below``: no clear effect).
+
+    Returns:
+        Per declared feature: expected and observed direction, rho, status, whether the
+        model was constrained to it; the dependence points (value, contribution) per feature.
+    """
+    settings = params["feature_effects"]
+    scorer = model_version["model"]
+    directions = {column: sign for column, sign in feature_schema["expected_effects"].items()
+                  if column in scorer.features}
+    sample = model_input_test.sample(min(len(model_input_test), settings["sample_rows"]),
+                                     random_state=settings["seed"])
+    contributions = scorer.contributions(sample[scorer.features]) if directions else None
+    constrained = bool(feature_schema["monotone_constraints"]
+                       and families.FAMILIES[scorer.family].monotone)
+    rows, dependence = [], {}
+    for column, sign in directions.items():
+        row = {"feature": column, "expected": "increasing" if sign > 0 else "decreasing",
+               "constrained": constrained}
+        if contributions is None:
+            rows.append({**row, "rho": np.nan, "status": "not explainable"})
+            continue
+        values, effect = sample[column].to_numpy(dtype=float), contributions[column].to_numpy()
+        known = ~np.isnan(values)
+        rho = (float(spearmanr(values[known], effect[known]).statistic)
+               if len(np.unique(values[known])) > 1 else np.nan)
+        status = ("flat" if not abs(rho) >= settings["flat_below"]
+                  else "as expected" if rho * sign > 0 else "reversed")
+        rows.append({**row, "rho": rho, "status": status})
+        order = np.argsort(values[known], kind="stable")
+        dependence[column] = _thinned(value=values[known][order], contribution=effect[known][order])
+    return (pd.DataFrame(rows, columns=["feature", "expected", "rho", "status", "constrained"]),
+            dependence)
 
 
 def challenger(
@@ -282,12 +348,15 @@ def validation_report(
     band_table: pd.DataFrame,
     reliability: dict[str, Any],
     stability_table: pd.DataFrame,
+    latest_batch_note: str,
     cost_scenarios: pd.DataFrame,
     reason_table: pd.DataFrame,
     cost_curve: dict[str, Any],
     challenger_table: pd.DataFrame,
     challenger_scorecard: pd.DataFrame,
     challenger_curves: dict[str, Any],
+    effects_table: pd.DataFrame,
+    dependence: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """One HTML page and one JSON file with every table and the data of every figure.
@@ -326,9 +395,18 @@ def validation_report(
         {"id": "stability", "title": "Stability",
          "text": "PSI of the score and CSI of every feature, test against the development "
                  f"sample the model stores: below {params['psi']['watch']} stable, up to "
-                 f"{params['psi']['alarm']} watch, above it a shift.",
+                 f"{params['psi']['alarm']} watch, above it a shift. {latest_batch_note}",
          "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
                                                 params["psi"]["alarm"])), stability_table]},
+        {"id": "feature-effects", "title": "Feature effects",
+         "text": "For each feature with a declared direction (data_processing.expected_effects), "
+                 "the sign of the model's effect: Spearman's rho between the feature's value and "
+                 "its contribution to the log-odds on "
+                 f"{params['feature_effects']['sample_rows']:,} test applicants. Reversed is a "
+                 f"violation; |rho| below {params['feature_effects']['flat_below']} is flat (no "
+                 "clear effect). 'constrained': the model was fitted with monotone constraints.",
+         "blocks": [effects_table, *([report.svg(report.effects_figure(dependence, effects_table))]
+                                     if dependence else [])]},
         {"id": "challenger", "title": "Challenger: WoE-logistic scorecard",
          "text": "A scorecard developed on the same folds (features screened by information "
                  "value, monotonic optimal classes by optbinning, logistic regression on the "
@@ -350,9 +428,9 @@ def validation_report(
               "calibration": calibration_table, "score_bands": band_table,
               "stability": stability_table, "cost_scenarios": cost_scenarios,
               "principal_reasons": reason_table, "challenger": challenger_table,
-              "challenger_scorecard": challenger_scorecard}
+              "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table}
     figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
-               "challenger_curves": challenger_curves}
+               "challenger_curves": challenger_curves, "feature_dependence": dependence}
     content = {"title": title, "tables": {name: json.loads(table.to_json(orient="records"))
                                           for name, table in tables.items()},
                "figures": figures}
