@@ -11,7 +11,10 @@ registered, then times the validation pipeline alone. With --project it validate
 champion of an existing project (e.g. the one `benchmark_home_credit.py --keep DIR` left at
 307,511 applicants) with this checkout's code and configuration: a temporary project whose
 data/ and mlruns/ point at DIR's, after data_processing has re-derived the feature schema.
-The table gives wall seconds, peak memory and the ratio to the issue's target.
+The table gives the validation stage's seconds (its nodes and dataset I/O, from
+data/08_reporting/stage_timings.csv: what the target is about), the whole command's wall
+seconds (plus starting Python, Kedro and MLflow), peak memory, and the stage's ratio to the
+issue's target.
 """
 
 from __future__ import annotations
@@ -57,15 +60,17 @@ def main() -> None:
             project = fresh_project(Path(tmp))
             kedro_run(project, env=args.env)
         seconds, peak_gb = kedro_run(project, "validation", env=args.env)
+        stage = pd.read_csv(project / "data/08_reporting/stage_timings.csv").set_index(
+            "stage").loc["validation"]
         report = project / "data/08_reporting/validation"
         challenger = pd.read_json(report / "validation_report.json")["tables"]["challenger"]
         rows = len(pd.read_parquet(project / "data/05_model_input/model_input_train.parquet",
                                    columns=[]))
     target = TARGETS.get(args.env, TARGETS["base"])
     table = pd.DataFrame([{"data": args.project.name if args.project else "default (German)",
-                           "training rows": rows, "seconds": seconds,
-                           "peak_memory_gb": peak_gb, "target_s": target,
-                           "ratio_to_target": seconds / target}])
+                           "training rows": rows, "validation stage s": stage["seconds"],
+                           "kedro run wall s": seconds, "peak_memory_gb": peak_gb,
+                           "target_s": target, "ratio_to_target": stage["seconds"] / target}])
     print("kedro run --pipelines validation:")
     print(table.to_markdown(index=False, floatfmt=".2f"))
     print(pd.DataFrame(challenger).to_markdown(index=False, floatfmt=".4f"))

@@ -148,6 +148,24 @@ def test_the_default_run_reports_time_and_memory_per_stage(default_run):
     assert 0.1 < timings["peak_rss_gb"].max() < 8
 
 
+def test_the_default_run_ends_with_a_validation_report_on_its_champion(default_run):
+    folder = default_run / "data/08_reporting/validation"
+    content = json.loads((folder / "validation_report.json").read_text())
+    # credit sense, declared in conf/base, holds for the German champion
+    effects = {row["feature"]: row["status"] for row in content["tables"]["feature_effects"]}
+    assert effects == {"duration_in_month": "as expected", "age_in_years": "as expected",
+                       "installment_rate_in_percentage_of_disposable_income": "as expected"}
+    challenger = pd.DataFrame(content["tables"]["challenger"]).set_index(["sample", "model"])
+    assert 0.7 < challenger.loc[("test", "challenger"), "auc"] < 0.9  # a real scorecard
+    assert "No scoring batch yet" in (folder / "validation_report.html").read_text()
+    scorecard = pd.read_csv(folder / "challenger_scorecard.csv")
+    assert scorecard["Points"].notna().all() and scorecard["IV"].ge(0).all()
+    tracked_runs(default_run)
+    champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(champion.run_id, "validation")}
+    assert "validation/challenger_scorecard.csv" in logged
+
+
 def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
     use_small_trees(project_copy)
     kedro_run(project_copy, "feature_engineering", "data_processing")

@@ -160,7 +160,7 @@ class OptionalDataset(AbstractDataset[Any, Any]):
         self._dataset.save(data)
 
     def _exists(self) -> bool:
-        return self._dataset.exists()
+        return True  # it always loads: None until the wrapped dataset has been written
 
     def _describe(self) -> dict[str, Any]:
         return {"dataset": self._dataset._describe()}  # noqa: SLF001

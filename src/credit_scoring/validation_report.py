@@ -40,7 +40,7 @@ nav ol { columns: 2; } .note { color: #555; font-size: 0.9em; }
 def svg(figure: Figure) -> str:
     """A matplotlib figure as inline SVG markup (closed after drawing)."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    figure.savefig(buffer, format="svg")
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
@@ -62,7 +62,7 @@ def table_html(table: pd.DataFrame, digits: int = 4) -> str:
 
 
 def _axes(title: str, xlabel: str, ylabel: str, size=(6.4, 4.6)):
-    figure, ax = plt.subplots(figsize=size)
+    figure, ax = plt.subplots(figsize=size, layout="constrained")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     return figure, ax
@@ -148,7 +148,8 @@ def stability_figure(table: pd.DataFrame, watch: float, alarm: float, top: int =
 def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int = 3) -> Figure:
     """One panel per declared feature: its contribution against its value, coloured by status."""
     rows = -(-len(dependence) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(9.6, 2.6 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(9.6, 2.6 * rows), squeeze=False,
+                                layout="constrained")
     status = table.set_index("feature")
     for ax, (feature, points) in zip(axes.flat, dependence.items(), strict=False):
         ax.scatter(points["value"], points["contribution"], s=6,
@@ -160,7 +161,6 @@ def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int
     for ax in list(axes.flat)[len(dependence):]:
         ax.set_visible(False)
     figure.supylabel("contribution to the log-odds of default", fontsize=8)
-    figure.tight_layout()
     return figure
 
 

@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from credit_scoring.datasets import OptionalDataset
 from credit_scoring.pipelines.validation import create_pipeline
-from credit_scoring.pipelines.validation.nodes import stability
+from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
 from credit_scoring.tracking import (
     MlflowChampionDataset,
     MlflowModelVersionDataset,
@@ -188,3 +188,16 @@ def test_the_report_reads_in_a_real_browser_offline_without_console_errors(valid
         page.screenshot(path=str(tmp_path / "report.png"))
         browser.close()
     assert problems == [] and requests == []
+
+
+def test_the_re_chosen_cut_offs_keep_the_models_approval_constraint(validated, project_params):
+    catalog, _ = validated
+    version = catalog.load("champion@version")
+    scorer = version["model"]
+    scorer.policy = {**scorer.policy, "constraints": {"min_approval_rate": 0.9,
+                                                      "max_bad_rate": None}}
+    scenarios, _, _ = decision_sensitivity(version, catalog.load("validation.test_scores"),
+                                           project_params["validation"])
+    oof = version["oof_predictions"]
+    for cutoff in scenarios.loc[scenarios["accept_bad_cost_change"] != 0, "cutoff"]:
+        assert (oof["pd"] < cutoff).mean() >= 0.9

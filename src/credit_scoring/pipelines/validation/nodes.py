@@ -294,7 +294,8 @@ def decision_sensitivity(
     """How the cut-off moves with the cost ratio, and why applicants are declined.
 
     The cut-off is re-chosen on the stored out-of-fold PDs for the cost of accepting a bad
-    scaled by each ``cost_ratio_changes`` (e.g. -50 %, +50 %), and each is applied to test.
+    scaled by each ``cost_ratio_changes`` (e.g. -50 %, +50 %), under the model's own
+    approval and bad-rate constraints, and each is applied to test.
 
     Returns:
         Per cost scenario: cut-off, approval rate and bad rate among approved on test; how
@@ -308,7 +309,7 @@ def decision_sensitivity(
         costs = {**policy["costs"], "accept_bad": policy["costs"]["accept_bad"] * (1 + change)}
         curve = decisions.cost_curve(oof["bad"], oof["pd"], costs)
         cutoff = policy["cutoff"] if change == 0 else float(
-            decisions.choose_cutoff(curve, {})["cutoff"])
+            decisions.choose_cutoff(curve, policy.get("constraints") or {})["cutoff"])
         outcome = decisions.decision_outcomes(test_scores["bad"], test_scores["pd"] >= cutoff,
                                               costs)
         rows.append({"accept_bad_cost_change": change, "accept_bad": costs["accept_bad"],
@@ -418,7 +419,8 @@ def validation_report(
                     _per_feature(challenger_scorecard)]},
         {"id": "decisions", "title": "Decisions",
          "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
-                 "changes, its approval and bad rates on test, and the principal reason of "
+                 "changes (under the model's approval and bad-rate constraints), its approval "
+                 "and bad rates on test, and the principal reason of "
                  "each declined test applicant.",
          "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
                     report.svg(report.reasons_figure(reason_table)), reason_table]},
