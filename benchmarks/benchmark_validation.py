@@ -67,7 +67,7 @@ def main() -> None:
         rows = len(pd.read_parquet(project / "data/05_model_input/model_input_train.parquet",
                                    columns=[]))
     target = TARGETS.get(args.env, TARGETS["base"])
-    table = pd.DataFrame([{"data": args.project.name if args.project else "default (German)",
+    table = pd.DataFrame([{"data": str(args.project or "default (German)"),
                            "training rows": rows, "validation stage s": stage["seconds"],
                            "kedro run wall s": seconds, "peak_memory_gb": peak_gb,
                            "target_s": target, "ratio_to_target": stage["seconds"] / target}])
