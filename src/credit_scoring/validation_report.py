@@ -52,7 +52,7 @@ def table_html(table: pd.DataFrame, digits: int = 4) -> str:
         if isinstance(value, str) and value in COLOURS:
             return f'<span class="light" style="background:{COLOURS[value]}"></span> {value}'
         if isinstance(value, float):
-            return f"{value:.{digits}f}"
+            return "" if value != value else f"{value:.{digits}f}"  # NaN: not applicable
         return html.escape(str(value))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
