@@ -152,9 +152,10 @@ def kedro_command(*pipelines: str) -> list[str]:
     return command
 
 
-def kedro_run(project: Path, *pipelines: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`kedro run [--pipelines ...]` in the project copy, exactly as a user types it."""
-    command = kedro_command(*pipelines)
+def kedro_run(project: Path, *pipelines: str, check: bool = True,
+              params: str | None = None) -> subprocess.CompletedProcess:
+    """`kedro run [--pipelines ...] [--params ...]` in the project copy, as a user types it."""
+    command = kedro_command(*pipelines) + (["--params", params] if params else [])
     result = subprocess.run(command, check=False, cwd=project, capture_output=True, text=True)
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")

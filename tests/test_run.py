@@ -166,6 +166,20 @@ def test_the_default_run_ends_with_a_validation_report_on_its_champion(default_r
     assert "validation/challenger_scorecard.csv" in logged
 
 
+def test_validation_reads_the_version_given_at_run_time_and_an_unknown_one_changes_nothing(
+        default_run):
+    page = default_run / "data/08_reporting/validation/validation_report.html"
+    before = page.read_bytes()
+    failed = kedro_run(default_run, "validation", check=False,
+                       params="validation.model_version=99")
+    assert failed.returncode != 0
+    assert "'champion@version' (credit_scoring_pd version 99) does not exist yet: name a version" \
+        in " ".join((failed.stdout + failed.stderr).split())
+    assert page.read_bytes() == before
+    kedro_run(default_run, "validation", params="validation.model_version=1")
+    assert "credit_scoring_pd version 1" in page.read_text()
+
+
 def test_pipelines_run_alone_and_rerun_gives_identical_metrics(project_copy):
     use_small_trees(project_copy)
     kedro_run(project_copy, "feature_engineering", "data_processing")

@@ -59,6 +59,8 @@ def _where(dataset: AbstractDataset) -> str:
     location = str(description.get("filepath") or description.get("registered_model_name") or "")
     if Path(location).is_absolute() and Path(location).is_relative_to(Path.cwd()):
         location = str(Path(location).relative_to(Path.cwd()))  # as the catalog spells it
+    location += "".join(f" {key} {description[key]}" for key in ("version", "alias")
+                        if description.get(key))  # a registered model's version or alias
     return f" ({location})" if location else ""
 
 
@@ -94,7 +96,9 @@ def missing_inputs(pipeline: Pipeline, catalog) -> list[str]:
             continue
         writers = _writers(dataset, catalog)
         fix = (f"run `kedro run --pipelines {writers[0]}` (or the whole `kedro run`) first"
-               if writers else "point its catalog entry at an existing file")
+               if writers else "name a version or alias the registry holds (the MLflow UI "
+               "lists them under Models)" if "registered_model_name" in dataset._describe()
+               else "point its catalog entry at an existing file")
         problems.append(f"'{name}'{_where(dataset)} does not exist yet: {fix}.")
     return problems
 

@@ -331,10 +331,10 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
     training row, stored with the version's run).
     """
 
-    def __init__(self, registered_model_name: str, version: str | int = "champion",
+    def __init__(self, registered_model_name: str, model_version: str | int = "champion",
                  metadata: dict[str, Any] | None = None) -> None:
         self._name = registered_model_name
-        self._version = str(version)
+        self._version = str(model_version)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
