@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from typing import Any
 
 import matplotlib
@@ -52,7 +53,7 @@ def table_html(table: pd.DataFrame, digits: int = 4) -> str:
         if isinstance(value, str) and value in COLOURS:
             return f'<span class="light" style="background:{COLOURS[value]}"></span> {value}'
         if isinstance(value, float):
-            return "" if value != value else f"{value:.{digits}f}"  # NaN: not applicable
+            return "" if math.isnan(value) else f"{value:.{digits}f}"  # NaN: not applicable
         return html.escape(str(value))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
