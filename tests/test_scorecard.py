@@ -1,11 +1,9 @@
-"""The WoE-logistic challenger: information values by hand, the scorecard on the model's
-points scale, monotonic classes, and development inside each fold (no leakage)."""
+"""The WoE-logistic challenger: features screened by IV, the scorecard on the model's points
+scale, monotonic classes, and development inside each fold (no leakage)."""
 
 import copy
-import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from credit_scoring.decisions import scorecard_points
@@ -15,7 +13,6 @@ from credit_scoring.scorecard import (
     cross_fitted_challenger,
     fine_classing,
     fit_scorecard,
-    information_value,
     scorecard_pd,
     scorecard_table,
 )
@@ -26,29 +23,6 @@ PARAMS = {"fine_classes": 10, "min_iv": 0.02, "max_variables": 30, "max_n_prebin
           "min_bin_size": 0.05, "sample_rows": None, "seed": 0}
 
 
-def test_information_value_of_two_quantile_classes():
-    # median split: below 1.5 one bad and three goods, above three bads and one good;
-    # shares of bads 1/4, 3/4 and of goods 3/4, 1/4: IV = 0.5 ln 3 + 0.5 ln 3 = ln 3
-    x = pd.Series([1.0, 1, 1, 1, 2, 2, 2, 2])
-    y = np.array([1, 0, 0, 0, 1, 1, 1, 0])
-    assert information_value(x, y, 2, categorical=False) == pytest.approx(math.log(3))
-
-
-def test_missing_values_are_a_class_and_an_empty_cell_counts_half():
-    # class 1: 0 bads (counted 0.5) and 2 goods; missing: 2 bads, 0 goods (0.5):
-    # shares of bads 0.2, 0.8 and of goods 0.8, 0.2: IV = 2 * 0.6 ln 4
-    x = pd.Series([np.nan, np.nan, 1.0, 1.0])
-    assert information_value(x, np.array([1, 1, 0, 0]), 5, categorical=False) == pytest.approx(
-        1.2 * math.log(4))
-
-
-def test_categories_are_classes_as_they_are():
-    # a: one bad, one good; b: no bad (0.5), two goods: shares of bads 2/3, 1/3 and of
-    # goods 1/3, 2/3: IV = 2 * (1/3) ln 2
-    iv = information_value(pd.Series(["a", "a", "b", "b"]), np.array([1, 0, 0, 0]), 10, True)
-    assert iv == pytest.approx(2 / 3 * math.log(2))
-
-
 @pytest.fixture(scope="module")
 def loan_book_input():
     """A 1,200-applicant loan book after data_processing: (train with folds, test, schema)."""
@@ -57,8 +31,7 @@ def loan_book_input():
 
 def test_fine_classing_ranks_the_feature_that_drives_risk_first(loan_book_input):
     train, _, schema = loan_book_input
-    strength = fine_classing(features(train, schema), target(train, schema),
-                             schema["categorical"], 10)
+    strength = fine_classing(features(train, schema), target(train, schema), 10)
     assert strength.index[0] == "loan_to_income"  # the loan book's risk is loan / income
     assert strength.is_monotonic_decreasing
 

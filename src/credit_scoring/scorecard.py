@@ -3,8 +3,9 @@
 Developed the way a credit-risk analyst builds one, in two steps:
 
 - **fine classing** screens every feature: quantile classes (categories as they are, missing
-  values a class of their own) and the information value (IV) of each feature. Cheap, so a
-  table of hundreds of features costs a second;
+  values a class of their own) and the information value (IV) of each feature
+  (``credit_scoring.profiling``, the same IV notebook 01 shows). Cheap, so a table of hundreds
+  of features costs a second;
 - **coarse classing** of the ``max_variables`` strongest features (IV >= ``min_iv``) with
   optbinning's optimal binning: monotonic classes of at least ``min_bin_size`` of the
   applicants, the weight of evidence (WoE) of each, a logistic regression on the WoE values,
@@ -30,6 +31,7 @@ from optbinning import BinningProcess, Scorecard
 from sklearn.linear_model import LogisticRegression
 
 from credit_scoring.evaluation import stratified_sample
+from credit_scoring.profiling import iv
 from credit_scoring.schema import features, target
 
 TABLE_COLUMNS = ["Variable", "Bin", "Count", "Count (%)", "Event rate", "WoE", "IV",
@@ -46,35 +48,11 @@ def _optbinning_quiet() -> Iterator[None]:
         yield
 
 
-def information_value(x: pd.Series, y: np.ndarray, fine_classes: int, categorical: bool) -> float:
-    """IV = sum over classes of (share of goods - share of bads) * ln(share of goods / share of bads).
-
-    Numeric features are cut at ``fine_classes`` quantiles, categorical ones keep their
-    levels; missing values are a class of their own. An empty cell counts as half an
-    applicant, so a class with no bads does not make the IV infinite.
-    """
-    if categorical:
-        classes = pd.factorize(x, use_na_sentinel=False)[0]
-    else:
-        values = x.to_numpy(dtype=float)
-        known = values[~np.isnan(values)]
-        edges = (np.unique(np.quantile(known, np.linspace(0, 1, fine_classes + 1)[1:-1]))
-                 if len(known) else np.array([]))
-        classes = np.where(np.isnan(values), len(edges) + 1,
-                           np.searchsorted(edges, values, side="right"))
-    counts = np.bincount(classes)
-    bads = np.bincount(classes, weights=y)[counts > 0]
-    goods = counts[counts > 0] - bads
-    bads, goods = np.where(bads == 0, 0.5, bads), np.where(goods == 0, 0.5, goods)
-    bad_share, good_share = bads / bads.sum(), goods / goods.sum()
-    return float(np.sum((good_share - bad_share) * np.log(good_share / bad_share)))
-
-
-def fine_classing(X: pd.DataFrame, y, categorical: list[str], fine_classes: int) -> pd.Series:
-    """Information value of every feature, strongest first."""
+def fine_classing(X: pd.DataFrame, y, fine_classes: int) -> pd.Series:
+    """Information value of every feature on ``fine_classes`` quantile classes, strongest first."""
     y = np.asarray(y, dtype=float)
-    return pd.Series({column: information_value(X[column], y, fine_classes, column in categorical)
-                      for column in X.columns}, name="iv").sort_values(ascending=False)
+    return pd.Series({column: iv(X[column], y, fine_classes) for column in X.columns},
+                     name="iv").sort_values(ascending=False)
 
 
 def fit_scorecard(
@@ -87,7 +65,7 @@ def fit_scorecard(
             (thresholding.scorecard), so both scorecards' points read the same.
         params: ``validation.challenger``.
     """
-    strength = fine_classing(X, y, categorical, params["fine_classes"])
+    strength = fine_classing(X, y, params["fine_classes"])
     chosen = strength[strength >= params["min_iv"]].head(params["max_variables"]).index.tolist()
     if not chosen:
         raise ValueError(
