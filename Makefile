@@ -1,20 +1,28 @@
 # Two commands on a fresh machine with Python 3.11: `make run` and `make test`.
-# Both create .venv and install the project into it on first use (and again whenever
-# pyproject.toml changes); set PYTHON to pick another interpreter.
+# Both create .venv and install into it on first use (and again whenever pyproject.toml or
+# requirements.lock changes): the tested versions from requirements.lock, then the project.
+# `make help` lists every target; set PYTHON to pick another interpreter.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint mlflow-ui serve
+.PHONY: help install lock run test lint viz jupyter ui serve score benchmark
 
-$(VENV)/.installed: pyproject.toml
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed  ## .venv with the locked versions of everything (runtime, spark, viz, notebooks, test)
+
+lock: install  ## re-resolve requirements.lock after editing pyproject.toml's dependencies
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 run: install  ## the whole workflow on the configured data: kedro run
 	$(BIN)/kedro run
@@ -22,10 +30,16 @@ run: install  ## the whole workflow on the configured data: kedro run
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install  ## ruff on code, tests, benchmarks and notebooks
 	$(BIN)/ruff check src tests benchmarks notebooks
 
-mlflow-ui: install  ## browse runs at http://127.0.0.1:5000
+viz: install  ## the pipelines as a picture at http://127.0.0.1:4141 (kedro viz)
+	$(BIN)/kedro viz run --no-browser
+
+jupyter: install  ## JupyterLab with the project's catalog and pipelines loaded
+	$(BIN)/kedro jupyter lab
+
+ui: install  ## MLflow: runs and the model registry at http://127.0.0.1:5000
 	$(BIN)/kedro mlflow ui
 
 serve: install  ## the registered champion over HTTP: POST raw rows to http://127.0.0.1:5001/invocations
@@ -33,3 +47,9 @@ serve: install  ## the registered champion over HTTP: POST raw rows to http://12
 	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlruns/mlflow.db \
 		$(BIN)/mlflow models serve \
 		-m "models:/credit_scoring_pd@champion" --env-manager local --host 127.0.0.1 --port 5001
+
+score: install  ## score the applicants in applicants_to_score with the champion (kedro run --pipelines scoring)
+	$(BIN)/kedro run --pipelines scoring
+
+benchmark: install  ## time the whole default workflow from fresh stores (benchmarks/ has the others)
+	$(BIN)/python benchmarks/benchmark_workflow.py
