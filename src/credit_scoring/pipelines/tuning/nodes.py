@@ -509,6 +509,8 @@ def study_plots(study: optuna.Study) -> tuple[Figure, Figure, Figure]:
 def _figure(axes) -> Figure:
     first = axes.flat[0] if isinstance(axes, np.ndarray) else axes
     figure = first.figure
-    figure.tight_layout()
+    # constrained, not tight_layout: the slice plot's colour bar is an axes tight_layout
+    # cannot place (it warned on every run)
+    figure.set_layout_engine("constrained")
     plt.close(figure)
     return figure
