@@ -164,8 +164,8 @@ def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server)
     assert predictions.loc[~accepted, "reason_1"].notna().all()
 
 
-def test_the_readme_curl_example_is_answered(server):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_the_documented_curl_example_is_answered(server):
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "champion.md").read_text()
     body = readme.split("/invocations -H 'Content-Type: application/json' -d '")[1].split("'\n")[0]
     request = urllib.request.Request(f"http://127.0.0.1:{server}/invocations", data=body.encode(),
                                      headers={"Content-Type": "application/json"})
