@@ -306,7 +306,8 @@ def test_a_stage_run_before_the_one_it_reads_from_says_which_to_run(pipeline, me
 def test_before_any_training_scoring_says_there_is_no_champion(project_copy, caplog):
     assert kedro_run_in_process(project_copy, *FIRST_STAGES) is None
     run_case(project_copy, Case("no champion", lambda project: None, ("scoring",),
-                                "'scoring_model' (credit_scoring_pd) does not exist yet: run "
+                                "'scoring_model' (credit_scoring_pd alias champion) does not "
+                                "exist yet: run "
                                 "`kedro run --pipelines thresholding`"), caplog)
 
 

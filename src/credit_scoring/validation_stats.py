@@ -3,13 +3,13 @@
 - ``auc_confidence``: ROC AUC with DeLong's variance (the fast mid-rank form of Sun & Xu,
   2014), so Gini = 2 AUC - 1 gets the same interval mapped; ``auc_difference``: DeLong's
   paired test of two models on the same applicants (champion against challenger);
-- ``ks_confidence``: KS with a seeded, stratified bootstrap percentile interval (KS has no
-  simple variance formula);
+- ``ks_confidence``: KS with a seeded, stratified basic-bootstrap interval (KS has no simple
+  variance formula);
 - ``jeffreys``: the Jeffreys test of a PD grade (EBA/ECB practice): the posterior of the
   grade's default rate under a Jeffreys prior is Beta(D + 1/2, N - D + 1/2); its CDF at the
   grade's mean PD is the one-sided p-value of "the PD is not too low";
 - ``hosmer_lemeshow``: observed vs expected bads over PD groups, chi-squared with g - 2
-  degrees of freedom;
+  degrees of freedom (g on a holdout sample);
 - ``gains_table``: bads captured, bad rate and lift per PD decile.
 """
 
@@ -88,8 +88,11 @@ def ks_confidence(y, pd_scores, n_resamples: int, seed: int,
                                           rng.choice(goods, len(goods))])
                for _ in range(n_resamples)]
     tail = (1 - level) / 2
-    low, high = np.quantile(samples, [tail, 1 - tail])
-    return {"ks": ks_statistic(y, pd_scores), "ks_low": float(low), "ks_high": float(high)}
+    ks = ks_statistic(y, pd_scores)
+    # the basic (reverse-percentile) interval: a maximum is biased upwards in resamples, so
+    # the plain percentile interval sits too high and covers the true KS too rarely
+    upper, lower = 2 * ks - np.quantile(samples, [tail, 1 - tail])
+    return {"ks": ks, "ks_low": float(max(lower, 0.0)), "ks_high": float(min(upper, 1.0))}
 
 
 def jeffreys(defaults, count, mean_pd, level: float = 0.95) -> dict[str, np.ndarray]:
@@ -126,15 +129,16 @@ def pd_groups(pd_scores, n_groups: int) -> np.ndarray:
                    duplicates="drop").astype(int)
 
 
-def hosmer_lemeshow(y, pd_scores, n_groups: int = 10) -> dict[str, float]:
-    """Hosmer-Lemeshow: sum over PD groups of (O - E)^2 / (E (1 - E / N)), chi2(g - 2)."""
+def hosmer_lemeshow(y, pd_scores, n_groups: int = 10, holdout: bool = False) -> dict[str, float]:
+    """Hosmer-Lemeshow: sum over PD groups of (O - E)^2 / (E (1 - E / N)), chi-squared with
+    g - 2 degrees of freedom on the sample the PDs were fitted to, g on a holdout sample."""
     table = pd.DataFrame({"y": np.asarray(y, dtype=float), "pd": np.asarray(pd_scores, dtype=float),
                           "group": pd_groups(pd_scores, n_groups)})
     groups = table.groupby("group").agg(observed=("y", "sum"), expected=("pd", "sum"),
                                         count=("y", "size"))
     statistic = float(((groups["observed"] - groups["expected"]) ** 2 / (
         groups["expected"] * (1 - groups["expected"] / groups["count"]))).sum())
-    dof = len(groups) - 2
+    dof = len(groups) - (0 if holdout else 2)
     return {"statistic": statistic, "dof": dof, "p_value": float(chi2.sf(statistic, dof))}
 
 
@@ -142,10 +146,12 @@ def gains_table(y, pd_scores, n_groups: int = 10) -> pd.DataFrame:
     """Per PD decile, riskiest first: applicants, bads, bad rate, cumulative share of all bads
     captured and lift (the decile's bad rate over the overall bad rate)."""
     y = np.asarray(y, dtype=float)
-    groups = n_groups - 1 - pd_groups(pd_scores, n_groups)  # 0 = riskiest decile
+    groups = pd_groups(pd_scores, n_groups)
+    groups = groups.max() - groups  # 0 = riskiest decile (ties can leave fewer than n_groups)
     table = pd.DataFrame({"y": y, "pd": np.asarray(pd_scores, dtype=float), "decile": groups + 1})
     gains = table.groupby("decile").agg(applicants=("y", "size"), bads=("y", "sum"),
                                         mean_pd=("pd", "mean"))
+    gains["bads"] = gains["bads"].astype(int)
     gains["bad_rate"] = gains["bads"] / gains["applicants"]
     gains["cumulative_bads_captured"] = gains["bads"].cumsum() / y.sum()
     gains["lift"] = gains["bad_rate"] / y.mean()

@@ -93,6 +93,10 @@ def test_every_score_band_has_a_jeffreys_light_and_counts_that_add_up(validated)
     test = bands[bands["sample"] == "test"]
     assert test["applicants"].sum() == len(scores) and test["bads"].sum() == scores["bad"].sum()
     assert set(bands["light"]) <= {"green", "amber", "red"}
+    assert set(bands["pd_vs_interval"]) <= {"within", "PD above (conservative)", "PD below"}
+    below = bands["pd_vs_interval"] == "PD below"
+    assert (bands.loc[below, "mean_pd"] < bands.loc[below, "dr_low"]).all()
+    assert test["scores"].iloc[0].startswith("< ") and test["scores"].iloc[-1].startswith(">= ")
     assert ((test["dr_low"] <= test["default_rate"]) & (test["default_rate"] <= test["dr_high"])).all()
 
 

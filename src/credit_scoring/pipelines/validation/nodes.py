@@ -124,7 +124,8 @@ def calibration(
     for name, sample in _samples(model_version, test_scores).items():
         y, pd_scores = sample["bad"].to_numpy(), sample["pd"].to_numpy()
         summary.append({"sample": name, "brier": brier_score_loss(y, pd_scores),
-                        **hosmer_lemeshow(y, pd_scores, params["hosmer_lemeshow_groups"])})
+                        **hosmer_lemeshow(y, pd_scores, params["hosmer_lemeshow_groups"],
+                                          holdout=name == "test")})
         points = decisions.scorecard_points(pd_scores, policy["scorecard"])
         table = pd.DataFrame({"band": decisions.score_band(points, policy["band_edges"]),
                               "bad": y, "pd": pd_scores}).groupby("band").agg(
@@ -135,14 +136,29 @@ def calibration(
         table = table.assign(dr_low=test["low"], dr_high=test["high"],
                              jeffreys_p_value=test["p_value"],
                              light=traffic_light(test["p_value"], lights["amber_below"],
-                                                 lights["red_below"]))
+                                                 lights["red_below"]),
+                             # the light tests underestimation only (EBA): say when the
+                             # interval lies below the PD too (a conservative band)
+                             pd_vs_interval=np.select(
+                                 [table["mean_pd"] > test["high"], table["mean_pd"] < test["low"]],
+                                 ["PD above (conservative)", "PD below"], default="within"))
         bands.append(table.reset_index().assign(sample=name))
         groups = pd.DataFrame({"bad": y, "pd": pd_scores}).groupby(
             pd_groups(pd_scores, params["hosmer_lemeshow_groups"]))
         reliability[name] = {"mean_pd": groups["pd"].mean().round(6).tolist(),
                              "default_rate": groups["bad"].mean().round(6).tolist()}
     band_table = pd.concat(bands, ignore_index=True)
+    band_table.insert(1, "scores", band_table["band"].map(_band_scores(policy["band_edges"])))
     return pd.DataFrame(summary), band_table[["sample", *band_table.columns[:-1]]], reliability
+
+
+def _band_scores(edges: list[float]) -> dict[int, str]:
+    """The score range of each band (band 1: the lowest scores, riskiest)."""
+    bounds = [f"{edge:g}" for edge in edges]
+    ranges = [f"< {bounds[0]}",
+              *[f"{low} to < {high}" for low, high in zip(bounds[:-1], bounds[1:], strict=True)],
+              f">= {bounds[-1]}"]
+    return dict(enumerate(ranges, start=1))
 
 
 def stability(
@@ -213,7 +229,8 @@ def feature_effects(
     sample = model_input_test.sample(min(len(model_input_test), settings["sample_rows"]),
                                      random_state=settings["seed"])
     contributions = scorer.contributions(sample[scorer.features]) if directions else None
-    constrained = bool(feature_schema["monotone_constraints"]
+    # whether this version was fitted under constraints: its own training contract says
+    constrained = bool((scorer.feature_schema or {}).get("monotone_constraints")
                        and families.FAMILIES[scorer.family].monotone)
     rows, dependence = [], {}
     for column, sign in directions.items():
@@ -312,7 +329,9 @@ def decision_sensitivity(
             decisions.choose_cutoff(curve, policy.get("constraints") or {})["cutoff"])
         outcome = decisions.decision_outcomes(test_scores["bad"], test_scores["pd"] >= cutoff,
                                               costs)
-        rows.append({"accept_bad_cost_change": change, "accept_bad": costs["accept_bad"],
+        rows.append({"scenario": "model's costs" if change == 0 else
+                     f"accept-bad cost {change:+.0%}",
+                     "accept_bad_cost_change": change, "accept_bad": costs["accept_bad"],
                      "decline_good": costs["decline_good"], "cutoff": cutoff,
                      "approval_rate": outcome["approval_rate"],
                      "bad_rate_approved": outcome["bad_rate_approved"]})
@@ -387,10 +406,13 @@ def validation_report(
                     report.svg(report.cap_figure(curves, discrimination_table)),
                     report.svg(report.ks_figure(curves, discrimination_table)), gains]},
         {"id": "calibration", "title": "Calibration",
-         "text": "Brier score and Hosmer-Lemeshow test per sample; per score band the Jeffreys "
-                 "test of the observed default rate against the mean PD (red: the PD is "
-                 f"significantly too low, p < {params['jeffreys']['red_below']}; amber: p < "
-                 f"{params['jeffreys']['amber_below']}).",
+         "text": "Brier score and Hosmer-Lemeshow test per sample (g - 2 degrees of freedom out "
+                 "of fold, g on test); per score band the Jeffreys test of the observed default "
+                 "rate against the mean PD (red: the PD is significantly too low, p < "
+                 f"{params['jeffreys']['red_below']}; amber: p < "
+                 f"{params['jeffreys']['amber_below']}); the light tests underestimation only, "
+                 "so pd_vs_interval also says when the PD lies above the band's interval "
+                 "(conservative).",
          "blocks": [calibration_table, report.svg(report.reliability_figure(reliability)),
                     report.svg(report.band_figure(band_table, test)), band_table]},
         {"id": "stability", "title": "Stability",
@@ -412,8 +434,10 @@ def validation_report(
          "text": "A scorecard developed on the same folds (features screened by information "
                  "value, monotonic optimal classes by optbinning, logistic regression on the "
                  "WoE, points on the model's scale), its AUC next to the model's, and DeLong's "
-                 "paired test of the difference (model minus challenger). Every class of every "
-                 "feature is in challenger_scorecard.csv; per feature here.",
+                 "paired test of the difference (model minus challenger). Out of fold the "
+                 "comparison favours the model, which was tuned and chosen on these folds; "
+                 "on test both are unbiased. Every class of every feature is in "
+                 "challenger_scorecard.csv; per feature here.",
          "blocks": [challenger_table,
                     report.svg(report.roc_figure(challenger_curves, _test_aucs(challenger_table))),
                     _per_feature(challenger_scorecard)]},
