@@ -5,23 +5,22 @@ from pathlib import Path
 
 from kedro.utils import find_kedro_project
 
-from credit_scoring.hooks import ParameterChecks, StageTimings, StaleRuns
-
 HIDDEN_WARNINGS = {
     # Kedro 1.7's own config loader and kedro-mlflow call an OmegaConf API it deprecates
     r"register_new_resolver\(\) is deprecated": UserWarning,
     # dots in dataset names are Kedro namespaces (baselines.metrics): our design, not an error
     r"One or more dataset names contain '\.' characters": UserWarning,
-    # MLflow's hint about its own PythonModel base class; the model has a signature
-    r"Add type hints to the `predict` method": UserWarning,
     # the signature is inferred from raw rows, where a count is an integer; the model accepts
     # missing values in every column anyway (tests/test_deployment.py)
     r"Hint: Inferred schema contains integer column": UserWarning,
 }
-"""Third-party warnings nobody can act on (message pattern -> category), kept off the
-console of every run; any other warning still shows."""
+"""Third-party warnings nobody can act on (a pattern found anywhere in the message ->
+category), kept off the console of every run; any other warning still shows."""
 for pattern, category in HIDDEN_WARNINGS.items():
-    warnings.filterwarnings("ignore", message=pattern, category=category)
+    warnings.filterwarnings("ignore", message=f".*{pattern}", category=category)
+
+# after the filters, so that they cover everything the hooks import
+from credit_scoring.hooks import ParameterChecks, StageTimings, StaleRuns  # noqa: E402
 
 # ParameterChecks runs before kedro-mlflow opens the run, StaleRuns after (see hooks.py).
 HOOKS = (ParameterChecks(), StaleRuns(), StageTimings())
