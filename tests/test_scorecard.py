@@ -46,10 +46,17 @@ def test_the_scorecard_has_monotonic_classes_and_points_on_the_models_scale(loan
         woe = table.loc[(table["Variable"] == variable)
                         & ~table["Bin"].isin(["Missing", "Special"]), "WoE"]
         assert woe.is_monotonic_increasing or woe.is_monotonic_decreasing, variable
-    # an applicant's points add up to the champion's score of the challenger's PD
+    # an applicant's points, looked up class by class in the table (by the class's WoE),
+    # add up to the champion's score of the challenger's PD
     X = features(test, schema)
-    summed = card.score(X[card.binning_process.variable_names])
+    woe = card.woe(X)
+    summed = sum(
+        table[table["Variable"] == name].set_index(table["WoE"].round(9)[table["Variable"] == name])
+        ["Points"].loc[woe[:, j].round(9)].to_numpy()
+        for j, name in enumerate(card.binnings))
     assert np.abs(summed - scorecard_points(scorecard_pd(card, X), SCALE)).max() <= 1
+    assert "Missing" in set(table["Bin"])  # the loan book's missing incomes are a class
+    assert set(table.loc[table["Variable"] == "region", "Bin"]) >= {"north", "Missing"}
 
 
 def test_too_strict_a_screen_is_refused_with_the_parameter_to_change(loan_book_input):

@@ -13,7 +13,7 @@ Developed the way a credit-risk analyst builds one, in two steps:
 
 Why optbinning: it is the maintained reference for optimal binning under constraints
 (monotonic trend, minimum class size; solved exactly as a constraint program) and gives the
-scorecard table a reviewer reads. Optimal binning costs about 0.07 s per feature and fit at
+binning tables a reviewer reads. Optimal binning costs about 0.05 s per feature and fit at
 50,000 rows, which is why fine classing chooses the features first, and why each fit sees at
 most ``sample_rows`` training rows (a stratified sample: plenty to class 30 features).
 """
@@ -23,11 +23,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from optbinning import BinningProcess, Scorecard
+from optbinning import OptimalBinning
 from sklearn.linear_model import LogisticRegression
 
 from credit_scoring.evaluation import stratified_sample
@@ -55,10 +56,33 @@ def fine_classing(X: pd.DataFrame, y, fine_classes: int) -> pd.Series:
                      name="iv").sort_values(ascending=False)
 
 
+@dataclass(frozen=True)
+class WoEScorecard:
+    """A fitted scorecard: the optimal binning of each feature, the regression on their WoE
+    and the points scale (``base_score``, ``base_odds``, ``pdo``)."""
+
+    binnings: dict[str, OptimalBinning]
+    regression: LogisticRegression
+    scale: dict[str, float]
+
+    def woe(self, X: pd.DataFrame) -> np.ndarray:
+        """Each applicant's WoE per feature (its features by name, other columns ignored)."""
+        with _optbinning_quiet():
+            # missing values get their class's own WoE (missingness is evidence), not 0
+            return np.column_stack([binning.transform(X[name].to_numpy(), metric="woe",
+                                                      metric_missing="empirical",
+                                                      metric_special="empirical")
+                                    for name, binning in self.binnings.items()])
+
+
 def fit_scorecard(
     X: pd.DataFrame, y, categorical: list[str], scale: dict[str, float], params: dict[str, Any]
-) -> Scorecard:
+) -> WoEScorecard:
     """Fine classing, coarse classing of the strongest features and the logistic regression.
+
+    Each feature is binned by optbinning's ``OptimalBinning`` directly: its
+    ``BinningProcess`` would add a full statistical analysis of every binning on every fit
+    (a third of the time) that the scorecard does not use.
 
     Args:
         scale: the champion's points scale, ``base_score``, ``base_odds`` and ``pdo``
@@ -72,31 +96,53 @@ def fit_scorecard(
             f"No feature reaches the challenger's validation.challenger.min_iv = "
             f"{params['min_iv']}: the strongest is '{strength.index[0]}' with IV "
             f"{strength.iloc[0]:.4f}. Lower min_iv, or check the target.")
-    numeric = [column for column in chosen if column not in categorical]
-    process = BinningProcess(
-        chosen, categorical_variables=[column for column in chosen if column in categorical],
-        max_n_prebins=params["max_n_prebins"], min_bin_size=params["min_bin_size"],
-        binning_fit_params={column: {"monotonic_trend": "auto_asc_desc"} for column in numeric})
-    card = Scorecard(
-        binning_process=process, estimator=LogisticRegression(max_iter=1000),
-        scaling_method="pdo_odds",
-        scaling_method_params={"pdo": scale["pdo"], "odds": scale["base_odds"],
-                               "scorecard_points": scale["base_score"]})
+    y = np.asarray(y)
     with _optbinning_quiet():
-        return card.fit(X[chosen], np.asarray(y))
+        binnings = {
+            name: OptimalBinning(
+                name=name, max_n_prebins=params["max_n_prebins"],
+                min_bin_size=params["min_bin_size"],
+                **({"dtype": "categorical"} if name in categorical
+                   else {"dtype": "numerical", "monotonic_trend": "auto_asc_desc"}),
+            ).fit(X[name].to_numpy(), y)
+            for name in chosen}
+    card = WoEScorecard(binnings, LogisticRegression(max_iter=1000), dict(scale))
+    card.regression.fit(card.woe(X), y)
+    return card
 
 
-def scorecard_pd(scorecard: Scorecard, X: pd.DataFrame) -> np.ndarray:
+def scorecard_pd(scorecard: WoEScorecard, X: pd.DataFrame) -> np.ndarray:
     """The scorecard's PD of each applicant (its features by name, any other column ignored)."""
-    return scorecard.predict_proba(X[scorecard.binning_process.variable_names])[:, 1]
+    return scorecard.regression.predict_proba(scorecard.woe(X))[:, 1]
 
 
-def scorecard_table(scorecard: Scorecard) -> pd.DataFrame:
-    """Per feature and class: count, event (bad) rate, WoE, IV, coefficient and points."""
+def _class_label(value: Any) -> str:
+    """A class as a reader writes it: an interval, 'Missing', or its categories joined."""
+    if isinstance(value, str):
+        return value
+    return ", ".join(map(str, value))
+
+
+def scorecard_table(scorecard: WoEScorecard) -> pd.DataFrame:
+    """Per feature and class: count, event (bad) rate, WoE, IV, coefficient and points.
+
+    Points: score = base_score + pdo / ln 2 * (ln(good:bad odds) - ln base_odds), the
+    champion's formula (``decisions.scorecard_points``), split over the features: a class
+    gets -pdo / ln 2 * coefficient * WoE plus an equal share of the constant, so an
+    applicant's points add up to the score of the scorecard's PD.
+    """
+    factor = scorecard.scale["pdo"] / np.log(2)
+    constant = (scorecard.scale["base_score"] - factor * np.log(scorecard.scale["base_odds"])
+                - factor * scorecard.regression.intercept_[0]) / len(scorecard.binnings)
+    tables = []
     with _optbinning_quiet():
-        table = scorecard.table(style="detailed")
-    table = table[table["Count"] > 0]  # optbinning lists empty Special / Missing classes too
-    return table.assign(Bin=table["Bin"].astype(str))[TABLE_COLUMNS].reset_index(drop=True)
+        for (name, binning), coefficient in zip(scorecard.binnings.items(),
+                                                scorecard.regression.coef_[0], strict=True):
+            table = binning.binning_table.build().drop(index="Totals")
+            tables.append(table[table["Count"] > 0].assign(  # empty Special / Missing classes
+                Variable=name, Bin=lambda t: t["Bin"].map(_class_label), Coefficient=coefficient,
+                Points=lambda t, c=coefficient: constant - factor * c * t["WoE"].astype(float)))
+    return pd.concat(tables, ignore_index=True)[TABLE_COLUMNS]
 
 
 def cross_fitted_challenger(
@@ -105,7 +151,7 @@ def cross_fitted_challenger(
     feature_schema: dict[str, Any],
     scale: dict[str, float],
     params: dict[str, Any],
-) -> tuple[pd.Series, np.ndarray, Scorecard]:
+) -> tuple[pd.Series, np.ndarray, WoEScorecard]:
     """The challenger on the persisted folds and on all training rows.
 
     For each fold a scorecard is developed (features chosen, classed and weighted) on the
@@ -118,7 +164,7 @@ def cross_fitted_challenger(
     categorical = feature_schema["categorical"]
     folds = model_input_train[feature_schema["fold_column"]]
 
-    def developed(rows: pd.DataFrame) -> Scorecard:
+    def developed(rows: pd.DataFrame) -> WoEScorecard:
         sample = stratified_sample(rows, [feature_schema["target"]], params["sample_rows"],
                                    params["seed"])
         return fit_scorecard(features(sample, feature_schema), target(sample, feature_schema),
