@@ -9,11 +9,8 @@ import pytest
 from kedro.io import DatasetError
 
 from credit_scoring.estimators import build_estimator
-from credit_scoring.tracking import (
-    MlflowCandidateRunsDataset,
-    MlflowTrialRunsDataset,
-    flatten_params,
-)
+from credit_scoring.reporting import importance_plot
+from credit_scoring.tracking import TRIAL_STAGE, MlflowCandidateRunsDataset, flatten_params
 
 
 def _candidate(seed, spec=None):
@@ -35,16 +32,23 @@ def test_nested_params_are_flattened_with_dots():
     assert flatten_params({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
 
 
-def test_each_candidate_is_a_run_nested_under_the_active_run(tracking_store):
+def test_each_candidate_is_a_run_named_by_stage_nested_under_the_active_run_with_its_plots(
+        tracking_store, tmp_path):
     first, X = _candidate(0)
-    dataset = MlflowCandidateRunsDataset(stage="baselines")
+    first["figures"] = {"feature_importance": importance_plot(pd.Series({"a": 2.0, "b": 1.0}),
+                                                              "first")}
+    dataset = MlflowCandidateRunsDataset(stage="baselines", plots_dir=str(tmp_path / "plots"))
     with mlflow.start_run(run_name="pipeline") as parent:
         dataset.save({"first": first, "second": _candidate(1)[0]})
     runs = mlflow.search_runs()
     children = runs[runs["tags.mlflow.parentRunId"] == parent.info.run_id]
-    assert sorted(children["tags.mlflow.runName"]) == ["first", "second"]
+    assert sorted(children["tags.mlflow.runName"]) == ["baselines/first", "baselines/second"]
     assert (children["params.model.C"] == "1.0").all()
     assert (children["metrics.cv_roc_auc_mean"] == 0.9).all()
+    first_run = children.loc[children["tags.mlflow.runName"] == "baselines/first", "run_id"].item()
+    logged = [a.path for a in mlflow.MlflowClient().list_artifacts(first_run, "plots")]
+    assert logged == ["plots/feature_importance.png"]
+    assert (tmp_path / "plots" / "first" / "feature_importance.png").stat().st_size > 1000
 
     uris = dataset.load()
     reloaded = mlflow.pyfunc.load_model(uris["first"])
@@ -96,17 +100,24 @@ def test_load_without_runs_says_which_pipeline_to_run(tracking_store):
         MlflowCandidateRunsDataset(stage="model_comparison").load()
 
 
-def test_each_trial_is_a_nested_run_and_a_resumed_study_logs_only_new_trials(tracking_store):
+def test_trials_are_runs_nested_under_the_tuned_candidate_and_a_resumed_study_logs_new_ones(
+        tracking_store):
     trials = pd.DataFrame({"study_name": "s.xgboost", "trial": [0, 1], "state": "COMPLETE",
                            "cv_roc_auc_mean": [0.7, 0.8], "duration_s": [1.0, 2.0],
                            "param.max_depth": [3, 5]})
-    dataset = MlflowTrialRunsDataset()
-    with mlflow.start_run(run_name="tuning") as parent:
-        dataset.save(trials)
+    dataset = MlflowCandidateRunsDataset(stage="tuning")
+    with mlflow.start_run(run_name="tuning"):
+        dataset.save({"xgboost_tuned": {**_candidate(0)[0], "trials": trials}})
     resumed = pd.concat([trials, trials.tail(1).assign(trial=2, **{"param.max_depth": 4})])
-    dataset.save(resumed)  # a second run of the same study: trials 0 and 1 are logged already
-    logged = dataset.load().set_index("tags.credit_scoring.trial").sort_index()
+    # a second run of the same study: trials 0 and 1 are logged already
+    dataset.save({"xgboost_tuned": {**_candidate(1)[0], "trials": resumed}})
+    runs = mlflow.search_runs()
+    tuned = runs[runs["tags.mlflow.runName"] == "tuning/xgboost_tuned"].sort_values("start_time")
+    logged = (runs[runs["tags.credit_scoring.stage"] == TRIAL_STAGE]
+              .set_index("tags.credit_scoring.trial").sort_index())
     assert list(logged.index) == ["s.xgboost#0", "s.xgboost#1", "s.xgboost#2"]
     assert list(logged["params.max_depth"]) == ["3", "5", "4"]
     assert logged.loc["s.xgboost#1", "metrics.cv_roc_auc_mean"] == 0.8
-    assert logged.loc["s.xgboost#0", "tags.mlflow.parentRunId"] == parent.info.run_id
+    assert list(logged["tags.mlflow.parentRunId"]) == [*[tuned["run_id"].iloc[0]] * 2,
+                                                       tuned["run_id"].iloc[1]]
+    assert list(logged["tags.mlflow.runName"]) == ["trial 0", "trial 1", "trial 2"]

@@ -99,20 +99,22 @@ def test_two_tuning_processes_share_one_study_and_finish_exactly_n_trials(tuning
     runs = tracked_runs(tuning_project)
     workers_runs = runs[runs["tags.mlflow.runName"] == "tuning"]
     assert len(workers_runs) == 2
-    trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
-    assert len(trials) == N_TRIALS  # every finished trial, no surplus one
-    assert set(trials["tags.mlflow.parentRunId"]) == set(workers_runs["run_id"])  # both worked
-    assert trials["metrics.cv_roc_auc_mean"].notna().any()
-
     tuned = candidate_runs(runs, "tuning")
     assert len(tuned) == 2
+    assert set(tuned["tags.mlflow.parentRunId"]) == set(workers_runs["run_id"])
+    trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
+    assert len(trials) == N_TRIALS  # every finished trial, no surplus one
+    # each under the tuned candidate of the worker that ran it; both worked
+    assert set(trials["tags.mlflow.parentRunId"]) == set(tuned["run_id"])
+    assert trials["metrics.cv_roc_auc_mean"].notna().any()
     assert (tuned["metrics.test_roc_auc"] > 0.6).all()
     assert (tuned["metrics.cv_roc_auc_mean"] >= tuned["metrics.untuned_cv_roc_auc_mean"] - 1e-9).all()
     spec = pd.read_json(tuning_project / "data/06_models/tuned_model_spec.json", typ="series")
     selected = pd.read_json(tuning_project / "data/06_models/selected_family.json", typ="series")
     assert spec["family"] == selected["candidate"]
     for plot in ("optimization_history", "param_importances", "slice"):
-        assert (tuning_project / f"data/08_reporting/tuning/{plot}.png").stat().st_size > 0
+        assert (tuning_project / f"data/08_reporting/tuning/{spec['candidate']}/{plot}.png"
+                ).stat().st_size > 0
 
 
 def kill_mid_trial(project: Path, timeout_s: float = 120) -> None:

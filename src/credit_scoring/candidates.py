@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from credit_scoring.estimators import build_estimator
 from credit_scoring.evaluation import as_table, fit_and_evaluate, rank_candidates
-from credit_scoring.reporting import feature_importance
+from credit_scoring.reporting import candidate_plots, feature_importance
 from credit_scoring.schema import features
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ def evaluate_candidates(
     """Cross-validate, refit and test-score every configured candidate.
 
     Returns:
-        - candidate name -> fitted model, its params, metrics and an input example (the
-          shape ``MlflowCandidateRunsDataset`` logs as one MLflow run per candidate);
+        - candidate name -> fitted model, its params, metrics, an input example and its
+          plots (the shape ``MlflowCandidateRunsDataset`` logs as one MLflow run per
+          candidate);
         - the metrics as one row per candidate, best first by the CV selection metric;
         - the out-of-fold PD of every training row per candidate, with target and fold;
         - each candidate's native feature importance per applicant attribute.
@@ -56,10 +57,13 @@ def evaluate_candidates(
         )
         predictions = predictions.assign(**{name: oof_pd})
         importances[name] = feature_importance(model)
-        results[name] = candidate_record(
-            spec, model, metrics, features(model_input_train, feature_schema).head(5),
-            class_weighting=class_weighting,
-        )
+        results[name] = {
+            **candidate_record(spec, model, metrics,
+                               features(model_input_train, feature_schema).head(5),
+                               class_weighting=class_weighting),
+            "figures": candidate_plots(name, predictions, feature_schema["target"],
+                                       importances[name]),
+        }
     ranking = rank_candidates(as_table(results), selection_metric)
     importance_table = pd.DataFrame(importances).rename_axis("feature").reset_index()
     return results, ranking, predictions, importance_table

@@ -60,6 +60,18 @@ def feature_importance(model: Pipeline) -> pd.Series:
     return importance.groupby(original).sum().sort_values(ascending=False)
 
 
+def candidate_plots(name: str, predictions: pd.DataFrame, target: str,
+                    importance: pd.Series) -> dict[str, Figure]:
+    """One candidate's own plots, for its MLflow run: ROC and precision-recall curves of its
+    out-of-fold PDs (column ``name`` of ``predictions``) and, when the estimator has one,
+    its feature importance."""
+    plots = {"roc_curve": roc_curves(predictions, target, [name]),
+             "precision_recall_curve": precision_recall_curves(predictions, target, [name])}
+    if not importance.empty:
+        plots["feature_importance"] = importance_plot(importance, f"{name}: feature importance")
+    return plots
+
+
 def importance_plot(importance: pd.Series, title: str, top: int = 20) -> Figure:
     """Horizontal bar chart of the ``top`` most important features."""
     shown = importance.head(top).iloc[::-1]

@@ -1,10 +1,11 @@
-"""Kedro dataset that logs each model candidate as its own MLflow run.
+"""Kedro datasets that log each model candidate as its own MLflow run.
 
 kedro-mlflow logs one run per ``kedro run``; a model-risk reviewer wants one row per
-candidate in the MLflow runs table, with its hyper-parameters, CV and test metrics and a
-loadable model. Saving a ``{candidate: result}`` mapping through this dataset opens one
-run per candidate, nested under the active pipeline run, so nodes stay pure functions
-and never call ``mlflow`` themselves.
+candidate in the MLflow runs table, with its hyper-parameters, CV and test metrics, its
+plots and a loadable model. Saving a ``{candidate: result}`` mapping through
+``MlflowCandidateRunsDataset`` opens one run per candidate (``<stage>/<candidate>``),
+nested under the active pipeline run, and a tuned candidate's trials nested under it; so
+nodes stay pure functions and never call ``mlflow`` themselves.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from matplotlib.figure import Figure
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
@@ -52,23 +55,64 @@ def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def log_figures(figures: dict[str, Figure], local_dir: Path | None = None) -> None:
+    """Each figure as ``plots/<name>.png`` of the active run (and ``<local_dir>/<name>.png``)."""
+    for name, figure in figures.items():
+        mlflow.log_figure(figure, f"plots/{name}.png")
+        if local_dir is not None:
+            local_dir.mkdir(parents=True, exist_ok=True)
+            figure.savefig(local_dir / f"{name}.png", dpi=120)
+        plt.close(figure)
+
+
+def log_trial_runs(trials: pd.DataFrame) -> None:
+    """One run per finished hyper-parameter trial, nested under the active run.
+
+    ``trials`` has a row per trial (``study_name``, ``trial``, ``state``, the objective,
+    ``duration_s`` and ``param.<name>`` columns). A trial already logged by an earlier run
+    of the same study (tag ``credit_scoring.trial``) is not logged again, so a resumed
+    study adds only its new trials.
+    """
+    if trials.empty:  # e.g. a rerun of a study whose budget was already spent
+        return
+    logged = set(mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
+                 .get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
+    metrics = [c for c in trials.columns if c.startswith("cv_") or c == "duration_s"]
+    for row in trials.to_dict(orient="records"):
+        key = f"{row['study_name']}#{row['trial']}"
+        if key in logged:
+            continue
+        tags = {STAGE_TAG: TRIAL_STAGE, TRIAL_TAG: key, "state": row["state"]}
+        with mlflow.start_run(run_name=f"trial {row['trial']}", tags=tags, nested=True):
+            mlflow.log_params({k.removeprefix("param."): v for k, v in row.items()
+                               if k.startswith("param.") and not pd.isna(v)})
+            mlflow.log_metrics({k: row[k] for k in metrics if not pd.isna(row[k])})
+
+
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):
     """Save: one MLflow run per candidate. Load: the latest model URI of each candidate.
 
     Each saved value maps a candidate name to a dict with ``model`` (a fitted
     scikit-learn ``Pipeline`` of preprocessing steps and a final estimator exposing
     ``predict_proba``; logged as a PD-only ``scorer.PDModel``), ``params`` (a dict,
-    flattened into run params), ``metrics`` (name -> float) and ``input_example`` (a few
-    raw input rows, used for the model signature).
+    flattened into run params), ``metrics`` (name -> float), ``input_example`` (a few
+    raw input rows, used for the model signature) and optionally ``figures`` (name ->
+    matplotlib figure, logged as ``plots/<name>.png``) and ``trials`` (a tuning study's
+    trials, see ``log_trial_runs``, logged as runs nested under the candidate's run).
+    The run is named ``<stage>/<candidate>``.
     """
 
-    def __init__(self, stage: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, stage: str, plots_dir: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
         """
         Args:
             stage: tag value that groups the runs of one pipeline (e.g. ``baselines``).
+            plots_dir: folder that also receives each candidate's figures, in
+                ``<plots_dir>/<candidate>/``.
             metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
         """
         self._stage = stage
+        self._plots_dir = Path(plots_dir) if plots_dir else None
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -77,12 +121,17 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
     def _save(self, data: dict[str, dict[str, Any]]) -> None:
         for name, result in data.items():
             tags = {STAGE_TAG: self._stage, CANDIDATE_TAG: name}
-            with mlflow.start_run(run_name=name, nested=mlflow.active_run() is not None, tags=tags):
+            with mlflow.start_run(run_name=f"{self._stage}/{name}", tags=tags,
+                                  nested=mlflow.active_run() is not None):
                 mlflow.log_params(flatten_params(result["params"]))
                 mlflow.log_metrics(result["metrics"])
                 model = result["model"]
                 log_pd_model(PDScorer(family_name(model[-1]), model[:-1], model[-1]),
                              result["input_example"])
+                log_figures(result.get("figures", {}),
+                            self._plots_dir / name if self._plots_dir else None)
+                if result.get("trials") is not None:
+                    log_trial_runs(result["trials"])
 
     def _load(self) -> dict[str, str]:
         runs = mlflow.search_runs(
@@ -101,41 +150,6 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
         }
 
 
-class MlflowTrialRunsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """Save: one MLflow run per hyper-parameter trial, nested under the active run.
-
-    A saved table has a row per finished trial (``study_name``, ``trial``, ``state``, the
-    objective, ``duration_s`` and ``param.<name>`` columns). A trial already logged by an
-    earlier run of the same study (tag ``credit_scoring.trial``) is not logged again, so a
-    resumed study adds only its new trials. Load: the logged trial runs as a table.
-    """
-
-    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
-        self.metadata = metadata
-
-    def _describe(self) -> dict[str, Any]:
-        return {"stage": TRIAL_STAGE}
-
-    def _load(self) -> pd.DataFrame:
-        return mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
-
-    def _save(self, data: pd.DataFrame) -> None:
-        if data.empty:  # e.g. a rerun of a study whose budget was already spent
-            return
-        logged = set(self._load().get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
-        metrics = [c for c in data.columns if c.startswith("cv_") or c == "duration_s"]
-        for row in data.to_dict(orient="records"):
-            key = f"{row['study_name']}#{row['trial']}"
-            if key in logged:
-                continue
-            tags = {STAGE_TAG: TRIAL_STAGE, TRIAL_TAG: key, "state": row["state"]}
-            with mlflow.start_run(run_name=f"trial {row['trial']}", tags=tags,
-                                  nested=mlflow.active_run() is not None):
-                mlflow.log_params({k.removeprefix("param."): v for k, v in row.items()
-                                   if k.startswith("param.") and not pd.isna(v)})
-                mlflow.log_metrics({k: row[k] for k in metrics if not pd.isna(row[k])})
-
-
 class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     """Save: log and register a candidate, moving the alias only to a model proven not worse.
 
@@ -148,12 +162,15 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     Markdown), ``input_example`` (raw applicant rows), ``selection_metric`` (a metric name
     of ``evaluation.METRICS``), ``min_improvement`` (how much better than the champion it
     must be), ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training
-    row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows) and
-    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds).
+    row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows),
+    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds) and
+    optionally ``figures`` (name -> matplotlib figure: the cut-off's plots).
 
-    Every candidate becomes a model version with its own run (its metrics, out-of-fold
-    PDs and decision report); only a promotion moves the alias and rewrites the
-    champion's local record in ``local_dir`` (``champion.json``, ``decision_report.md``).
+    Every candidate becomes a model version with its own run, named
+    ``thresholding/<candidate> v<version>`` (its metrics, out-of-fold PDs, plots and
+    decision report; the plots also go to ``plots_dir``); only a promotion moves the alias
+    and rewrites the champion's local record in ``local_dir`` (``champion.json``,
+    ``decision_report.md``).
     """
 
     def __init__(
@@ -161,6 +178,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         registered_model_name: str,
         alias: str = "champion",
         local_dir: str | None = None,
+        plots_dir: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """
@@ -168,11 +186,13 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             registered_model_name: name in the MLflow Model Registry.
             alias: the alias that marks the model version in use.
             local_dir: folder for the champion's local record, rewritten on promotion only.
+            plots_dir: folder that also receives every candidate's plots (the latest run's).
             metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
         """
         self._name = registered_model_name
         self._alias = alias
         self._local_dir = Path(local_dir) if local_dir else None
+        self._plots_dir = Path(plots_dir) if plots_dir else None
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -188,10 +208,12 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     def _save(self, data: dict[str, Any]) -> None:
         policy = data["model"].policy
         tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: self._alias}
-        with mlflow.start_run(run_name=self._alias, nested=mlflow.active_run() is not None,
+        run_name = f"thresholding/{data['params']['candidate']}"
+        with mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None,
                               tags=tags) as run:
             mlflow.log_params(flatten_params(data["params"]))
             mlflow.log_metrics(data["metrics"])
+            log_figures(data.get("figures", {}), self._plots_dir)
             with tempfile.TemporaryDirectory() as tmp:
                 oof_file = Path(tmp) / OOF_ARTIFACT
                 data["oof_predictions"].to_parquet(oof_file)
@@ -199,6 +221,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             info = log_pd_model(data["model"], data["input_example"],
                                 registered_model_name=self._name)
             version = str(info.registered_model_version)
+            mlflow.set_tag("mlflow.runName", f"{run_name} v{version}")
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])
             metric = f"cv_{data['selection_metric']}_mean"

@@ -21,8 +21,10 @@ from credit_scoring.pipelines.tuning.nodes import (
     refit_best,
     study_plots,
     suggest_params,
+    trials_table,
     tune_hyperparameters,
     untuned_point,
+    with_study,
 )
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowCandidateRunsDataset
@@ -286,11 +288,19 @@ def test_refit_model_reloads_through_mlflow_with_identical_predictions(
     )
 
 
-def test_study_plots_are_figures(model_input, tuning_params, storage):
-    train, _, schema = model_input
-    study, _, _ = tune_hyperparameters(train, schema, SELECTED, storage, tuning_params)
-    history, importance, slices = study_plots(study)
-    assert history.axes and importance.axes and slices.axes
+def test_study_plots_are_figures_that_join_the_tuned_candidates_own(model_input, tuning_params,
+                                                                     storage):
+    train, test, schema = model_input
+    study, summary, best_oof = tune_hyperparameters(train, schema, SELECTED, storage,
+                                                    tuning_params)
+    plots = study_plots(study)
+    assert all(plots[name].axes for name in ("optimization_history", "param_importances", "slice"))
+    candidates, _, _ = refit_best(train, test, schema, summary, best_oof, tuning_params)
+    trials = trials_table(study, tuning_params)
+    (tuned,) = with_study(candidates, trials, plots).values()
+    assert tuned["trials"] is trials
+    assert set(tuned["figures"]) == {"roc_curve", "precision_recall_curve", "feature_importance",
+                                     "optimization_history", "param_importances", "slice"}
 
 
 def test_the_refit_reuses_the_best_trials_out_of_fold_pds_instead_of_refitting_the_folds(

@@ -325,23 +325,24 @@ def threshold_plots(
     cost_curve: pd.DataFrame,
     feature_schema: dict[str, Any],
     cutoff: dict[str, Any],
-) -> tuple[Figure, Figure, Figure, Figure]:
-    """Cost curve, reliability curves (out-of-fold and test) and the score distribution."""
+) -> dict[str, Figure]:
+    """Cost curve, reliability curves (out-of-fold and test) and the score distribution:
+    the candidate's plots, logged on its MLflow run."""
     target_column = feature_schema["target"]
-    return (
-        reporting.cost_curve_plot(cost_curve, cutoff["cutoff"], NAIVE_CUTOFF),
-        reporting.reliability_plot(
+    return {
+        "cost_curve": reporting.cost_curve_plot(cost_curve, cutoff["cutoff"], NAIVE_CUTOFF),
+        "reliability_train": reporting.reliability_plot(
             calibration_oof[target_column], calibration_oof["pd_uncalibrated"],
             calibration_oof["pd"], "Reliability, out-of-fold PDs on train",
         ),
-        reporting.reliability_plot(
+        "reliability_test": reporting.reliability_plot(
             test_scores[target_column], test_scores["pd_uncalibrated"], test_scores["pd"],
             "Reliability, test set",
         ),
-        reporting.score_distribution_plot(
+        "score_distribution": reporting.score_distribution_plot(
             test_scores[target_column], test_scores["score"], cutoff["cutoff_score"]
         ),
-    )
+    }
 
 
 def champion_metrics(
@@ -394,9 +395,10 @@ def champion_candidate(
     calibration_report: pd.DataFrame,
     holdout_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
+    figures: dict[str, Figure],
     policy: dict[str, Any],
 ) -> dict[str, Any]:
-    """Everything the champion's MLflow run and model version carry.
+    """Everything the champion's MLflow run and model version carry, its plots included.
 
     The Markdown decision summary becomes the model version's description, so the
     registry shows a reviewer the cut-off, its effect on test and the score bands. The
@@ -432,6 +434,7 @@ def champion_candidate(
         # what a later candidate is compared on: same folds, any metric
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),
+        "figures": figures,
     }
 
 

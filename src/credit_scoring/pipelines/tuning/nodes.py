@@ -32,6 +32,7 @@ from credit_scoring.evaluation import (
 )
 from credit_scoring.processes import process_alive, this_process
 from credit_scoring.progress import Progress, duration
+from credit_scoring.reporting import candidate_plots, feature_importance
 from credit_scoring.schema import features, target
 
 logger = logging.getLogger(__name__)
@@ -391,8 +392,8 @@ def tune_hyperparameters(
 def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
     """The finished trials this process ran: number, state, CV objective, duration, parameters.
 
-    ``MlflowTrialRunsDataset`` logs each as a run nested under this tuning run (so the MLflow
-    UI lists trials with their parameters as columns and draws parallel-coordinate plots).
+    Each is logged as a run nested under the tuned candidate's run (``with_study``), so the
+    MLflow UI lists trials with their parameters as columns and draws parallel-coordinate plots.
     Trials of other workers sharing the study, or of earlier runs, belong to their own tuning
     runs; surplus trials that never ran are FAIL and left out.
     """
@@ -463,6 +464,10 @@ def refit_best(
         spec, model, metrics, X.head(5), class_weighting=params["class_weighting"],
         kept="tuned" if kept_tuned else "untuned", study_name=study_summary["study_name"],
     )
+    oof = model_input_train[[feature_schema["target"], feature_schema["fold_column"]]].assign(
+        **{name: oof_pd})
+    candidate["figures"] = candidate_plots(name, oof, feature_schema["target"],
+                                           feature_importance(model))
     return {name: candidate}, {
         "candidate": name,
         "family": study_summary["candidate"],
@@ -473,9 +478,7 @@ def refit_best(
         "class_weighting": params["class_weighting"],
         f"cv_{metric}_mean": metrics[f"cv_{metric}_mean"],
         f"untuned_cv_{metric}_mean": untuned_cv,
-    }, model_input_train[[feature_schema["target"], feature_schema["fold_column"]]].assign(
-        **{name: oof_pd}
-    )
+    }, oof
 
 
 def _untuned_result(study_summary: dict[str, Any], best_trial_oof: pd.DataFrame,
@@ -496,14 +499,22 @@ def _untuned_result(study_summary: dict[str, Any], best_trial_oof: pd.DataFrame,
     return metrics[f"cv_{params['objective_metric']}_mean"], oof
 
 
-def study_plots(study: optuna.Study) -> tuple[Figure, Figure, Figure]:
+def study_plots(study: optuna.Study) -> dict[str, Figure]:
     """Optuna's optimisation history, parameter importance and slice plots."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        history = optuna_plots.plot_optimization_history(study)
-        importance = optuna_plots.plot_param_importances(study)
-        slices = optuna_plots.plot_slice(study)
-    return tuple(_figure(ax) for ax in (history, importance, slices))
+        plots = {"optimization_history": optuna_plots.plot_optimization_history(study),
+                 "param_importances": optuna_plots.plot_param_importances(study),
+                 "slice": optuna_plots.plot_slice(study)}
+    return {name: _figure(axes) for name, axes in plots.items()}
+
+
+def with_study(candidates: dict[str, dict[str, Any]], trials: pd.DataFrame,
+               plots: dict[str, Figure]) -> dict[str, dict[str, Any]]:
+    """The tuned candidate with its study: the trials become runs nested under its MLflow run
+    and the study's plots join its own, so the UI shows one study per tuned candidate."""
+    return {name: {**record, "trials": trials, "figures": {**record["figures"], **plots}}
+            for name, record in candidates.items()}
 
 
 def _figure(axes) -> Figure:

@@ -7,7 +7,7 @@ against one storage (catalog: tuning.optuna_storage) cooperate on one study.
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import refit_best, study_plots, trials_table, tune_hyperparameters
+from .nodes import refit_best, study_plots, trials_table, tune_hyperparameters, with_study
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 refit_best,
                 inputs=["model_input_train", "model_input_test", "feature_schema",
                         "study_summary", "best_trial_oof", "params:tuning"],
-                outputs=["candidates", "tuned_model_spec", "oof_predictions"],
+                outputs=["tuned_candidate", "tuned_model_spec", "oof_predictions"],
                 name="refit_best",
             ),
             Node(
@@ -37,9 +37,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 study_plots,
                 inputs="study",
-                outputs=["optimization_history_plot", "param_importances_plot", "slice_plot"],
+                outputs="study_plots",
                 name="study_plots",
                 tags=["reporting"],
+            ),
+            Node(
+                with_study,
+                inputs=["tuned_candidate", "trials", "study_plots"],
+                outputs="candidates",
+                name="log_tuned_candidate",
             ),
         ],
         namespace="tuning",
