@@ -30,8 +30,8 @@ run: install  ## the whole workflow on the configured data: kedro run
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-lint: install  ## ruff on code, tests, benchmarks and notebooks
-	$(BIN)/ruff check src tests benchmarks notebooks
+lint: install  ## ruff on code, tests, benchmarks, notebooks and docs scripts
+	$(BIN)/ruff check src tests benchmarks notebooks docs
 
 viz: install  ## the pipelines as a picture at http://127.0.0.1:4141 (kedro viz)
 	$(BIN)/kedro viz run --no-browser
@@ -40,7 +40,10 @@ jupyter: install  ## JupyterLab with the project's catalog and pipelines loaded
 	$(BIN)/kedro jupyter lab
 
 ui: install  ## MLflow: runs and the model registry at http://127.0.0.1:5000
-	$(BIN)/kedro mlflow ui
+	@echo "Candidates view (a fresh local store; each kedro run logs its own link):"
+	@echo "  http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning&viewStateShareKey=candidates"
+	# PATH: kedro-mlflow starts the venv's `mlflow ui`, as if the venv were activated
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui
 
 serve: install  ## the registered champion over HTTP: POST raw rows to http://127.0.0.1:5001/invocations
 	# PATH: the server starts the venv's uvicorn, as if the venv were activated

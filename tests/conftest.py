@@ -203,7 +203,8 @@ def default_run(tmp_path_factory) -> Path:
     """One default `kedro run` (the whole workflow, default configuration and data) in a
     project copy, shared by the tests that inspect its results, notebooks and DAG."""
     project = make_project_copy(tmp_path_factory.mktemp("default_run") / "project")
-    kedro_run(project)
+    result = kedro_run(project)
+    (project / "kedro_run.log").write_text(result.stdout + result.stderr)  # what the user saw
     return project
 
 

@@ -8,6 +8,10 @@
 - ``StaleRuns`` runs last, once kedro-mlflow has opened the run: MLflow runs still
   RUNNING whose process on this host is gone (``kill -9``, a power cut) are marked
   FAILED, and the new run is tagged with its host and process id for the next check.
+- ``RunsTable`` runs last too: names the whole workflow's run ``kedro run`` (kedro-mlflow
+  calls it ``__default__``), sets the experiment tags of conf/*/mlflow.yml on an experiment
+  that already exists (the UI's kind, description and shared view) and logs the link to
+  that view when the run ends.
 - ``StageTimings`` measures the time and peak memory of every stage of a run.
 """
 
@@ -148,6 +152,59 @@ class StaleRuns:
             logger.warning("Marked %d MLflow run(s) FAILED whose process was killed: %s",
                            len(failed), ", ".join(failed))
         mlflow.set_tags({HOST_TAG: worker["host"], PID_TAG: str(worker["pid"])})
+
+
+SHARED_VIEW_TAG = "mlflow.sharedViewState."
+DEFAULT_PIPELINE_RUN = "__default__"
+
+
+def runs_view_url(tracking_uri: str, ui_host: str, ui_port: str, experiment_id: str,
+                  view: str | None) -> str:
+    """Where the MLflow UI shows ``view`` (a shared view's key) of the experiment's runs: on
+    the tracking server itself, or ``kedro mlflow ui`` / ``make ui`` for a local store. MLflow
+    3's UI opens in its GenAI mode unless told ``workflowType=machine_learning``."""
+    base = (tracking_uri.rstrip("/") if tracking_uri.startswith(("http://", "https://"))
+            else f"http://{ui_host}:{ui_port}")
+    return (f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+            + (f"&viewStateShareKey={view}" if view else ""))
+
+
+class RunsTable:
+    def __init__(self) -> None:
+        self.context = None
+        self.url: str | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self.context = context
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        active = mlflow.active_run()
+        self.url = None
+        if active is None or not hasattr(self.context, "mlflow"):  # tracking disabled
+            return
+        if active.info.run_name == DEFAULT_PIPELINE_RUN:
+            mlflow.set_tag("mlflow.runName", "kedro run")
+        config = self.context.mlflow
+        tags = config.tracking.experiment.create_experiment_kwargs.tags or {}
+        client = MlflowClient()
+        experiment = client.get_experiment(active.info.experiment_id)
+        for key, value in tags.items():
+            if experiment.tags.get(key) != value:
+                client.set_experiment_tag(experiment.experiment_id, key, value)
+        view = next((key.removeprefix(SHARED_VIEW_TAG) for key in tags
+                     if key.startswith(SHARED_VIEW_TAG)), None)
+        tracking_uri = mlflow.get_tracking_uri()
+        self.url = runs_view_url(tracking_uri, config.ui.host, config.ui.port,
+                                 experiment.experiment_id, view)
+        if not tracking_uri.startswith(("http://", "https://")):
+            self.url += " (start the UI with `make ui`)"
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        if self.url:
+            logger.info("The runs in MLflow: %s", self.url)
 
 
 STAGE_ORDER = ("feature_engineering", "data_processing", "baselines", "model_comparison",

@@ -1,5 +1,6 @@
 """Project settings; see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -18,12 +19,16 @@ HIDDEN_WARNINGS = {
 category), kept off the console of every run; any other warning still shows."""
 for pattern, category in HIDDEN_WARNINGS.items():
     warnings.filterwarnings("ignore", message=f".*{pattern}", category=category)
+# MLflow draws a progress bar for every artifact it downloads (validation reads a model
+# version's files): a dozen bars of small local files per run. Set it to true to see them.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 # after the filters, so that they cover everything the hooks import
-from credit_scoring.hooks import ParameterChecks, StageTimings, StaleRuns  # noqa: E402
+from credit_scoring.hooks import ParameterChecks, RunsTable, StageTimings, StaleRuns  # noqa: E402
 
-# ParameterChecks runs before kedro-mlflow opens the run, StaleRuns after (see hooks.py).
-HOOKS = (ParameterChecks(), StaleRuns(), StageTimings())
+# ParameterChecks runs before kedro-mlflow opens the run, StaleRuns and RunsTable after (see
+# hooks.py).
+HOOKS = (ParameterChecks(), StaleRuns(), RunsTable(), StageTimings())
 
 
 def project_root() -> str:

@@ -1,0 +1,121 @@
+"""The MLflow UI a data scientist opens after the default run: looked at in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from credit_scoring.hooks import runs_view_url
+
+from .test_deployment import free_port
+from .test_run import candidate_runs, tracked_runs
+
+pytestmark = pytest.mark.integration
+
+
+def test_each_candidate_run_has_its_plots_and_a_tuned_one_holds_its_trials(default_run):
+    runs = tracked_runs(default_run)
+    client = mlflow.MlflowClient()
+    for stage in ("baselines", "model_comparison"):
+        candidates = candidate_runs(runs, stage)
+        assert sorted(candidates["tags.mlflow.runName"]) == [
+            f"{stage}/{name}" for name in sorted(candidates.index)]
+        for run_id in candidates["run_id"]:
+            plots = {a.path for a in client.list_artifacts(run_id, "plots")}
+            assert {"plots/roc_curve.png", "plots/precision_recall_curve.png"} <= plots
+    tuned = candidate_runs(runs, "tuning")
+    trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
+    assert len(tuned) == 1 and len(trials) > 1
+    assert (trials["tags.mlflow.parentRunId"] == tuned["run_id"].item()).all()
+    assert {"plots/optimization_history.png", "plots/slice.png", "plots/roc_curve.png"} <= {
+        a.path for a in client.list_artifacts(tuned["run_id"].item(), "plots")}
+    # the registered candidate's run: named with its version, its cut-off plots on it and on disk
+    champion = client.get_model_version_by_alias("credit_scoring_pd", "champion")
+    assert client.get_run(champion.run_id).info.run_name == (
+        f"thresholding/{champion.tags['candidate']} v{champion.version}")
+    plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
+    for name in ("cost_curve", "reliability_train", "reliability_test", "score_distribution"):
+        assert f"plots/{name}.png" in plots
+        assert (default_run / f"data/08_reporting/thresholding/{name}.png").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def mlflow_ui(default_run):
+    """`kedro mlflow ui` (what `make ui` starts) on the default run's store, on 127.0.0.1."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "mlflow", "ui", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=default_run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # kedro-mlflow starts `mlflow ui` from PATH: the venv's bin, as `make ui` sets it
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                    break
+            except OSError:
+                assert process.poll() is None, "kedro mlflow ui exited"
+                assert time.monotonic() < deadline, "kedro mlflow ui did not answer in 3 min"
+                time.sleep(1)
+        yield port
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
+
+
+def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry(
+        default_run, mlflow_ui):
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    log = "".join((default_run / "kedro_run.log").read_text().split())
+    assert "viewStateShareKey=candidates" in log  # the run tells where to look
+    experiment = tracked_runs(default_run)["experiment_id"].iloc[0]
+    url = runs_view_url("sqlite:///", "127.0.0.1", str(mlflow_ui), experiment, "candidates")
+    chromium = shutil.which("chromium")
+    assert chromium, "headless Chromium is needed: apt-get install -y chromium (.ci/run does it)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1500, "height": 800})
+        page.goto(url)
+        page.get_by_text("Group: baselines").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Close").click()  # MLflow's assistant panel
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(default_run / "mlflow-candidates.png"))
+        text = page.inner_text("body")
+        # candidates named by stage, grouped, with the key metrics as columns
+        for name in ("baselines/logistic_regression", "model_comparison/xgboost",
+                     "tuning/random_forest_tuned", "Group: tuning", "Group: thresholding"):
+            assert name in text, name
+        for column in ("cv_roc_auc_mean", "test_roc_auc", "test_expected_cost"):
+            assert column in text, column
+        assert "trial 0" not in text  # trials stay nested under their study's run
+        assert "Model training" in text and "Traces" in text  # not the GenAI view
+        # the registry is one click away: the registered version's link opens the model
+        with page.context.expect_page() as opened:
+            page.get_by_role("link", name="credit_scoring_pd").first.click()
+        registry = opened.value
+        registry.get_by_text("Version 1").wait_for(timeout=30_000)
+        assert registry.url.endswith("#/models/credit_scoring_pd")
+        versions = registry.inner_text("body")
+        assert "Aliases" in versions and "champion" in versions and "cutoff" in versions
+        browser.close()
+
+
+def test_the_logged_link_opens_the_team_server_or_the_local_ui_in_model_training_mode():
+    view = "/#/experiments/7/runs?workflowType=machine_learning&viewStateShareKey=candidates"
+    assert runs_view_url("https://mlflow.bank.internal/", "127.0.0.1", "5000", "7",
+                         "candidates") == "https://mlflow.bank.internal" + view
+    assert runs_view_url("sqlite:////p/mlruns/mlflow.db", "127.0.0.1", "5000", "7",
+                         "candidates") == "http://127.0.0.1:5000" + view
+    assert runs_view_url("sqlite:///m.db", "0.0.0.0", "8080", "1", None) == (
+        "http://0.0.0.0:8080/#/experiments/1/runs?workflowType=machine_learning")
