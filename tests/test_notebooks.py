@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -74,7 +73,7 @@ def test_kedro_viz_build_lists_every_pipeline_and_node_by_layer(default_run):
     nodes = {n["name"]: n for n in main["nodes"]}
     assert nodes["model_input_train"]["layer"] == "model_input"
     assert nodes["applicant_features"]["layer"] == "primary"
-    preview = json.loads((api / "nodes" / nodes["thresholding.cost_curve_plot"]["id"]).read_text())
+    preview = json.loads((api / "nodes" / nodes["model_comparison.roc_curves_plot"]["id"]).read_text())
     assert preview["preview_type"] == "ImagePreview"
     table = json.loads((api / "nodes" / nodes["model_input_train"]["id"]).read_text())
     assert table["preview_type"] == "TablePreview"
@@ -84,4 +83,16 @@ def test_kedro_viz_build_lists_every_pipeline_and_node_by_layer(default_run):
 def test_kedro_jupyter_is_documented_with_its_install_step():
     guide = (PROJECT_ROOT / "docs" / "development.md").read_text()
     assert 'pip install -e ".[notebooks]"' in guide and "kedro jupyter lab" in guide
-    assert Path(PROJECT_ROOT / "docs" / "kedro-viz.png").exists()
+
+
+def test_every_pipeline_has_its_kedro_viz_picture_in_the_docs():
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(PROJECT_ROOT)
+    from credit_scoring.pipeline_registry import register_pipelines  # noqa: PLC0415
+
+    guide = (PROJECT_ROOT / "docs" / "development.md").read_text()
+    for name in register_pipelines():  # docs/pictures.py took one picture per pipeline
+        picture = "kedro-viz.png" if name == "__default__" else f"kedro-viz-{name}.png"
+        assert (PROJECT_ROOT / "docs" / picture).exists(), picture
+        assert f"]({picture})" in guide, picture
