@@ -40,8 +40,11 @@ jupyter: install  ## JupyterLab with the project's catalog and pipelines loaded
 	$(BIN)/kedro jupyter lab
 
 ui: install  ## MLflow: runs and the model registry at http://127.0.0.1:5000
-	@echo "Candidates view (a fresh local store; each kedro run logs its own link):"
+	@echo "================================================================================"
+	@echo "Open the candidates view (the root page opens MLflow's GenAI view, without runs):"
 	@echo "  http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning&viewStateShareKey=candidates"
+	@echo "(experiment 1 of a fresh local store; each kedro run logs the link for its own)"
+	@echo "================================================================================"
 	# PATH: kedro-mlflow starts the venv's `mlflow ui`, as if the venv were activated
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui
 

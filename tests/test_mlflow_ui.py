@@ -35,12 +35,21 @@ def test_each_candidate_run_has_its_plots_and_a_tuned_one_holds_its_trials(defau
     trials = runs[runs["tags.credit_scoring.stage"] == "tuning.trial"]
     assert len(tuned) == 1 and len(trials) > 1
     assert (trials["tags.mlflow.parentRunId"] == tuned["run_id"].item()).all()
+    # a pruned trial is KILLED, its mean over the folds it scored kept apart from the CV mean
+    pruned = trials[trials["tags.state"] == "PRUNED"]
+    assert len(pruned) > 0  # the default study prunes most trials (MedianPruner)
+    assert (pruned["status"] == "KILLED").all() and pruned["metrics.cv_roc_auc_mean"].isna().all()
+    assert pruned["metrics.partial_cv_roc_auc_mean"].notna().all()
+    complete = trials[trials["tags.state"] == "COMPLETE"]
+    assert (complete["status"] == "FINISHED").all() and complete["metrics.cv_roc_auc_mean"].notna().all()
     assert {"plots/optimization_history.png", "plots/slice.png", "plots/roc_curve.png"} <= {
         a.path for a in client.list_artifacts(tuned["run_id"].item(), "plots")}
     # the registered candidate's run: named with its version, its cut-off plots on it and on disk
     champion = client.get_model_version_by_alias("credit_scoring_pd", "champion")
-    assert client.get_run(champion.run_id).info.run_name == (
+    champion_run = client.get_run(champion.run_id)
+    assert champion_run.info.run_name == (
         f"thresholding/{champion.tags['candidate']} v{champion.version}")
+    assert champion_run.data.tags["credit_scoring.candidate"] == champion.tags["candidate"]
     plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
     for name in ("cost_curve", "reliability_train", "reliability_test", "score_distribution"):
         assert f"plots/{name}.png" in plots
@@ -79,13 +88,15 @@ def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry
 
     log = "".join((default_run / "kedro_run.log").read_text().split())
     assert "viewStateShareKey=candidates" in log  # the run tells where to look
-    experiment = tracked_runs(default_run)["experiment_id"].iloc[0]
+    runs = tracked_runs(default_run)
+    experiment = runs["experiment_id"].iloc[0]
+    candidates = runs.loc[runs["tags.credit_scoring.candidate"].notna(), "tags.mlflow.runName"]
     url = runs_view_url("sqlite:///", "127.0.0.1", str(mlflow_ui), experiment, "candidates")
     chromium = shutil.which("chromium")
     assert chromium, "headless Chromium is needed: apt-get install -y chromium (.ci/run does it)"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1500, "height": 800})
+        page = browser.new_page(viewport={"width": 1600, "height": 800})
         page.goto(url)
         page.get_by_text("Group: baselines").wait_for(timeout=60_000)
         page.get_by_role("button", name="Close").click()  # MLflow's assistant panel
@@ -96,8 +107,16 @@ def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry
         for name in ("baselines/logistic_regression", "model_comparison/xgboost",
                      "tuning/random_forest_tuned", "Group: tuning", "Group: thresholding"):
             assert name in text, name
-        for column in ("cv_roc_auc_mean", "test_roc_auc", "test_expected_cost"):
+        for column in ("cv_roc_auc_mean", "test_roc_auc", "test_expected_cost",
+                       "champion_decision"):
             assert column in text, column
+        # run names are read in full, not cut to "model_comparison/rand..."
+        for name in candidates:
+            link = page.get_by_role("link", name=name, exact=True).first
+            text_width, box_width = link.evaluate(
+                "e => { const r = document.createRange(); r.selectNodeContents(e);"
+                " return [r.getBoundingClientRect().width, e.getBoundingClientRect().width] }")
+            assert text_width <= box_width + 1, f"{name} is cut short in the runs table"
         assert "trial 0" not in text  # trials stay nested under their study's run
         assert "Model training" in text and "Traces" in text  # not the GenAI view
         # the registry is one click away: the registered version's link opens the model

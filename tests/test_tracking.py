@@ -102,9 +102,10 @@ def test_load_without_runs_says_which_pipeline_to_run(tracking_store):
 
 def test_trials_are_runs_nested_under_the_tuned_candidate_and_a_resumed_study_logs_new_ones(
         tracking_store):
-    trials = pd.DataFrame({"study_name": "s.xgboost", "trial": [0, 1], "state": "COMPLETE",
-                           "cv_roc_auc_mean": [0.7, 0.8], "duration_s": [1.0, 2.0],
-                           "param.max_depth": [3, 5]})
+    trials = pd.DataFrame({"study_name": "s.xgboost", "trial": [0, 1],
+                           "state": ["PRUNED", "COMPLETE"], "cv_roc_auc_mean": [None, 0.8],
+                           "partial_cv_roc_auc_mean": [0.6, None], "folds_scored": [2, 5],
+                           "duration_s": [1.0, 2.0], "param.max_depth": [3, 5]})
     dataset = MlflowCandidateRunsDataset(stage="tuning")
     with mlflow.start_run(run_name="tuning"):
         dataset.save({"xgboost_tuned": {**_candidate(0)[0], "trials": trials}})
@@ -118,6 +119,12 @@ def test_trials_are_runs_nested_under_the_tuned_candidate_and_a_resumed_study_lo
     assert list(logged.index) == ["s.xgboost#0", "s.xgboost#1", "s.xgboost#2"]
     assert list(logged["params.max_depth"]) == ["3", "5", "4"]
     assert logged.loc["s.xgboost#1", "metrics.cv_roc_auc_mean"] == 0.8
+    # a pruned trial's mean over the folds it scored is not a finished trial's CV mean
+    assert pd.isna(logged.loc["s.xgboost#0", "metrics.cv_roc_auc_mean"])
+    assert logged.loc["s.xgboost#0", "metrics.partial_cv_roc_auc_mean"] == 0.6
+    assert list(logged["metrics.folds_scored"]) == [2, 5, 5]
+    assert list(logged["status"]) == ["KILLED", "FINISHED", "FINISHED"]
+    assert list(logged["tags.state"]) == ["PRUNED", "COMPLETE", "COMPLETE"]
     assert list(logged["tags.mlflow.parentRunId"]) == [*[tuned["run_id"].iloc[0]] * 2,
                                                        tuned["run_id"].iloc[1]]
     assert list(logged["tags.mlflow.runName"]) == ["trial 0", "trial 1", "trial 2"]

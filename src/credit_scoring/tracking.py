@@ -69,15 +69,17 @@ def log_trial_runs(trials: pd.DataFrame) -> None:
     """One run per finished hyper-parameter trial, nested under the active run.
 
     ``trials`` has a row per trial (``study_name``, ``trial``, ``state``, the objective,
-    ``duration_s`` and ``param.<name>`` columns). A trial already logged by an earlier run
-    of the same study (tag ``credit_scoring.trial``) is not logged again, so a resumed
-    study adds only its new trials.
+    ``duration_s`` and ``param.<name>`` columns; see ``tuning.nodes.trials_table``). A
+    pruned trial's run ends with status KILLED, so the MLflow UI does not show it as a
+    finished one. A trial already logged by an earlier run of the same study (tag
+    ``credit_scoring.trial``) is not logged again, so a resumed study adds only its new trials.
     """
     if trials.empty:  # e.g. a rerun of a study whose budget was already spent
         return
     logged = set(mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
                  .get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
-    metrics = [c for c in trials.columns if c.startswith("cv_") or c == "duration_s"]
+    metrics = [c for c in trials.columns
+               if c.startswith(("cv_", "partial_cv_")) or c in ("folds_scored", "duration_s")]
     for row in trials.to_dict(orient="records"):
         key = f"{row['study_name']}#{row['trial']}"
         if key in logged:
@@ -87,6 +89,8 @@ def log_trial_runs(trials: pd.DataFrame) -> None:
             mlflow.log_params({k.removeprefix("param."): v for k, v in row.items()
                                if k.startswith("param.") and not pd.isna(v)})
             mlflow.log_metrics({k: row[k] for k in metrics if not pd.isna(row[k])})
+            if row["state"] == "PRUNED":
+                mlflow.end_run("KILLED")
 
 
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):
@@ -207,8 +211,9 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
 
     def _save(self, data: dict[str, Any]) -> None:
         policy = data["model"].policy
-        tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: self._alias}
-        run_name = f"thresholding/{data['params']['candidate']}"
+        candidate = data["params"]["candidate"]
+        tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: candidate}
+        run_name = f"thresholding/{candidate}"
         with mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None,
                               tags=tags) as run:
             mlflow.log_params(flatten_params(data["params"]))

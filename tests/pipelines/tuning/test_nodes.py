@@ -26,6 +26,7 @@ from credit_scoring.pipelines.tuning.nodes import (
     untuned_point,
     with_study,
 )
+from credit_scoring.processes import this_process
 from credit_scoring.schema import features
 from credit_scoring.tracking import MlflowCandidateRunsDataset
 from tests.conftest import loan_book_model_input
@@ -301,6 +302,31 @@ def test_study_plots_are_figures_that_join_the_tuned_candidates_own(model_input,
     assert tuned["trials"] is trials
     assert set(tuned["figures"]) == {"roc_curve", "precision_recall_curve", "feature_importance",
                                      "optimization_history", "param_importances", "slice"}
+
+
+def test_a_pruned_trials_partial_cv_mean_is_kept_apart_from_the_complete_trials_objective(
+        tuning_params):
+    study = optuna.create_study(direction="maximize")
+    for params, fold_means, state in [({"max_depth": 3}, [0.70, 0.72, 0.74], TrialState.COMPLETE),
+                                      ({"max_depth": 5}, [0.60, 0.65], TrialState.PRUNED)]:
+        study.enqueue_trial(params)
+        trial = study.ask({"max_depth": optuna.distributions.IntDistribution(2, 6)})
+        trial.set_user_attr("worker", this_process())
+        for step, mean in enumerate(fold_means, start=1):
+            trial.report(mean, step)
+        study.tell(trial, fold_means[-1] if state == TrialState.COMPLETE else None, state=state)
+    other_worker = study.ask()  # another process's trial is logged by that process's run
+    study.tell(other_worker, 0.9)
+
+    trials = trials_table(study, tuning_params).set_index("trial")
+
+    assert list(trials.index) == [0, 1]
+    assert list(trials["state"]) == ["COMPLETE", "PRUNED"]
+    assert trials.loc[0, "cv_roc_auc_mean"] == 0.74 and pd.isna(trials.loc[1, "cv_roc_auc_mean"])
+    assert trials.loc[1, "partial_cv_roc_auc_mean"] == 0.65
+    assert pd.isna(trials.loc[0, "partial_cv_roc_auc_mean"])
+    assert list(trials["folds_scored"]) == [3, 2]
+    assert list(trials["param.max_depth"]) == [3, 5]
 
 
 def test_the_refit_reuses_the_best_trials_out_of_fold_pds_instead_of_refitting_the_folds(

@@ -392,15 +392,22 @@ def tune_hyperparameters(
 def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
     """The finished trials this process ran: number, state, CV objective, duration, parameters.
 
-    Each is logged as a run nested under the tuned candidate's run (``with_study``), so the
-    MLflow UI lists trials with their parameters as columns and draws parallel-coordinate plots.
-    Trials of other workers sharing the study, or of earlier runs, belong to their own tuning
-    runs; surplus trials that never ran are FAIL and left out.
+    A complete trial's objective is ``cv_<objective_metric>_mean``; a pruned trial's is the
+    mean over the folds it scored before it was stopped, ``partial_cv_<objective_metric>_mean``,
+    so that sorting trials by the CV metric never ranks a partial score among full ones.
+    ``folds_scored`` says how many folds each mean covers. Each trial is logged as a run nested
+    under the tuned candidate's run (``with_study``), so the MLflow UI lists trials with their
+    parameters as columns and draws parallel-coordinate plots. Trials of other workers sharing
+    the study, or of earlier runs, belong to their own tuning runs; surplus trials that never
+    ran are FAIL and left out.
     """
     worker = this_process()
+    objective = f"cv_{params['objective_metric']}_mean"
     rows = [
         {"study_name": study.study_name, "trial": trial.number, "state": trial.state.name,
-         f"cv_{params['objective_metric']}_mean": trial.value,
+         (objective if trial.state == TrialState.COMPLETE else f"partial_{objective}"):
+             trial.value,
+         "folds_scored": trial.last_step or 0,
          "duration_s": trial.duration.total_seconds() if trial.duration else None,
          **{f"param.{name}": value for name, value in trial.params.items()}}
         for trial in study.get_trials(deepcopy=False, states=FINISHED)
