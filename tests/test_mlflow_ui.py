@@ -37,7 +37,7 @@ def test_each_candidate_run_has_its_plots_and_a_tuned_one_holds_its_trials(defau
     assert (trials["tags.mlflow.parentRunId"] == tuned["run_id"].item()).all()
     # a pruned trial is KILLED, its mean over the folds it scored kept apart from the CV mean
     pruned = trials[trials["tags.state"] == "PRUNED"]
-    assert len(pruned) > 0  # the default study prunes most trials (MedianPruner)
+    assert len(pruned) > 0  # the default study prunes most trials (Hyperband)
     assert (pruned["status"] == "KILLED").all() and pruned["metrics.cv_roc_auc_mean"].isna().all()
     assert pruned["metrics.partial_cv_roc_auc_mean"].notna().all()
     complete = trials[trials["tags.state"] == "COMPLETE"]
