@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 from pathlib import Path
 
 import mlflow
 import pytest
 
-from credit_scoring.hooks import runs_view_url
+from credit_scoring.hooks import runs_view_url, saved_view
 
 from .test_deployment import free_port
 from .test_run import candidate_runs, tracked_runs
@@ -123,11 +126,30 @@ def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry
         with page.context.expect_page() as opened:
             page.get_by_role("link", name="credit_scoring_pd").first.click()
         registry = opened.value
+        # the view is also a saved view in the runs page's "Views" menu
+        page.goto(url.replace("&viewStateShareKey=candidates", ""))
+        page.get_by_role("button", name="Views").click()
+        page.get_by_test_id("saved-views-item-candidates").click()
+        page.get_by_text("Group: baselines").wait_for(timeout=60_000)
         registry.get_by_text("Version 1").wait_for(timeout=30_000)
         assert registry.url.endswith("#/models/credit_scoring_pd")
         versions = registry.inner_text("body")
         assert "Aliases" in versions and "champion" in versions and "cutoff" in versions
+        assert "Probability-of-default (PD) model" in versions  # what it is, how to load it
         browser.close()
+
+
+def test_a_shared_view_is_stored_as_a_saved_view_and_rewritten_only_when_it_changes():
+    state = '{"searchFilter": "tags.`credit_scoring.candidate` LIKE \'%\'", "orderByAsc": false}'
+    stored = saved_view("candidates", state)
+    envelope = json.loads(stored)
+    assert envelope["name"] == "candidates" and envelope["state"].startswith("deflate;")
+    assert json.loads(zlib.decompress(base64.b64decode(envelope["state"][8:]))) == json.loads(state)
+    same = json.dumps(json.loads(state), indent=2)  # the same view, written otherwise
+    assert saved_view("candidates", same, stored) is stored
+    assert saved_view("candidates", state, state) != state  # kedro-mlflow's plain JSON: rewritten
+    changed = json.loads(saved_view("candidates", state.replace("false", "true"), stored))
+    assert json.loads(zlib.decompress(base64.b64decode(changed["state"][8:])))["orderByAsc"]
 
 
 def test_the_logged_link_opens_the_team_server_or_the_local_ui_in_model_training_mode():

@@ -105,6 +105,10 @@ def test_trials_are_runs_nested_under_the_tuned_candidate_and_a_resumed_study_lo
     trials = pd.DataFrame({"study_name": "s.xgboost", "trial": [0, 1],
                            "state": ["PRUNED", "COMPLETE"], "cv_roc_auc_mean": [None, 0.8],
                            "partial_cv_roc_auc_mean": [0.6, None], "folds_scored": [2, 5],
+                           "started": pd.to_datetime(["2026-01-02 10:00:00", "2026-01-02 10:00:01"],
+                                                     utc=True),
+                           "completed": pd.to_datetime(["2026-01-02 10:00:01",
+                                                        "2026-01-02 10:00:03"], utc=True),
                            "duration_s": [1.0, 2.0], "param.max_depth": [3, 5]})
     dataset = MlflowCandidateRunsDataset(stage="tuning")
     with mlflow.start_run(run_name="tuning"):
@@ -127,4 +131,9 @@ def test_trials_are_runs_nested_under_the_tuned_candidate_and_a_resumed_study_lo
     assert list(logged["tags.state"]) == ["PRUNED", "COMPLETE", "COMPLETE"]
     assert list(logged["tags.mlflow.parentRunId"]) == [*[tuned["run_id"].iloc[0]] * 2,
                                                        tuned["run_id"].iloc[1]]
-    assert list(logged["tags.mlflow.runName"]) == ["trial 0", "trial 1", "trial 2"]
+    assert list(logged["tags.mlflow.runName"]) == ["trial 0 (pruned after fold 2)", "trial 1",
+                                                   "trial 2"]
+    # each trial's run spans the trial itself, not the moment the study was logged
+    assert list(logged["start_time"].dt.strftime("%H:%M:%S")) == ["10:00:00", "10:00:01",
+                                                                  "10:00:01"]
+    assert list((logged["end_time"] - logged["start_time"]).dt.total_seconds()) == [1, 2, 2]

@@ -10,18 +10,21 @@
   FAILED, and the new run is tagged with its host and process id for the next check.
 - ``RunsTable`` runs last too: names the whole workflow's run ``kedro run`` (kedro-mlflow
   calls it ``__default__``), sets the experiment tags of conf/*/mlflow.yml on an experiment
-  that already exists (the UI's kind, description and shared view) and logs the link to
-  that view when the run ends.
+  that already exists (the UI's kind and description; a shared view as the saved view the
+  UI's "Views" menu lists) and logs the link to that view when the run ends.
 - ``StageTimings`` measures the time and peak memory of every stage of a run.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import logging
 import pkgutil
 import resource
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +172,29 @@ def runs_view_url(tracking_uri: str, ui_host: str, ui_port: str, experiment_id: 
             + (f"&viewStateShareKey={view}" if view else ""))
 
 
+def saved_view(name: str, state: str, current: str | None = None) -> str:
+    """The tag value the MLflow UI reads as the saved runs view ``name`` of ``state``.
+
+    ``state`` is the view as JSON (filter, sort, grouping, columns). The UI lists the view
+    under "Views" and opens it with ``?viewStateShareKey=<name>`` when the tag holds its
+    envelope: name, creation and update times (ms) and the state, deflated and base64-encoded.
+    ``current`` (the tag's value now) is returned as is when it already holds this state,
+    so the view's dates change only when the view does.
+    """
+    state = json.dumps(json.loads(state), separators=(",", ":"))
+    try:
+        envelope = json.loads(current or "")
+        stored = zlib.decompress(base64.b64decode(envelope["state"].removeprefix("deflate;")))
+        if stored.decode() == state:
+            return current
+    except (ValueError, KeyError, TypeError, AttributeError, zlib.error):
+        pass  # absent, the plain JSON kedro-mlflow wrote on creation, or another state
+    now = int(time.time() * 1000)
+    deflated = base64.b64encode(zlib.compress(state.encode())).decode()
+    return json.dumps({"name": name, "createdAt": now, "updatedAt": now,
+                       "state": f"deflate;{deflated}"})
+
+
 class RunsTable:
     def __init__(self) -> None:
         self.context = None
@@ -190,7 +216,10 @@ class RunsTable:
         tags = config.tracking.experiment.create_experiment_kwargs.tags or {}
         client = MlflowClient()
         experiment = client.get_experiment(active.info.experiment_id)
-        for key, value in tags.items():
+        for key, configured in tags.items():
+            value = (saved_view(key.removeprefix(SHARED_VIEW_TAG), configured,
+                                experiment.tags.get(key))
+                     if key.startswith(SHARED_VIEW_TAG) else configured)
             if experiment.tags.get(key) != value:
                 client.set_experiment_tag(experiment.experiment_id, key, value)
         view = next((key.removeprefix(SHARED_VIEW_TAG) for key in tags

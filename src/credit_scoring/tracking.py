@@ -22,6 +22,7 @@ import mlflow
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
+from mlflow.entities import Metric, Param
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
@@ -68,29 +69,42 @@ def log_figures(figures: dict[str, Figure], local_dir: Path | None = None) -> No
 def log_trial_runs(trials: pd.DataFrame) -> None:
     """One run per finished hyper-parameter trial, nested under the active run.
 
-    ``trials`` has a row per trial (``study_name``, ``trial``, ``state``, the objective,
-    ``duration_s`` and ``param.<name>`` columns; see ``tuning.nodes.trials_table``). A
-    pruned trial's run ends with status KILLED, so the MLflow UI does not show it as a
-    finished one. A trial already logged by an earlier run of the same study (tag
-    ``credit_scoring.trial``) is not logged again, so a resumed study adds only its new trials.
+    ``trials`` has a row per trial (``study_name``, ``trial``, ``state``, ``started`` and
+    ``completed`` timestamps, the objective, ``folds_scored``, ``duration_s`` and
+    ``param.<name>`` columns; see ``tuning.nodes.trials_table``). Each run keeps its trial's
+    own start and end, so the runs table shows when and how long each trial ran. A pruned
+    trial's run is named ``trial <n> (pruned after fold <k>)`` and ends KILLED, so it does
+    not pass for a finished one. A trial already logged by an earlier run of the same study
+    (tag ``credit_scoring.trial``) is not logged again, so a resumed study adds only its new
+    trials.
     """
     if trials.empty:  # e.g. a rerun of a study whose budget was already spent
         return
     logged = set(mlflow.search_runs(filter_string=f"tags.`{STAGE_TAG}` = '{TRIAL_STAGE}'")
                  .get(f"tags.{TRIAL_TAG}", pd.Series(dtype=str)))
+    parent = mlflow.active_run().info
+    client = MlflowClient()
     metrics = [c for c in trials.columns
                if c.startswith(("cv_", "partial_cv_")) or c in ("folds_scored", "duration_s")]
     for row in trials.to_dict(orient="records"):
         key = f"{row['study_name']}#{row['trial']}"
         if key in logged:
             continue
-        tags = {STAGE_TAG: TRIAL_STAGE, TRIAL_TAG: key, "state": row["state"]}
-        with mlflow.start_run(run_name=f"trial {row['trial']}", tags=tags, nested=True):
-            mlflow.log_params({k.removeprefix("param."): v for k, v in row.items()
-                               if k.startswith("param.") and not pd.isna(v)})
-            mlflow.log_metrics({k: row[k] for k in metrics if not pd.isna(row[k])})
-            if row["state"] == "PRUNED":
-                mlflow.end_run("KILLED")
+        pruned = row["state"] == "PRUNED"
+        name = (f"trial {row['trial']} (pruned after fold {row['folds_scored']})" if pruned
+                else f"trial {row['trial']}")
+        started, completed = (int(row[c].timestamp() * 1000) for c in ("started", "completed"))
+        run = client.create_run(
+            parent.experiment_id, start_time=started, run_name=name,
+            tags={STAGE_TAG: TRIAL_STAGE, TRIAL_TAG: key, "state": row["state"],
+                  "mlflow.parentRunId": parent.run_id})
+        client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(k, float(row[k]), completed, 0) for k in metrics if not pd.isna(row[k])],
+            params=[Param(k.removeprefix("param."), str(v)) for k, v in row.items()
+                    if k.startswith("param.") and not pd.isna(v)])
+        client.set_terminated(run.info.run_id, "KILLED" if pruned else "FINISHED",
+                              end_time=completed)
 
 
 class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, str]]):
@@ -183,12 +197,15 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         alias: str = "champion",
         local_dir: str | None = None,
         plots_dir: str | None = None,
+        description: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """
         Args:
             registered_model_name: name in the MLflow Model Registry.
             alias: the alias that marks the model version in use.
+            description: the registered model's description (Markdown: what it scores,
+                its input and output, how to load it), set when a version is registered.
             local_dir: folder for the champion's local record, rewritten on promotion only.
             plots_dir: folder that also receives every candidate's plots (the latest run's).
             metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
@@ -197,6 +214,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         self._alias = alias
         self._local_dir = Path(local_dir) if local_dir else None
         self._plots_dir = Path(plots_dir) if plots_dir else None
+        self._description = description
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -229,6 +247,9 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             mlflow.set_tag("mlflow.runName", f"{run_name} v{version}")
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])
+            if self._description and (
+                    client.get_registered_model(self._name).description != self._description):
+                client.update_registered_model(self._name, description=self._description)
             metric = f"cv_{data['selection_metric']}_mean"
             version_tags = {**data["tags"], metric: data["metrics"][metric],
                             FOLDS_TAG: data["folds_fingerprint"],

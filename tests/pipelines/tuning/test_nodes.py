@@ -327,6 +327,9 @@ def test_a_pruned_trials_partial_cv_mean_is_kept_apart_from_the_complete_trials_
     assert pd.isna(trials.loc[0, "partial_cv_roc_auc_mean"])
     assert list(trials["folds_scored"]) == [3, 2]
     assert list(trials["param.max_depth"]) == [3, 5]
+    # when each ran, as instants (Optuna's naive local times would be read as UTC by pandas)
+    assert (trials["started"] <= trials["completed"]).all()
+    assert str(trials["started"].dt.tz) != "None"
 
 
 def test_the_refit_reuses_the_best_trials_out_of_fold_pds_instead_of_refitting_the_folds(

@@ -390,7 +390,7 @@ def tune_hyperparameters(
 
 
 def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
-    """The finished trials this process ran: number, state, CV objective, duration, parameters.
+    """The finished trials this process ran: number, state, CV objective, times, parameters.
 
     A complete trial's objective is ``cv_<objective_metric>_mean``; a pruned trial's is the
     mean over the folds it scored before it was stopped, ``partial_cv_<objective_metric>_mean``,
@@ -408,6 +408,9 @@ def trials_table(study: optuna.Study, params: dict[str, Any]) -> pd.DataFrame:
          (objective if trial.state == TrialState.COMPLETE else f"partial_{objective}"):
              trial.value,
          "folds_scored": trial.last_step or 0,
+         # Optuna's times are naive local times: made aware, so pandas does not take them for UTC
+         "started": trial.datetime_start.astimezone(),
+         "completed": trial.datetime_complete.astimezone(),
          "duration_s": trial.duration.total_seconds() if trial.duration else None,
          **{f"param.{name}": value for name, value in trial.params.items()}}
         for trial in study.get_trials(deepcopy=False, states=FINISHED)
