@@ -50,6 +50,9 @@ def test_each_candidate_run_has_its_plots_and_a_tuned_one_holds_its_trials(defau
     # the registered candidate's run: named with its version, its cut-off plots on it and on disk
     champion = client.get_model_version_by_alias("credit_scoring_pd", "champion")
     champion_run = client.get_run(champion.run_id)
+    workflow = client.get_run(champion_run.data.tags["mlflow.parentRunId"])
+    assert workflow.info.run_name == "kedro run"
+    assert workflow.data.tags["runner"] == "SequentialRunner"  # not its repr, <... at 0x7f...>
     assert champion_run.info.run_name == (
         f"thresholding/{champion.tags['candidate']} v{champion.version}")
     assert champion_run.data.tags["credit_scoring.candidate"] == champion.tags["candidate"]

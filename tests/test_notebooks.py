@@ -1,6 +1,7 @@
 """The notebooks and the kedro-viz DAG work against the real project and its real results."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -43,6 +44,11 @@ def test_notebook_runs_top_to_bottom_on_the_default_run(default_run, path):
     errors = [out for cell in notebook.cells for out in cell.get("outputs", [])
               if out.get("output_type") == "error"]
     assert errors == []
+    # figures are drawn, not printed as "<Figure size ...>" (a file-only backend would)
+    results = [out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", [])]
+    figures = [data for data in results  # (kedro's IPython extension colours the text)
+               if "Figure size" in re.sub(r"\x1b\[[0-9;]*m", "", data.get("text/plain", ""))]
+    assert figures and all("image/png" in data for data in figures)
     # each notebook writes its key figure through the catalog
     figure = default_run / "data/08_reporting/notebooks" / FIGURES[path.stem]
     assert figure.stat().st_size > 0

@@ -212,6 +212,9 @@ class RunsTable:
             return
         if active.info.run_name == DEFAULT_PIPELINE_RUN:
             mlflow.set_tag("mlflow.runName", "kedro run")
+        runner = str(run_params.get("runner", ""))
+        if " object at 0x" in runner:  # kedro-mlflow tags the runner's repr: keep its class
+            mlflow.set_tag("runner", runner.partition(" object at")[0].rsplit(".", 1)[-1])
         config = self.context.mlflow
         tags = config.tracking.experiment.create_experiment_kwargs.tags or {}
         client = MlflowClient()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")  # reports are files; never open a window
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -17,10 +14,25 @@ from sklearn.pipeline import Pipeline
 from credit_scoring.estimators import original_feature
 
 
-def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], display, title: str):
+def use_file_backend() -> None:
+    """Draw figures for files (Agg): a run never opens a window. In a notebook the inline
+    backend is kept, so a figure a cell returns is shown, not printed as ``<Figure ...>``."""
+    if "inline" not in matplotlib.get_backend():
+        matplotlib.use("Agg")
+
+
+use_file_backend()
+
+
+def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], display,
+            title: str, axis_labels: tuple[str, str]):
+    """One curve per candidate, with the chance level (a PD that ranks no better than a coin)."""
     figure, ax = plt.subplots(figsize=(6, 5))
-    for name in candidates:
-        display.from_predictions(predictions[target], predictions[name], name=name, ax=ax)
+    for position, name in enumerate(candidates):
+        display.from_predictions(predictions[target], predictions[name], name=name, ax=ax,
+                                 plot_chance_level=position == 0)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
     ax.set_title(title)
     figure.tight_layout()
     plt.close(figure)
@@ -30,13 +42,17 @@ def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], displ
 def roc_curves(predictions: pd.DataFrame, target: str, candidates: list[str]) -> Figure:
     """ROC curves of several candidates' out-of-fold PDs on one figure (AUC in the legend)."""
     return _curves(predictions, target, candidates, RocCurveDisplay,
-                   "ROC curves, out-of-fold predictions on train")
+                   "ROC curves, out-of-fold predictions on train",
+                   ("share of goods declined (false positive rate)",
+                    "share of bads declined (true positive rate)"))
 
 
 def precision_recall_curves(predictions: pd.DataFrame, target: str, candidates: list[str]) -> Figure:
-    """Precision-recall curves (bad = positive class) of several candidates on one figure."""
+    """Precision-recall curves (bad = positive class) of several candidates on one figure; the
+    chance level is the bad rate."""
     return _curves(predictions, target, candidates, PrecisionRecallDisplay,
-                   "Precision-recall curves, out-of-fold predictions on train")
+                   "Precision-recall curves, out-of-fold predictions on train",
+                   ("share of bads declined (recall)", "bad rate among declined (precision)"))
 
 
 def feature_importance(model: Pipeline) -> pd.Series:
@@ -122,6 +138,8 @@ def reliability_plot(
             target, pd_scores, n_bins=n_bins, strategy="quantile", ax=ax,
             name=f"{name} (Brier {brier_score_loss(target, pd_scores):.4f})",
         )
+    ax.set_xlabel("mean PD of the bin")
+    ax.set_ylabel("observed bad rate of the bin")
     ax.set_title(title)
     return _finish(figure)
 
@@ -130,8 +148,9 @@ def score_distribution_plot(target: pd.Series, points: pd.Series, cutoff_points:
     """Histogram of scorecard points of goods and bads, with the cut-off score."""
     figure, ax = plt.subplots(figsize=(7, 4.5))
     bins = np.histogram_bin_edges(points, bins=30)
-    for label, name in ((0, "good"), (1, "bad")):
-        ax.hist(points[target == label], bins=bins, alpha=0.6, density=True, label=name)
+    for label, name, colour in ((0, "good", "tab:green"), (1, "bad", "tab:red")):
+        ax.hist(points[target == label], bins=bins, alpha=0.6, density=True, label=name,
+                color=colour)
     ax.axvline(cutoff_points, color="black", linestyle="--",
                label=f"cut-off, about score {cutoff_points}")
     ax.set_xlabel("score (points)")

@@ -11,13 +11,13 @@ import io
 import math
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # reports are files; never open a window
-
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+
+from credit_scoring.reporting import use_file_backend
+
+use_file_backend()
 
 LIGHT_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
 STATUS_COLOURS = {"stable": "#2e7d32", "watch": "#f9a825", "shift": "#c62828"}

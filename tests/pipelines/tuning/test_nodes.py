@@ -294,8 +294,10 @@ def test_study_plots_are_figures_that_join_the_tuned_candidates_own(model_input,
     train, test, schema = model_input
     study, summary, best_oof = tune_hyperparameters(train, schema, SELECTED, storage,
                                                     tuning_params)
-    plots = study_plots(study)
+    plots = study_plots(study, tuning_params)
     assert all(plots[name].axes for name in ("optimization_history", "param_importances", "slice"))
+    # the objective is named as the metric it is, not Optuna's "Objective Value"
+    assert plots["optimization_history"].axes[0].get_ylabel() == "CV roc_auc, mean over folds"
     candidates, _, _ = refit_best(train, test, schema, summary, best_oof, tuning_params)
     trials = trials_table(study, tuning_params)
     (tuned,) = with_study(candidates, trials, plots).values()

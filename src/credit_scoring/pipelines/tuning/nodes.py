@@ -509,13 +509,17 @@ def _untuned_result(study_summary: dict[str, Any], best_trial_oof: pd.DataFrame,
     return metrics[f"cv_{params['objective_metric']}_mean"], oof
 
 
-def study_plots(study: optuna.Study) -> dict[str, Figure]:
-    """Optuna's optimisation history, parameter importance and slice plots."""
+def study_plots(study: optuna.Study, params: dict[str, Any]) -> dict[str, Figure]:
+    """Optuna's optimisation history, parameter importance and slice plots, their objective
+    named as the metric it is (e.g. "CV roc_auc, mean over folds")."""
+    objective = f"CV {params['objective_metric']}, mean over folds"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        plots = {"optimization_history": optuna_plots.plot_optimization_history(study),
-                 "param_importances": optuna_plots.plot_param_importances(study),
-                 "slice": optuna_plots.plot_slice(study)}
+        plots = {"optimization_history": optuna_plots.plot_optimization_history(
+                     study, target_name=objective),
+                 "param_importances": optuna_plots.plot_param_importances(
+                     study, target_name=objective),
+                 "slice": optuna_plots.plot_slice(study, target_name=objective)}
     return {name: _figure(axes) for name, axes in plots.items()}
 
 

@@ -36,7 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 study_plots,
-                inputs="study",
+                inputs=["study", "params:tuning"],
                 outputs="study_plots",
                 name="study_plots",
                 tags=["reporting"],
