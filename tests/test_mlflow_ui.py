@@ -102,7 +102,7 @@ def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry
     assert chromium, "headless Chromium is needed: apt-get install -y chromium (.ci/run does it)"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1600, "height": 800})
+        page = browser.new_page(viewport={"width": 1800, "height": 800})
         page.goto(url)
         page.get_by_text("Group: baselines").wait_for(timeout=60_000)
         page.get_by_role("button", name="Close").click()  # MLflow's assistant panel
@@ -113,7 +113,7 @@ def test_the_first_screen_shows_the_candidates_with_key_metrics_and_the_registry
         for name in ("baselines/logistic_regression", "model_comparison/xgboost",
                      "tuning/random_forest_tuned", "Group: tuning", "Group: thresholding"):
             assert name in text, name
-        for column in ("cv_roc_auc_mean", "test_roc_auc", "test_expected_cost",
+        for column in ("cv_roc_auc_mean", "cv_roc_auc_std", "test_roc_auc", "test_expected_cost",
                        "champion_decision"):
             assert column in text, column
         # run names are read in full, not cut to "model_comparison/rand..."

@@ -124,7 +124,8 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
     assert version.tags["cost_accept_bad"] == "5"
     assert version.tags["calibration"] == champion["params"]["calibration"]
-    assert version.description.startswith("# Cut-off decision")
+    assert version.description.startswith(  # what the registry's list of versions shows
+        f"# Cut-off decision: decline when PD >= {float(version.tags['cutoff']):.4f} (score ")
 
 
 def test_a_candidate_with_an_undefined_metric_is_never_promoted(registry, caplog):

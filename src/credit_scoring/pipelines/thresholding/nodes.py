@@ -301,7 +301,9 @@ def decision_markdown(
     policy = champion_model.policy
     costs = policy["costs"]
     return "\n".join([
-        "# Cut-off decision",
+        # the first line is what the registry's list of versions shows
+        f"# Cut-off decision: decline when PD >= {policy['cutoff']:.4f} "
+        f"(score {policy['cutoff_score']})",
         "",
         f"Decline when PD >= **{policy['cutoff']:.4f}** (about score **{policy['cutoff_score']}**), "
         f"chosen on out-of-fold PDs of the training set for costs accept-bad = "
