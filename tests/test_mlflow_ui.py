@@ -56,6 +56,9 @@ def test_each_candidate_run_has_its_plots_and_a_tuned_one_holds_its_trials(defau
     assert champion_run.info.run_name == (
         f"thresholding/{champion.tags['candidate']} v{champion.version}")
     assert champion_run.data.tags["credit_scoring.candidate"] == champion.tags["candidate"]
+    # the naive 0.5 cut-off's metrics are named alike on CV and test: a suffix
+    assert {"cv_expected_cost_at_0.5", "test_expected_cost_at_0.5",
+            "test_approval_rate_at_0.5"} <= set(champion_run.data.metrics)
     plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
     for name in ("cost_curve", "reliability_train", "reliability_test", "score_distribution"):
         assert f"plots/{name}.png" in plots

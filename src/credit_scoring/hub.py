@@ -292,7 +292,7 @@ def model_card(
         ("Approval rate at the cut-off (test)", metrics.get("test_approval_rate")),
         ("Bad rate among approved (test)", metrics.get("test_bad_rate_approved")),
         ("Expected cost per applicant at the cut-off (test)", metrics.get("test_expected_cost")),
-        ("Expected cost per applicant at PD 0.5 (test)", metrics.get("test_at_0.5_expected_cost")),
+        ("Expected cost per applicant at PD 0.5 (test)", metrics.get("test_expected_cost_at_0.5")),
     ]
     table = "\n".join(f"| {name} | {value:.4f} |" for name, value in rows if value is not None)
     columns = ", ".join(f"`{c}`" for c in needed_columns(schema))

@@ -381,9 +381,10 @@ def champion_metrics(
         metrics[f"calibration_{row.method}_log_loss"] = row.log_loss
         metrics[f"calibration_{row.method}_brier"] = row.brier
     by_rule = decision_report.set_index("cut-off rule")
-    for rule, prefix in (("naive 0.5", "test_at_0.5_"), ("cost-optimal", "test_")):
+    # named as cv_expected_cost / cv_expected_cost_at_0.5: the naive rule is a suffix
+    for rule, suffix in (("naive 0.5", "_at_0.5"), ("cost-optimal", "")):
         for key in ("expected_cost", "approval_rate", "bad_rate_approved"):
-            metrics[f"{prefix}{key}"] = float(by_rule.loc[rule, key])
+            metrics[f"test_{key}{suffix}"] = float(by_rule.loc[rule, key])
     metrics["test_cost_saving_pct"] = float(by_rule.loc["cost-optimal", "cost_saving_pct"])
     return metrics
 
