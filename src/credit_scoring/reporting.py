@@ -17,7 +17,8 @@ from credit_scoring.estimators import original_feature
 def use_file_backend() -> None:
     """Draw figures for files (Agg): a run never opens a window. In a notebook the inline
     backend is kept, so a figure a cell returns is shown, not printed as ``<Figure ...>``."""
-    if "inline" not in matplotlib.get_backend():
+    # auto_select=False: the configured backend, without probing GUI toolkits at import
+    if "inline" not in (matplotlib.get_backend(auto_select=False) or ""):
         matplotlib.use("Agg")
 
 
