@@ -30,8 +30,9 @@ run: install  ## the whole workflow on the configured data: kedro run
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-lint: install  ## ruff on code, tests, benchmarks, notebooks and docs scripts
+lint: install  ## ruff on code, tests, benchmarks, notebooks and docs scripts; lint-imports: the layers
 	$(BIN)/ruff check src tests benchmarks notebooks docs
+	$(BIN)/lint-imports
 
 viz: install  ## the pipelines as a picture at http://127.0.0.1:4141 (kedro viz)
 	$(BIN)/kedro viz run --no-browser

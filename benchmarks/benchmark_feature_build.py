@@ -62,8 +62,8 @@ def scan(folder: Path) -> dict:
 
 def build(folder: Path) -> dict:
     """The feature_engineering node's work, as the pipeline loads and runs it."""
-    from credit_scoring.datasets import ApplicantCSVDataset, RelatedTablesDataset  # noqa: PLC0415
-    from credit_scoring.feature_build import build_features  # noqa: PLC0415
+    from credit_scoring.data.feature_build import build_features  # noqa: PLC0415
+    from credit_scoring.io.datasets import ApplicantCSVDataset, RelatedTablesDataset  # noqa: PLC0415
 
     recipe = yaml.safe_load((ROOT / "conf/home_credit/parameters_feature_engineering.yml")
                             .read_text())["feature_engineering"]["tables"]

@@ -40,8 +40,8 @@ TARGETS = {"ratio": 0.70, "boosted_rows_s": 100_000, "reasons_rows_s": 20_000, "
 
 def build_scorer(spec: dict, params: dict):
     """The champion thresholding would assemble from ``spec``, on the persisted model input."""
-    from credit_scoring.estimators import build_estimator  # noqa: PLC0415
-    from credit_scoring.evaluation import fit_and_evaluate  # noqa: PLC0415
+    from credit_scoring.models.estimators import build_estimator  # noqa: PLC0415
+    from credit_scoring.models.evaluation import fit_and_evaluate  # noqa: PLC0415
     from credit_scoring.pipelines.thresholding.nodes import (  # noqa: PLC0415
         assemble_champion,
         calibrate_pd_model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,11 +20,12 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from mlflow.tracking import MlflowClient
 from mlflow.tracking._model_registry import utils as mlflow_registry_utils
 from mlflow.tracking._tracking_service import utils as mlflow_tracking_utils
 
-from credit_scoring.estimators import build_estimator
-from credit_scoring.evaluation import fit_and_evaluate
+from credit_scoring.models.estimators import build_estimator
+from credit_scoring.models.evaluation import fit_and_evaluate
 from credit_scoring.pipelines.data_processing.nodes import (
     add_domain_features,
     clean_applicants,
@@ -145,17 +147,18 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     return root
 
 
-def kedro_command(*pipelines: str) -> list[str]:
-    command = [sys.executable, "-m", "kedro", "run"]
+def kedro_command(*pipelines: str, env: str | None = None) -> list[str]:
+    command = [sys.executable, "-m", "kedro", "run", *(["--env", env] if env else [])]
     if pipelines:
         command += ["--pipelines", ",".join(pipelines)]
     return command
 
 
-def kedro_run(project: Path, *pipelines: str, check: bool = True,
-              params: str | None = None) -> subprocess.CompletedProcess:
-    """`kedro run [--pipelines ...] [--params ...]` in the project copy, as a user types it."""
-    command = kedro_command(*pipelines) + (["--params", params] if params else [])
+def kedro_run(project: Path, *pipelines: str, check: bool = True, params: str | None = None,
+              env: str | None = None) -> subprocess.CompletedProcess:
+    """`kedro run [--env ...] [--pipelines ...] [--params ...]` in the project copy, as a user
+    types it; a failure (with ``check``) fails the test with the end of the console."""
+    command = kedro_command(*pipelines, env=env) + (["--params", params] if params else [])
     result = subprocess.run(command, check=False, cwd=project, capture_output=True, text=True)
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -206,6 +209,55 @@ def default_run(tmp_path_factory) -> Path:
     result = kedro_run(project)
     (project / "kedro_run.log").write_text(result.stdout + result.stderr)  # what the user saw
     return project
+
+
+def tracking_client(project: Path) -> MlflowClient:
+    """A client of the project copy's own tracking store and registry."""
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+
+
+HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+"""The pinned revision of every model the tests put in a Hugging Face cache."""
+
+
+def fill_hf_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> None:
+    """Lay files out exactly as huggingface_hub caches a download of ``repo_id`` at ``HUB_COMMIT``."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / HUB_COMMIT
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(HUB_COMMIT)
+    for name, source in files.items():
+        blob = repo / "blobs" / hashlib.sha256(source.read_bytes()).hexdigest()
+        blob.write_bytes(source.read_bytes())
+        link = snapshot / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+
+
+def cache_folder(cache: Path, repo_id: str, folder: Path) -> None:
+    fill_hf_cache(cache, repo_id,
+                  {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()})
+
+
+def load_in_fresh_process(cache: Path, repo_id: str, sha256: str, then: str = "", cwd=None):
+    """Load a cached release with ``HubModelDataset`` (trust off) in a fresh process with the
+    Hub unreachable, so the real hf_hub code path reads the cache: (exit code, output)."""
+    script = (
+        "from credit_scoring.io.hub import HubModelDataset;"
+        f"model = HubModelDataset('{repo_id}', '{HUB_COMMIT}', sha256='{sha256}', "
+        f"cache_dir='{cache}').load();{then}"
+    )
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=cwd,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                            capture_output=True, text=True)
+    return result.returncode, " ".join((result.stdout + result.stderr).split())
+
+
+CARD = yaml.safe_load(
+    (PROJECT_ROOT / "conf/base/parameters_hub.yml").read_text()
+)["hub"]["publish"]["card"]
+"""The model card texts of conf/base, for a release."""
 
 
 def write_yaml(path: Path, content: dict) -> None:

@@ -24,9 +24,14 @@ import pandas as pd
 import pytest
 import yaml
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
-from .conftest import kedro_run, kedro_run_in_process, make_project_copy, write_yaml
+from .conftest import (
+    kedro_run,
+    kedro_run_in_process,
+    make_project_copy,
+    tracking_client,
+    write_yaml,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +90,7 @@ def with_history(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable:
                                "DAYS_CREDIT": [-100.0, -400.0] * len(applicants)})
         change(bureau).to_csv(project / "data/01_raw/bureau.csv", index=False)
         write_yaml(project / "conf/local/catalog_history.yml", {"related_tables": {
-            "type": "credit_scoring.datasets.RelatedTablesDataset",
+            "type": "credit_scoring.io.datasets.RelatedTablesDataset",
             "tables": {"bureau": "data/01_raw/bureau.csv"}}})
         override("data_processing", {"id_column": "applicant_id"})(project)
         override("feature_engineering", {"tables": {"bureau": {
@@ -234,19 +239,15 @@ def files(project: Path, folders=GUARDED) -> dict[str, str]:
     }
 
 
-def tracking(project: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
-
-
 def champion_version(project: Path) -> str | None:
     try:
-        return tracking(project).get_model_version_by_alias("credit_scoring_pd", "champion").version
+        return tracking_client(project).get_model_version_by_alias("credit_scoring_pd", "champion").version
     except MlflowException:
         return None
 
 
 def running_runs(project: Path) -> list[str]:
-    client = tracking(project)
+    client = tracking_client(project)
     return [run.info.run_id for experiment in client.search_experiments()
             for run in client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")]
 
@@ -271,7 +272,7 @@ def run_case(project: Path, case: Case, caplog: pytest.LogCaptureFixture) -> str
     assert running_runs(project) == []
     if case.secret:
         assert case.secret not in output
-        client = tracking(project)
+        client = tracking_client(project)
         logged = [run.data.params for experiment in client.search_experiments()
                   for run in client.search_runs([experiment.experiment_id])]
         assert not any(case.secret in str(params) for params in logged)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_scoring.hub import build_release
+from credit_scoring.io.hub import build_release
 
 CHAMPION = "models:/credit_scoring_pd@champion"
 OUTPUT = ["input_row", "pd", "score", "band", "decision",

@@ -13,12 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
-from credit_scoring.schema import ApplicantDataError
-from credit_scoring.scorer import scorer_of
+from credit_scoring.data.schema import ApplicantDataError
+from credit_scoring.decisions.scorer import scorer_of
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, kedro_run, tracking_client
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +31,6 @@ FAST = ",".join([
     "tuning.n_trials=2",
     "tuning.family=xgboost",
 ])
-
-
-def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "kedro", "run", "--env", "home_credit", *args]
-    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +47,8 @@ def home_credit_run(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "credit_scoring", "synth", "home-credit",
                     "--applicants", str(APPLICANTS), "--out", str(project / RAW)],
                    check=True, capture_output=True, cwd=project)
-    kedro(project, "--params", FAST)
+    kedro_run(project, params=FAST, env="home_credit")
     return project
-
-
-def client(project: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
 
 
 def test_the_run_builds_over_100_aggregates_that_reach_the_model(home_credit_run):
@@ -80,7 +67,7 @@ def test_the_run_builds_over_100_aggregates_that_reach_the_model(home_credit_run
 
 
 def test_counts_orphans_and_recipe_are_tracked_in_mlflow(home_credit_run):
-    tracking = client(home_credit_run)
+    tracking = tracking_client(home_credit_run)
     experiment = tracking.get_experiment_by_name("credit_scoring_home_credit")
     run, = tracking.search_runs([experiment.experiment_id],
                                 "metrics.`feature_build.bureau.rows` > 0")
@@ -109,7 +96,7 @@ def test_the_run_reports_stage_times_and_chooses_its_calibration(home_credit_run
 
 
 def test_the_home_credit_champion_is_its_own_model(home_credit_run):
-    tracking = client(home_credit_run)
+    tracking = tracking_client(home_credit_run)
     version = tracking.get_model_version_by_alias("credit_scoring_pd_home_credit", "champion")
     assert str(version.version) == "1"
     with pytest.raises(MlflowException):  # the German Credit champion is untouched (absent here)
@@ -117,7 +104,7 @@ def test_the_home_credit_champion_is_its_own_model(home_credit_run):
 
 
 def test_scoring_rebuilds_the_features_from_the_new_applicants_history(home_credit_run):
-    kedro(home_credit_run, "--pipelines", "scoring")
+    kedro_run(home_credit_run, "scoring", env="home_credit")
     scored = pd.read_parquet(home_credit_run / "data/07_model_output/scoring/scored_applicants.parquet")
     new = pd.read_csv(home_credit_run / RAW / "application_test.csv")
     assert scored["SK_ID_CURR"].tolist() == new["SK_ID_CURR"].tolist()
@@ -157,7 +144,7 @@ def test_spark_builds_the_same_features_by_configuration_alone(home_credit_run):
         "spark.ui.enabled": "false"}}
     catalog_file.write_text(yaml.safe_dump(catalog))
     try:
-        kedro(home_credit_run, "--pipelines", "feature_engineering")
+        kedro_run(home_credit_run, "feature_engineering", env="home_credit")
     finally:
         catalog_file.write_text(original)
     pd.testing.assert_frame_equal(pd.read_parquet(features), on_duckdb, check_exact=False,

@@ -40,7 +40,7 @@ def changed(params: dict, path: str, value) -> dict:
         ("model_comparison.sample_rows", 0, "model_comparison.sample_rows: Input should be greater than or equal to 1"),
         ("thresholding.blend.members", -1, "thresholding.blend.members: Input should be greater than or equal to 0"),
         ("thresholding.blend", KeyError, "thresholding.blend: required key is missing"),
-        ("model_comparison.candidates.random_forest.estimator", "credit_scoring.blend.BlendedPD", "the blend is built by thresholding from the best candidates"),
+        ("model_comparison.candidates.random_forest.estimator", "credit_scoring.models.blend.BlendedPD", "the blend is built by thresholding from the best candidates"),
         ("thresholding.scorecard.pdo", 0, "thresholding.scorecard.pdo: Input should be greater than 0"),
         ("thresholding.champion.selection_metric", "accuracy", "thresholding.champion.selection_metric: Input should be 'roc_auc'"),
         ("thresholding.score_bands", 1, "thresholding.score_bands: Input should be greater than or equal to 2"),

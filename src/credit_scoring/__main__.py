@@ -1,7 +1,7 @@
 """credit_scoring file for ensuring the package is executable
 as `credit-scoring` and `python -m credit_scoring`
 
-`credit-scoring synth home-credit ...` writes generated data (credit_scoring.synth);
+`credit-scoring synth home-credit ...` writes generated data (credit_scoring.data.synth);
 anything else is `kedro run` of the packaged project.
 """
 import sys
@@ -11,7 +11,7 @@ from typing import Any
 
 def main(*args, **kwargs) -> Any:
     if sys.argv[1:2] == ["synth"]:
-        from credit_scoring import synth  # noqa: PLC0415  (the data generator only)
+        from credit_scoring.data import synth  # noqa: PLC0415  (the data generator only)
 
         return synth.main(sys.argv[2:])
     from kedro.framework.cli.utils import find_run_command  # noqa: PLC0415

@@ -37,10 +37,10 @@ from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
 from credit_scoring import pipelines
-from credit_scoring.optuna_storage import refuse_passwords_in
+from credit_scoring.io.optuna_storage import refuse_passwords_in
+from credit_scoring.io.processes import process_alive, this_process
+from credit_scoring.models.progress import duration
 from credit_scoring.parameters import MODELS, validate_parameters
-from credit_scoring.processes import process_alive, this_process
-from credit_scoring.progress import duration
 
 logger = logging.getLogger(__name__)
 

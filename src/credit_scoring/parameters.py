@@ -19,7 +19,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -27,17 +26,16 @@ from pydantic import (
     model_validator,
 )
 
-from credit_scoring.calibration import CRITERIA, METHODS
-from credit_scoring.estimators import PREPROCESSING
-from credit_scoring.evaluation import METRICS
-from credit_scoring.families import BLEND, FAMILIES, unknown_family_message
+from credit_scoring.decisions import Constraints, Costs, ScoreScaling
+from credit_scoring.decisions.costs import Number, Positive, Rate
+from credit_scoring.models.calibration import CRITERIA, METHODS
+from credit_scoring.models.encoders import PREPROCESSING
+from credit_scoring.models.evaluation import METRICS
+from credit_scoring.models.families import BLEND, FAMILIES, unknown_family_message
 
-# Strict numbers: YAML `"10"` or `true` where a number belongs is an error at start, not a
-# crash in a node later (the nodes receive the raw values). A float also takes an int.
-Number = StrictFloat
+# Strict numbers (decisions.costs.Number): YAML `"10"` or `true` where a number belongs is an
+# error at start, not a crash in a node later; an int stays an int.
 Metric = Literal[tuple(METRICS)]
-Rate = Annotated[Number, Field(ge=0, le=1)]
-Positive = Annotated[Number, Field(gt=0)]
 Count = Annotated[StrictInt, Field(ge=1)]
 
 
@@ -320,22 +318,6 @@ class Calibration(Strict):
     choose_by: Literal[CRITERIA] = "log_loss"
 
 
-class Costs(Strict):
-    accept_bad: Positive
-    decline_good: Positive
-
-
-class Constraints(Strict):
-    min_approval_rate: Rate | None = None
-    max_bad_rate: Rate | None = None
-
-
-class Scorecard(Strict):
-    base_score: Number
-    base_odds: Positive
-    pdo: Positive
-
-
 class Blend(Strict):
     members: Annotated[StrictInt, Field(ge=0)]
 
@@ -350,7 +332,8 @@ class Thresholding(Strict):
     calibration: Calibration
     costs: Costs
     constraints: Constraints = Constraints()
-    scorecard: Scorecard
+    # the score scaling (decisions.ScoreScaling), named scorecard in YAML and stored models
+    scaling: ScoreScaling = Field(alias="scorecard")
     score_bands: Annotated[StrictInt, Field(ge=2)]
     reason_codes: Annotated[StrictInt, Field(ge=0)]
     psi_bins: Annotated[StrictInt, Field(ge=2)]

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from credit_scoring.data.preparation import float32_exact, prepare_for_model
+from credit_scoring.data.schema import features
 from credit_scoring.pipelines.data_processing.nodes import (
     add_domain_features,
     clean_applicants,
     split_train_test,
 )
-from credit_scoring.preparation import float32_exact, prepare_for_model
-from credit_scoring.schema import features
 from tests.conftest import NO_FEATURE_BUILD
 
 

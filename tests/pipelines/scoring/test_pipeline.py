@@ -6,12 +6,12 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from credit_scoring.monitoring import psi, psi_from_baseline
+from credit_scoring.data.schema import ApplicantDataError, validate_scoring
+from credit_scoring.decisions.scorer import scorer_of
+from credit_scoring.io.registry import MlflowChampionDataset
 from credit_scoring.pipelines.feature_engineering import features_to_score
 from credit_scoring.pipelines.scoring import create_pipeline
-from credit_scoring.schema import ApplicantDataError, validate_scoring
-from credit_scoring.scorer import scorer_of
-from credit_scoring.tracking import MlflowChampionDataset
+from credit_scoring.validation.stability import psi, psi_from_baseline
 from tests.conftest import KeptDataset, make_loan_book
 
 SCORING = {"psi": {"watch": 0.1, "alarm": 0.25}}

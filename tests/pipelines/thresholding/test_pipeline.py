@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from credit_scoring.evaluation import out_of_fold_metrics
+from credit_scoring.io.registry import MlflowChampionDataset
+from credit_scoring.models.evaluation import out_of_fold_metrics
 from credit_scoring.pipelines.thresholding.nodes import rank_champion_candidates
-from credit_scoring.tracking import MlflowChampionDataset
 from tests.conftest import PRIOR, run_thresholding, thresholding_catalog, thresholding_params
 
 LOGISTIC = {"estimator": "sklearn.linear_model.LogisticRegression",

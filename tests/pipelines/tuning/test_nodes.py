@@ -13,7 +13,10 @@ import pytest
 from optuna.trial import FixedTrial, TrialState
 from sklearn.metrics import roc_auc_score
 
-from credit_scoring.optuna_storage import OptunaStorageDataset
+from credit_scoring.data.schema import features
+from credit_scoring.io.optuna_storage import OptunaStorageDataset
+from credit_scoring.io.processes import this_process
+from credit_scoring.io.tracking import MlflowCandidateRunsDataset
 from credit_scoring.pipelines.tuning.nodes import (
     FINISHED,
     family_to_tune,
@@ -26,9 +29,6 @@ from credit_scoring.pipelines.tuning.nodes import (
     untuned_point,
     with_study,
 )
-from credit_scoring.processes import this_process
-from credit_scoring.schema import features
-from credit_scoring.tracking import MlflowCandidateRunsDataset
 from tests.conftest import loan_book_model_input
 
 XGBOOST = {

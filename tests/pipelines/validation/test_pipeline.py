@@ -12,14 +12,15 @@ from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
-from credit_scoring.datasets import OptionalDataset
-from credit_scoring.pipelines.validation import create_pipeline
-from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
-from credit_scoring.tracking import (
+from credit_scoring.decisions import Constraints
+from credit_scoring.io.datasets import OptionalDataset
+from credit_scoring.io.registry import (
     MlflowChampionDataset,
     MlflowModelVersionDataset,
     ValidationReportDataset,
 )
+from credit_scoring.pipelines.validation import create_pipeline
+from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
 from tests.conftest import KeptDataset
 
 SECTIONS = ("discrimination", "calibration", "stability", "feature-effects", "challenger",
@@ -198,8 +199,8 @@ def test_the_re_chosen_cut_offs_keep_the_models_approval_constraint(validated, p
     catalog, _ = validated
     version = catalog.load("champion@version")
     scorer = version["model"]
-    scorer.policy = {**scorer.policy, "constraints": {"min_approval_rate": 0.9,
-                                                      "max_bad_rate": None}}
+    scorer.policy = scorer.policy.model_copy(
+        update={"constraints": Constraints(min_approval_rate=0.9)})
     scenarios, _, _ = decision_sensitivity(version, catalog.load("validation.test_scores"),
                                            project_params["validation"])
     oof = version["oof_predictions"]

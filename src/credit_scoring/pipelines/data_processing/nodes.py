@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from credit_scoring.preparation import add_domain_features, clean_applicants, float32_exact
-from credit_scoring.schema import ApplicantDataError, build_feature_schema, validate_raw
+from credit_scoring.data.preparation import add_domain_features, clean_applicants, float32_exact
+from credit_scoring.data.schema import ApplicantDataError, build_feature_schema, validate_raw
 
 __all__ = [
     "add_domain_features",

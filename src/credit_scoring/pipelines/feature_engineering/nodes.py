@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
-from credit_scoring.feature_build import build_features
-from credit_scoring.scorer import scorer_of
+from credit_scoring.data.feature_build import build_features
+from credit_scoring.decisions.scorer import scorer_of
 
 
 def build_applicant_features(

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from credit_scoring.evaluation import stratified_sample
-from credit_scoring.reporting import (
+from credit_scoring.models.evaluation import stratified_sample
+from credit_scoring.models.plots import (
     importance_plot,
     markdown_table,
     precision_recall_curves,

@@ -6,7 +6,7 @@ followed by the selection tuning reads and the comparison report.
 
 from kedro.pipeline import Node, Pipeline
 
-from credit_scoring.candidates import candidate_evaluation
+from credit_scoring.models.candidates import candidate_evaluation
 
 from .nodes import (
     best_feature_importance,

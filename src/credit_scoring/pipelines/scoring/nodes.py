@@ -15,8 +15,12 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
-from credit_scoring.monitoring import psi_from_baseline, stability_report, stability_status
-from credit_scoring.scorer import scorer_of
+from credit_scoring.decisions.scorer import scorer_of
+from credit_scoring.validation.stability import (
+    psi_from_baseline,
+    stability_report,
+    stability_status,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -15,21 +15,23 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from credit_scoring import decisions, reporting
-from credit_scoring.blend import CANDIDATE as BLEND_CANDIDATE
-from credit_scoring.blend import blend_candidate, blend_members, fit_blend
-from credit_scoring.calibration import choose_calibration
-from credit_scoring.estimators import fit_candidate
-from credit_scoring.evaluation import (
+from credit_scoring import decisions
+from credit_scoring.data.schema import features, target
+from credit_scoring.decisions import DecisionPolicy, PDScorer
+from credit_scoring.models import plots
+from credit_scoring.models.blend import CANDIDATE as BLEND_CANDIDATE
+from credit_scoring.models.blend import blend_candidate, blend_members, fit_blend
+from credit_scoring.models.calibration import choose_calibration
+from credit_scoring.models.estimators import fit_candidate
+from credit_scoring.models.evaluation import (
     folds_fingerprint,
     out_of_fold_metrics,
     pd_metrics,
-    rank_candidates,
 )
-from credit_scoring.families import centring_reference, family_name
-from credit_scoring.monitoring import baseline, feature_baselines
-from credit_scoring.schema import features, target
-from credit_scoring.scorer import PDScorer
+from credit_scoring.models.families import centring_reference, family_name
+from credit_scoring.models.selection import rank_candidates
+from credit_scoring.parameters import Thresholding
+from credit_scoring.validation.stability import baseline, feature_baselines
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ def rank_champion_candidates(
     baselines: dict[str, Any],
     model_comparison: dict[str, Any],
     tuned_model_spec: dict[str, Any],
-    policy: dict[str, Any],
+    params: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """Rank every cross-validated candidate on the same folds and metric; pick the best.
 
@@ -55,7 +57,7 @@ def rank_champion_candidates(
     PDs on the folds data_processing wrote, so their CV metrics are directly comparable.
     The tuned model's CV value was also what its search maximised, so it is slightly
     optimistic; a simpler candidate wins ties. A blend of the ``blend.members`` best
-    (``credit_scoring.blend``: a logistic stack, cross-fitted on the same folds) competes
+    (``credit_scoring.models.blend``: a logistic stack, cross-fitted on the same folds) competes
     too, last, so it wins only by being strictly better.
 
     Returns:
@@ -83,11 +85,12 @@ def rank_champion_candidates(
         for name in specs:
             if name.startswith(f"{stage}.") and specs[name]["candidate"] in table:
                 oof_pds[name] = table.loc[y.index, specs[name]["candidate"]]
-    metric = policy["champion"]["selection_metric"]
+    config = Thresholding.model_validate(params)
+    metric = config.champion.selection_metric
     rows = [{"candidate": name, **out_of_fold_metrics(y, pds, folds)}
             for name, pds in oof_pds.items()]
     members = blend_members(rank_candidates(pd.DataFrame(rows), metric), specs,
-                            policy["blend"]["members"])
+                            config.blend.members)
     if members:
         specs[BLEND_CANDIDATE], blended = blend_candidate(pd.DataFrame({m: oof_pds[m] for m in members}),
                                                 y, folds, specs)
@@ -127,7 +130,7 @@ def calibrate_pd_model(
     feature_schema: dict[str, Any],
     champion_spec: dict[str, Any],
     candidate_oof: pd.DataFrame,
-    policy: dict[str, Any],
+    params: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """Refit the chosen candidate once on all of train; choose and fit its calibration.
 
@@ -147,19 +150,19 @@ def calibrate_pd_model(
     folds = model_input_train[fold_column]
     refit = fit_blend if champion_spec["candidate"] == BLEND_CANDIDATE else fit_candidate
     model = refit(champion_spec, X, y, feature_schema)
+    config = Thresholding.model_validate(params)
     uncalibrated = candidate_oof["pd_uncalibrated"]
     calibrator, calibrated, report = choose_calibration(
-        uncalibrated, y, folds, policy["calibration"]["methods"],
-        policy["calibration"]["choose_by"])
+        uncalibrated, y, folds, config.calibration.methods, config.calibration.choose_by)
     oof = model_input_train[[target_column, fold_column]].assign(
         pd_uncalibrated=uncalibrated.to_numpy(), pd=calibrated,
-        score=decisions.scorecard_points(calibrated, policy["scorecard"]),
+        score=config.scaling.points(calibrated),
     )
     return {"model": model, "calibrator": calibrator}, oof, report
 
 
 def select_cutoff(
-    calibration_oof: pd.DataFrame, feature_schema: dict[str, Any], policy: dict[str, Any]
+    calibration_oof: pd.DataFrame, feature_schema: dict[str, Any], params: dict[str, Any]
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The cost-minimising cut-off on out-of-fold PDs, within the configured constraints.
 
@@ -168,16 +171,17 @@ def select_cutoff(
         approval rate and bad rate, next to the naive 0.5 cut-off and the analytic
         optimum for perfectly calibrated PDs; and the whole cost curve.
     """
+    config = Thresholding.model_validate(params)
     y = calibration_oof[feature_schema["target"]]
-    curve = decisions.cost_curve(y, calibration_oof["pd"], policy["costs"])
-    chosen = decisions.choose_cutoff(curve, policy["constraints"])
-    naive = decisions.decision_outcomes(y, calibration_oof["pd"] >= NAIVE_CUTOFF, policy["costs"])
+    curve = decisions.cost_curve(y, calibration_oof["pd"], config.costs)
+    chosen = decisions.choose_cutoff(curve, config.constraints)
+    naive = decisions.decision_outcomes(y, calibration_oof["pd"] >= NAIVE_CUTOFF, config.costs)
     cutoff = {
         "cutoff": float(chosen["cutoff"]),
-        "cutoff_score": int(decisions.scorecard_points([chosen["cutoff"]], policy["scorecard"])[0]),
-        "analytic_cutoff": decisions.analytic_cutoff(policy["costs"]),
-        "costs": policy["costs"],
-        "constraints": policy["constraints"],
+        "cutoff_score": int(config.scaling.points([chosen["cutoff"]])[0]),
+        "analytic_cutoff": decisions.analytic_cutoff(config.costs),
+        "costs": config.costs.model_dump(),
+        "constraints": config.constraints.model_dump(),
         "oof_expected_cost": float(chosen["expected_cost"]),
         "oof_approval_rate": float(chosen["approval_rate"]),
         "oof_bad_rate_approved": float(chosen["bad_rate_approved"]),
@@ -199,7 +203,7 @@ def assemble_champion(
     calibration_oof: pd.DataFrame,
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
-    policy: dict[str, Any],
+    params: dict[str, Any],
 ) -> PDScorer:
     """The deployable champion: contract, model, calibrator and the whole decision policy.
 
@@ -208,21 +212,19 @@ def assemble_champion(
     linear model's average encoded input (what its reasons are measured from), so the
     model alone is enough to decide, explain and monitor.
     """
+    config = Thresholding.model_validate(params)
     model, calibrator = pd_model["model"], pd_model["calibrator"]
-    decision_policy = {
-        "decline_when": "pd >= cutoff",
-        "cutoff": cutoff["cutoff"],
-        "cutoff_score": cutoff["cutoff_score"],
-        "costs": cutoff["costs"],
-        "scorecard": policy["scorecard"],
-        "band_edges": decisions.band_edges(calibration_oof["score"], policy["score_bands"]),
-        "reason_codes": policy["reason_codes"],
-    }
+    decision_policy = DecisionPolicy(
+        cutoff=cutoff["cutoff"], cutoff_score=cutoff["cutoff_score"], costs=config.costs,
+        constraints=config.constraints, scaling=config.scaling,
+        band_edges=decisions.band_edges(calibration_oof["score"], config.score_bands),
+        reason_codes=config.reason_codes,
+    )
     X = features(model_input_train, feature_schema)
     family = family_name(model[-1])
     reference = {
-        "score": baseline(calibration_oof["score"], policy["psi_bins"]),
-        "features": feature_baselines(X, feature_schema, policy["psi_bins"]),
+        "score": baseline(calibration_oof["score"], config.psi_bins),
+        "features": feature_baselines(X, feature_schema, config.psi_bins),
     }
     encoded_mean = centring_reference(family, model[:-1], X)
     if encoded_mean is not None:
@@ -271,8 +273,8 @@ def evaluate_decisions(
     ], axis=1)
     rows = {
         name: {"cutoff": threshold,
-               **decisions.decision_outcomes(y, pd_scores >= threshold, policy["costs"])}
-        for name, threshold in (("naive 0.5", NAIVE_CUTOFF), ("cost-optimal", policy["cutoff"]))
+               **decisions.decision_outcomes(y, pd_scores >= threshold, policy.costs)}
+        for name, threshold in (("naive 0.5", NAIVE_CUTOFF), ("cost-optimal", policy.cutoff))
     }
     report = pd.DataFrame.from_dict(rows, orient="index").rename_axis("cut-off rule").reset_index()
     naive_cost = report["expected_cost"].iloc[0]
@@ -290,7 +292,7 @@ def score_band_report(
     """The champion's score bands on the test set: count, bads, bad rate, decision."""
     return decisions.score_bands(
         test_scores[feature_schema["target"]], test_scores["score"].to_numpy(),
-        (test_scores["decision"] == "decline").to_numpy(), champion_model.policy["band_edges"],
+        (test_scores["decision"] == "decline").to_numpy(), champion_model.policy.band_edges,
     )
 
 
@@ -299,24 +301,24 @@ def decision_markdown(
 ) -> str:
     """One Markdown page for a credit committee: the cut-off, its effect, the score bands."""
     policy = champion_model.policy
-    costs = policy["costs"]
+    costs = policy.costs
     return "\n".join([
         # the first line is what the registry's list of versions shows
-        f"# Cut-off decision: decline when PD >= {policy['cutoff']:.4f} "
-        f"(score {policy['cutoff_score']})",
+        f"# Cut-off decision: decline when PD >= {policy.cutoff:.4f} "
+        f"(score {policy.cutoff_score})",
         "",
-        f"Decline when PD >= **{policy['cutoff']:.4f}** (about score **{policy['cutoff_score']}**), "
+        f"Decline when PD >= **{policy.cutoff:.4f}** (about score **{policy.cutoff_score}**), "
         f"chosen on out-of-fold PDs of the training set for costs accept-bad = "
-        f"{costs['accept_bad']}, decline-good = {costs['decline_good']} (analytic optimum for "
+        f"{costs.accept_bad}, decline-good = {costs.decline_good} (analytic optimum for "
         f"calibrated PDs: {decisions.analytic_cutoff(costs):.4f}).",
         "",
         "## Test set: naive 0.5 versus the cost-optimal cut-off",
         "",
-        reporting.markdown_table(decision_report),
+        plots.markdown_table(decision_report),
         "",
         "## Score bands (test set; bands fixed on the development sample)",
         "",
-        reporting.markdown_table(score_bands),
+        plots.markdown_table(score_bands),
         "",
     ])
 
@@ -332,16 +334,16 @@ def threshold_plots(
     the candidate's plots, logged on its MLflow run."""
     target_column = feature_schema["target"]
     return {
-        "cost_curve": reporting.cost_curve_plot(cost_curve, cutoff["cutoff"], NAIVE_CUTOFF),
-        "reliability_train": reporting.reliability_plot(
+        "cost_curve": plots.cost_curve_plot(cost_curve, cutoff["cutoff"], NAIVE_CUTOFF),
+        "reliability_train": plots.reliability_plot(
             calibration_oof[target_column], calibration_oof["pd_uncalibrated"],
             calibration_oof["pd"], "Reliability, out-of-fold PDs on train",
         ),
-        "reliability_test": reporting.reliability_plot(
+        "reliability_test": plots.reliability_plot(
             test_scores[target_column], test_scores["pd_uncalibrated"], test_scores["pd"],
             "Reliability, test set",
         ),
-        "score_distribution": reporting.score_distribution_plot(
+        "score_distribution": plots.score_distribution_plot(
             test_scores[target_column], test_scores["score"], cutoff["cutoff_score"]
         ),
     }
@@ -399,7 +401,7 @@ def champion_candidate(
     holdout_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
     figures: dict[str, Figure],
-    policy: dict[str, Any],
+    params: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything the champion's MLflow run and model version carry, its plots included.
 
@@ -408,6 +410,7 @@ def champion_candidate(
     selection metric, compared on the same folds (their fingerprint and the out-of-fold
     PDs travel with the candidate), decides whether the registry alias moves.
     """
+    config = Thresholding.model_validate(params)
     y_oof = calibration_oof[feature_schema["target"]]
     folds = calibration_oof[feature_schema["fold_column"]]
     calibration = calibration_report.loc[calibration_report["chosen"], "method"].iloc[0]
@@ -418,12 +421,13 @@ def champion_candidate(
             "estimator": champion_spec["spec"]["estimator"],
             "class_weighting": champion_spec["class_weighting"],
             "calibration": calibration,
-            "calibration_choose_by": policy["calibration"]["choose_by"],
+            "calibration_choose_by": config.calibration.choose_by,
             **({"blend": {m["candidate"]: m["weight"] for m in champion_spec["spec"]["members"]}}
                if champion_spec["candidate"] == BLEND_CANDIDATE else {}),
-            "costs": policy["costs"],
-            "constraints": policy["constraints"],
-            "scorecard": policy["scorecard"],
+            # flat at the MLflow edge, in the stored layout (scorecard: the score scaling)
+            "costs": config.costs.model_dump(),
+            "constraints": config.constraints.model_dump(),
+            "scorecard": config.scaling.model_dump(),
         },
         "metrics": metrics,
         "tags": {"candidate": champion_spec["candidate"],
@@ -431,9 +435,9 @@ def champion_candidate(
         "description": decision_summary,
         # raw rows, as the model receives them: the signature and the serving example
         "input_example": unlinked_rows(holdout_applicants, 20, champion_spec["random_state"]),
-        "selection_metric": policy["champion"]["selection_metric"],
-        "min_improvement": policy["champion"]["min_improvement"],
-        "on_other_folds": policy["champion"]["on_other_folds"],
+        "selection_metric": config.champion.selection_metric,
+        "min_improvement": config.champion.min_improvement,
+        "on_other_folds": config.champion.on_other_folds,
         # what a later candidate is compared on: same folds, any metric
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),

@@ -7,7 +7,7 @@ the shared candidate-evaluation template with a single candidate.
 
 from kedro.pipeline import Pipeline
 
-from credit_scoring.candidates import candidate_evaluation
+from credit_scoring.models.candidates import candidate_evaluation
 
 
 def create_pipeline(**kwargs) -> Pipeline:

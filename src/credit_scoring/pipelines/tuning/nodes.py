@@ -19,9 +19,11 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna.visualization import matplotlib as optuna_plots
 
-from credit_scoring.candidates import candidate_record
-from credit_scoring.estimators import build_estimator, with_params
-from credit_scoring.evaluation import (
+from credit_scoring.data.schema import features, target
+from credit_scoring.io.processes import process_alive, this_process
+from credit_scoring.models.candidates import candidate_record
+from credit_scoring.models.estimators import build_estimator, with_params
+from credit_scoring.models.evaluation import (
     HIGHER_IS_BETTER,
     METRICS,
     balanced_sample_weight,
@@ -30,10 +32,8 @@ from credit_scoring.evaluation import (
     fold_models,
     frame_fingerprint,
 )
-from credit_scoring.processes import process_alive, this_process
-from credit_scoring.progress import Progress, duration
-from credit_scoring.reporting import candidate_plots, feature_importance
-from credit_scoring.schema import features, target
+from credit_scoring.models.plots import candidate_plots, feature_importance
+from credit_scoring.models.progress import Progress, duration
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 refit_best,
-                inputs=["model_input_train", "model_input_test", "feature_schema",
-                        "study_summary", "best_trial_oof", "params:tuning"],
+                inputs=dict(
+                    model_input_train="model_input_train",
+                    model_input_test="model_input_test",
+                    feature_schema="feature_schema",
+                    study_summary="study_summary",
+                    best_trial_oof="best_trial_oof",
+                    params="params:tuning",
+                ),
                 outputs=["tuned_candidate", "tuned_model_spec", "oof_predictions"],
                 name="refit_best",
             ),

@@ -16,12 +16,13 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_curve
 
-from credit_scoring import decisions, families
-from credit_scoring import validation_report as report
-from credit_scoring.monitoring import psi_from_baseline, stability_status
-from credit_scoring.schema import features, target
-from credit_scoring.scorecard import cross_fitted_challenger, scorecard_table
-from credit_scoring.validation_stats import (
+from credit_scoring import decisions
+from credit_scoring.data.schema import features, target
+from credit_scoring.models import families
+from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
+from credit_scoring.validation import report
+from credit_scoring.validation.stability import psi_from_baseline, stability_status
+from credit_scoring.validation.statistics import (
     auc_confidence,
     auc_difference,
     gains_table,
@@ -126,8 +127,7 @@ def calibration(
         summary.append({"sample": name, "brier": brier_score_loss(y, pd_scores),
                         **hosmer_lemeshow(y, pd_scores, params["hosmer_lemeshow_groups"],
                                           holdout=name == "test")})
-        points = decisions.scorecard_points(pd_scores, policy["scorecard"])
-        table = pd.DataFrame({"band": decisions.score_band(points, policy["band_edges"]),
+        table = pd.DataFrame({"band": policy.bands(policy.points(pd_scores)),
                               "bad": y, "pd": pd_scores}).groupby("band").agg(
             applicants=("bad", "size"), bads=("bad", "sum"), mean_pd=("pd", "mean"))
         table["default_rate"] = table["bads"] / table["applicants"]
@@ -148,7 +148,7 @@ def calibration(
         reliability[name] = {"mean_pd": groups["pd"].mean().round(6).tolist(),
                              "default_rate": groups["bad"].mean().round(6).tolist()}
     band_table = pd.concat(bands, ignore_index=True)
-    band_table.insert(1, "scores", band_table["band"].map(_band_scores(policy["band_edges"])))
+    band_table.insert(1, "scores", band_table["band"].map(_band_scores(policy.band_edges)))
     return pd.DataFrame(summary), band_table[["sample", *band_table.columns[:-1]]], reliability
 
 
@@ -276,7 +276,7 @@ def challenger(
     level = params["confidence_level"]
     oof_pd, test_pd, card = cross_fitted_challenger(
         model_input_train, model_input_test, feature_schema,
-        model_version["model"].policy["scorecard"], params["challenger"])
+        model_version["model"].policy.scaling, params["challenger"])
     champion_oof = model_version["oof_predictions"]
     y_train = target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
@@ -323,23 +323,24 @@ def decision_sensitivity(
     oof = model_version["oof_predictions"]
     rows = []
     for change in [0.0, *params["cost_ratio_changes"]]:
-        costs = {**policy["costs"], "accept_bad": policy["costs"]["accept_bad"] * (1 + change)}
+        costs = policy.costs.model_copy(update={"accept_bad": policy.costs.accept_bad
+                                                 * (1 + change)})
         curve = decisions.cost_curve(oof["bad"], oof["pd"], costs)
-        cutoff = policy["cutoff"] if change == 0 else float(
-            decisions.choose_cutoff(curve, policy.get("constraints") or {})["cutoff"])
+        cutoff = policy.cutoff if change == 0 else float(
+            decisions.choose_cutoff(curve, policy.constraints)["cutoff"])
         outcome = decisions.decision_outcomes(test_scores["bad"], test_scores["pd"] >= cutoff,
                                               costs)
         rows.append({"scenario": "model's costs" if change == 0 else
                      f"accept-bad cost {change:+.0%}",
-                     "accept_bad_cost_change": change, "accept_bad": costs["accept_bad"],
-                     "decline_good": costs["decline_good"], "cutoff": cutoff,
+                     "accept_bad_cost_change": change, "accept_bad": costs.accept_bad,
+                     "decline_good": costs.decline_good, "cutoff": cutoff,
                      "approval_rate": outcome["approval_rate"],
                      "bad_rate_approved": outcome["bad_rate_approved"]})
     declined = test_scores[test_scores["decision"] == "decline"]
     reasons = (declined["reason_1"].value_counts().rename_axis("principal_reason")
                .reset_index(name="declined_applicants"))
     reasons["share_of_declined"] = reasons["declined_applicants"] / max(len(declined), 1)
-    curve = decisions.cost_curve(oof["bad"], oof["pd"], policy["costs"]).sort_values("cutoff")
+    curve = decisions.cost_curve(oof["bad"], oof["pd"], policy.costs).sort_values("cutoff")
     return pd.DataFrame(rows), reasons, _thinned(cutoff=curve["cutoff"],
                                                  expected_cost=curve["expected_cost"])
 
@@ -383,7 +384,7 @@ def validation_report(
 
     Returns:
         The model version's ``run_id`` and ``files`` (name -> content), which
-        ``tracking.ValidationReportDataset`` writes and logs to that run.
+        ``io.registry.ValidationReportDataset`` writes and logs to that run.
     """
     scorer = model_version["model"]
     policy = scorer.policy
@@ -391,9 +392,8 @@ def validation_report(
                                      "costs (accept bad / decline good)", "MLflow run"],
                             "value": [f"{model_version['name']} version {model_version['version']}",
                                       model_version["tags"].get("candidate", "?"), scorer.family,
-                                      f"PD >= {policy['cutoff']:.4f} (score {policy['cutoff_score']})",
-                                      f"{policy['costs']['accept_bad']} / "
-                                      f"{policy['costs']['decline_good']}",
+                                      f"PD >= {policy.cutoff:.4f} (score {policy.cutoff_score})",
+                                      f"{policy.costs.accept_bad} / {policy.costs.decline_good}",
                                       model_version["run_id"]]})
     level = f"{params['confidence_level']:.0%}"
     test = "test"

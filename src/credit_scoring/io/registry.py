@@ -1,0 +1,291 @@
+"""Kedro datasets of the model registry: the champion, a registered version, its report.
+
+``MlflowChampionDataset`` registers every champion candidate as a model version and moves
+the alias as ``models.selection.promotion`` decides; ``MlflowModelVersionDataset`` reads a
+version back with what its validation needs; ``ValidationReportDataset`` files the report
+with the version's run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
+from mlflow.tracking import MlflowClient
+
+from credit_scoring.io.model_store import log_pd_model
+from credit_scoring.io.tracking import CANDIDATE_TAG, STAGE_TAG, flatten_params, log_figures
+from credit_scoring.models.evaluation import out_of_fold_metrics
+from credit_scoring.models.selection import (
+    ChampionRule,
+    RegisteredChampion,
+    promotion,
+)
+
+OOF_ARTIFACT = "oof_predictions.parquet"
+"""Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
+FOLDS_TAG = "folds_fingerprint"
+
+logger = logging.getLogger(__name__)
+
+
+class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
+    """Save: log and register a candidate, moving the alias only to a model proven not worse.
+
+    Load: the model version that holds the alias, as an MLflow pyfunc that returns PD,
+    score and decision for raw applicant rows.
+
+    A saved value holds ``model`` (a ``scorer.PDScorer`` with its contract, decision
+    policy and drift baselines), ``params``, ``metrics``, ``tags`` (written to the model
+    version with the policy's cut-off and costs), ``description`` (of the model version,
+    Markdown), ``input_example`` (raw applicant rows), ``selection_metric`` (a metric name
+    of ``evaluation.METRICS``), ``min_improvement`` (how much better than the champion it
+    must be), ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training
+    row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows),
+    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds) and
+    optionally ``figures`` (name -> matplotlib figure: the cut-off's plots).
+
+    Every candidate becomes a model version with its own run, named
+    ``thresholding/<candidate> v<version>`` (its metrics, out-of-fold PDs, plots and
+    decision report; the plots also go to ``plots_dir``); only a promotion moves the alias
+    and rewrites the champion's local record in ``local_dir`` (``champion.json``,
+    ``decision_report.md``).
+    """
+
+    def __init__(
+        self,
+        registered_model_name: str,
+        alias: str = "champion",
+        local_dir: str | None = None,
+        plots_dir: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """
+        Args:
+            registered_model_name: name in the MLflow Model Registry.
+            alias: the alias that marks the model version in use.
+            description: the registered model's description (Markdown: what it scores,
+                its input and output, how to load it), set when a version is registered.
+            local_dir: folder for the champion's local record, rewritten on promotion only.
+            plots_dir: folder that also receives every candidate's plots (the latest run's).
+            metadata: free-form information for Kedro plugins (e.g. kedro-viz layer).
+        """
+        self._name = registered_model_name
+        self._alias = alias
+        self._local_dir = Path(local_dir) if local_dir else None
+        self._plots_dir = Path(plots_dir) if plots_dir else None
+        self._description = description
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"registered_model_name": self._name, "alias": self._alias}
+
+    def _exists(self) -> bool:
+        try:
+            MlflowClient().get_model_version_by_alias(self._name, self._alias)
+        except MlflowException:
+            return False
+        return True
+
+    def _save(self, data: dict[str, Any]) -> None:
+        policy = data["model"].policy
+        candidate = data["params"]["candidate"]
+        tags = {STAGE_TAG: "thresholding", CANDIDATE_TAG: candidate}
+        run_name = f"thresholding/{candidate}"
+        with mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None,
+                              tags=tags) as run:
+            mlflow.log_params(flatten_params(data["params"]))
+            mlflow.log_metrics(data["metrics"])
+            log_figures(data.get("figures", {}), self._plots_dir)
+            with tempfile.TemporaryDirectory() as tmp:
+                oof_file = Path(tmp) / OOF_ARTIFACT
+                data["oof_predictions"].to_parquet(oof_file)
+                mlflow.log_artifact(str(oof_file))
+            info = log_pd_model(data["model"], data["input_example"],
+                                registered_model_name=self._name)
+            version = str(info.registered_model_version)
+            mlflow.set_tag("mlflow.runName", f"{run_name} v{version}")
+            client = MlflowClient()
+            client.update_model_version(self._name, version, description=data["description"])
+            if self._description and (
+                    client.get_registered_model(self._name).description != self._description):
+                client.update_registered_model(self._name, description=self._description)
+            metric = f"cv_{data['selection_metric']}_mean"
+            version_tags = {**data["tags"], metric: data["metrics"][metric],
+                            FOLDS_TAG: data["folds_fingerprint"], **policy.registry_tags()}
+            for key, value in version_tags.items():
+                client.set_model_version_tag(self._name, version, key, str(value))
+            rule = ChampionRule(data["selection_metric"], data["min_improvement"],
+                                data["on_other_folds"], self._alias)
+            decision = promotion(rule, float(data["metrics"][metric]), data["folds_fingerprint"],
+                                 self._registered_champion(client, rule.selection_metric))
+            if decision.promoted:
+                client.set_registered_model_alias(self._name, self._alias, version)
+            client.set_model_version_tag(self._name, version, "champion_decision",
+                                         decision.verdict)
+            mlflow.set_tag("champion_decision", decision.verdict)
+            log = logger.info if decision.promoted else logger.warning
+            log("%s version %s (run %s): %s", self._name, version, run.info.run_id,
+                decision.verdict)
+        if decision.promoted and self._local_dir is not None:
+            self._write_local_record(client.get_model_version(self._name, version), data)
+
+    def _registered_champion(self, client: MlflowClient,
+                             selection_metric: str) -> RegisteredChampion | None:
+        """The version holding the alias, with its CV value of ``selection_metric``."""
+        try:
+            current = client.get_model_version_by_alias(self._name, self._alias)
+        except MlflowException:
+            return None
+        return RegisteredChampion(current.version, current.tags.get(FOLDS_TAG),
+                                  self._champion_metric(client, current, selection_metric))
+
+    @staticmethod
+    def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:
+        """The current champion's CV ``name``: logged, else from its stored out-of-fold PDs."""
+        held = client.get_run(current.run_id).data.metrics.get(f"cv_{name}_mean")
+        if held is not None and not math.isnan(held):
+            return held
+        try:
+            oof = pd.read_parquet(mlflow.artifacts.download_artifacts(
+                run_id=current.run_id, artifact_path=OOF_ARTIFACT))
+        except (MlflowException, OSError):
+            return None
+        return out_of_fold_metrics(oof["bad"], oof["pd"], oof["fold"])[f"cv_{name}_mean"]
+
+    def _write_local_record(self, version: ModelVersion, data: dict[str, Any]) -> None:
+        """The champion's cut-off, policy and decision report on disk, for humans and git."""
+        self._local_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "registered_model_name": self._name,
+            "alias": self._alias,
+            "version": version.version,
+            "run_id": version.run_id,
+            "model_uri": f"models:/{self._name}/{version.version}",
+            **data["params"],
+            "policy": data["model"].policy.as_config(),
+            "selection_metric": data["selection_metric"],
+            "metrics": data["metrics"],
+            "folds_fingerprint": data["folds_fingerprint"],
+        }
+        (self._local_dir / "champion.json").write_text(json.dumps(record, indent=2, default=str))
+        (self._local_dir / "decision_report.md").write_text(data["description"])
+
+    def model_version(self) -> ModelVersion:
+        """The registry entry holding the alias (tags, run id), e.g. to publish it."""
+        try:
+            return MlflowClient().get_model_version_by_alias(self._name, self._alias)
+        except MlflowException as error:
+            raise DatasetError(
+                f"No version of '{self._name}' has the alias '{self._alias}'; run "
+                "`kedro run --pipelines thresholding` to register a champion."
+            ) from error
+
+    def _load(self) -> PyFuncModel:
+        uri = f"models:/{self._name}@{self._alias}"
+        try:
+            return mlflow.pyfunc.load_model(uri)
+        except MlflowException as error:
+            raise DatasetError(
+                f"Cannot load {uri} ({error}); run `kedro run --pipelines thresholding` "
+                "to register a champion."
+            ) from error
+
+
+
+class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
+    """Load: one registered PD model version, with what its validation needs.
+
+    The version is a number or an alias (``champion`` by default); the catalog sets it from
+    the runtime parameter ``validation.model_version`` (``kedro run --pipelines validation
+    --params validation.model_version=3``). Loaded: ``model`` (the ``PDScorer``), ``name``,
+    ``version``, ``run_id``, ``tags`` and ``oof_predictions`` (bad, fold and PD of every
+    training row, stored with the version's run).
+    """
+
+    def __init__(self, registered_model_name: str, model_version: str | int = "champion",
+                 metadata: dict[str, Any] | None = None) -> None:
+        self._name = registered_model_name
+        self._version = str(model_version)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        # an alias is described as MlflowChampionDataset describes it: the same registry entry
+        key = "version" if self._version.isdigit() else "alias"
+        return {"registered_model_name": self._name, key: self._version}
+
+    def _exists(self) -> bool:
+        try:
+            self._model_version()
+        except DatasetError:
+            return False
+        return True
+
+    def _save(self, data: None) -> None:
+        raise DatasetError("MlflowModelVersionDataset is read-only: thresholding registers models.")
+
+    def _model_version(self) -> ModelVersion:
+        client = MlflowClient()
+        try:
+            if self._version.isdigit():
+                return client.get_model_version(self._name, self._version)
+            return client.get_model_version_by_alias(self._name, self._version)
+        except MlflowException as error:
+            raise DatasetError(
+                f"No version '{self._version}' of registered model '{self._name}' ({error}). "
+                "Run `kedro run --pipelines thresholding` to register one, or pass an existing "
+                "version number or alias: --params validation.model_version=<n>."
+            ) from error
+
+    def _load(self) -> dict[str, Any]:
+        version = self._model_version()
+        model = mlflow.pyfunc.load_model(f"models:/{self._name}/{version.version}")
+        try:
+            oof = pd.read_parquet(mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path=OOF_ARTIFACT))
+        except (MlflowException, OSError) as error:
+            raise DatasetError(
+                f"Version {version.version} of '{self._name}' has no stored out-of-fold PDs "
+                f"({OOF_ARTIFACT} in run {version.run_id}): it was registered by an older "
+                "credit_scoring; rerun thresholding to validate a new version."
+            ) from error
+        return {"model": model.unwrap_python_model().scorer, "name": self._name,
+                "version": version.version, "run_id": version.run_id, "tags": version.tags,
+                "oof_predictions": oof}
+
+
+class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
+    """Save: the validation report's files in ``folder`` and as artifacts of the model
+    version's MLflow run (``validation/``), so the registry shows each version's report.
+
+    Saved: ``run_id`` and ``files`` (file name -> text content).
+    """
+
+    def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
+        self._folder = Path(folder)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"folder": str(self._folder)}
+
+    def _load(self) -> None:
+        raise DatasetError("ValidationReportDataset is write-only: open the HTML file.")
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        for name, content in data["files"].items():
+            (self._folder / name).write_text(content, encoding="utf-8")
+        client = MlflowClient()
+        for name in data["files"]:
+            client.log_artifact(data["run_id"], str(self._folder / name), "validation")

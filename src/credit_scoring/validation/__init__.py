@@ -1,0 +1,40 @@
+"""What a validator reads: statistics, stability and the report.
+
+``statistics`` (DeLong, KS, Jeffreys, Hosmer-Lemeshow, gains), ``stability`` (PSI and
+CSI against the baselines a model stores) and ``report`` (the HTML page: computing lives
+in the first two, presenting here). May import ``models`` and ``data``.
+"""
+
+from credit_scoring import public_face
+
+_HOMES = {
+    "auc_confidence": "statistics",
+    "auc_difference": "statistics",
+    "baseline": "stability",
+    "feature_baselines": "stability",
+    "gains_table": "statistics",
+    "hosmer_lemeshow": "statistics",
+    "jeffreys": "statistics",
+    "ks_confidence": "statistics",
+    "psi": "stability",
+    "psi_from_baseline": "stability",
+    "render": "report",
+    "stability_report": "stability",
+    "stability_status": "stability",
+}
+__all__ = [
+    "auc_confidence",
+    "auc_difference",
+    "baseline",
+    "feature_baselines",
+    "gains_table",
+    "hosmer_lemeshow",
+    "jeffreys",
+    "ks_confidence",
+    "psi",
+    "psi_from_baseline",
+    "render",
+    "stability_report",
+    "stability_status",
+]
+__getattr__ = public_face(__name__, _HOMES)

@@ -1,0 +1,215 @@
+"""The validation report as one self-contained HTML page: inline SVG charts, no scripts.
+
+Each chart is drawn from the same data the JSON holds, so a reviewer can redraw or check
+any figure from the JSON alone. The page needs no network access and runs no JavaScript.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from credit_scoring.models.plots import use_file_backend
+
+use_file_backend()
+
+LIGHT_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
+STATUS_COLOURS = {"stable": "#2e7d32", "watch": "#f9a825", "shift": "#c62828"}
+EFFECT_COLOURS = {"as expected": "#2e7d32", "flat": "#f9a825", "reversed": "#c62828"}
+COLOURS = {**LIGHT_COLOURS, **STATUS_COLOURS, **EFFECT_COLOURS}
+"""Cell values drawn with a coloured dot: Jeffreys lights, PSI statuses, feature effects."""
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+.light { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 50%; }
+nav ol { columns: 2; } .note { color: #555; font-size: 0.9em; }
+"""
+
+
+def svg(figure: Figure) -> str:
+    """A matplotlib figure as inline SVG markup (closed after drawing).
+
+    Text stays text (not glyph outlines): a reader can search and copy a chart's labels,
+    and the page is half the size.
+    """
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def table_html(table: pd.DataFrame, digits: int = 4) -> str:
+    """A table as HTML; lights and statuses (``COLOURS``) drawn as coloured dots."""
+    def cell(value: Any) -> str:
+        if isinstance(value, str) and value in COLOURS:
+            return f'<span class="light" style="background:{COLOURS[value]}"></span> {value}'
+        if isinstance(value, float):
+            return "" if math.isnan(value) else f"{value:.{digits}f}"  # NaN: not applicable
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _axes(title: str, xlabel: str, ylabel: str, size=(6.4, 4.6)):
+    figure, ax = plt.subplots(figsize=size, layout="constrained")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return figure, ax
+
+
+def roc_figure(curves: dict[str, Any], table: pd.DataFrame) -> Figure:
+    figure, ax = _axes("ROC curve", "share of goods declined (false positive rate)",
+                       "share of bads declined (true positive rate)")
+    for row in table.itertuples():
+        curve = curves[row.sample]["roc"]
+        ax.plot(curve["x"], curve["y"],
+                label=f"{row.sample}: AUC {row.auc:.3f} [{row.auc_low:.3f}, {row.auc_high:.3f}]")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="random")
+    ax.legend(loc="lower right")
+    return figure
+
+
+def cap_figure(curves: dict[str, Any], table: pd.DataFrame) -> Figure:
+    figure, ax = _axes("Cumulative accuracy profile (CAP)", "share of applicants, riskiest first",
+                       "share of all bads")
+    for row in table.itertuples():
+        curve = curves[row.sample]["cap"]
+        ax.plot(curve["x"], curve["y"], label=f"{row.sample}: accuracy ratio {row.gini:.3f}")
+    rate = curves[table["sample"].iloc[-1]]["bad_rate"]
+    ax.plot([0, rate, 1], [0, 1, 1], "--", color="black", lw=0.8, label="perfect (test)")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="random")
+    ax.legend(loc="lower right")
+    return figure
+
+
+def ks_figure(curves: dict[str, Any], table: pd.DataFrame) -> Figure:
+    sample = table["sample"].iloc[-1]
+    curve, ks = curves[sample]["ks"], table["ks"].iloc[-1]
+    figure, ax = _axes(f"KS, {sample}: {ks:.3f}", "PD cut-off (decline at or above)",
+                       "share declined")
+    ax.plot(curve["pd"], curve["bads_above"], label="bads")
+    ax.plot(curve["pd"], curve["goods_above"], label="goods")
+    gaps = [b - g for b, g in zip(curve["bads_above"], curve["goods_above"], strict=True)]
+    at = gaps.index(max(gaps))
+    ax.vlines(curve["pd"][at], curve["goods_above"][at], curve["bads_above"][at], color="black",
+              label=f"largest gap {max(gaps):.3f} at PD {curve['pd'][at]:.3f}")
+    ax.set_xlim(0, 1)
+    ax.legend()
+    return figure
+
+
+def reliability_figure(reliability: dict[str, Any]) -> Figure:
+    figure, ax = _axes("Reliability: observed default rate per PD group", "mean PD",
+                       "observed default rate")
+    for name, groups in reliability.items():
+        ax.plot(groups["mean_pd"], groups["default_rate"], "o-", label=name)
+    top = max(max(g["mean_pd"] + g["default_rate"]) for g in reliability.values())
+    ax.plot([0, top], [0, top], ":", color="grey", label="perfectly calibrated")
+    ax.legend()
+    return figure
+
+
+def band_figure(bands: pd.DataFrame, sample: str) -> Figure:
+    rows = bands[bands["sample"] == sample]
+    figure, ax = _axes(f"Default rate per score band with Jeffreys interval, {sample}",
+                       "score band (1 = riskiest)", "rate")
+    ax.errorbar(rows["band"], rows["default_rate"],
+                yerr=[rows["default_rate"] - rows["dr_low"], rows["dr_high"] - rows["default_rate"]],
+                fmt="none", ecolor="grey", capsize=3)
+    ax.scatter(rows["band"], rows["default_rate"], c=[LIGHT_COLOURS[c] for c in rows["light"]],
+               zorder=3, label="observed default rate (colour: Jeffreys light)")
+    ax.plot(rows["band"], rows["mean_pd"], "kx", label="mean PD")
+    ax.legend()
+    return figure
+
+
+def stability_figure(table: pd.DataFrame, watch: float, alarm: float, top: int = 20) -> Figure:
+    shown = table.head(top).iloc[::-1]
+    figure, ax = _axes("", "PSI / CSI", "", size=(6.4, 0.28 * len(shown) + 1.4))
+    figure.suptitle("Population stability, test vs development")  # over long labels
+    ax.barh([f"{v} ({k})" for v, k in zip(shown["variable"], shown["kind"], strict=True)],
+            shown["index"], color=[STATUS_COLOURS[s] for s in shown["status"]])
+    for value, style in ((watch, "--"), (alarm, "-")):
+        ax.axvline(value, color="grey", linestyle=style)
+    return figure
+
+
+def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int = 3) -> Figure:
+    """One panel per declared feature: its contribution against its value, coloured by status."""
+    rows = -(-len(dependence) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(9.6, 2.6 * rows), squeeze=False,
+                                layout="constrained")
+    status = table.set_index("feature")
+    for ax, (feature, points) in zip(axes.flat, dependence.items(), strict=False):
+        ax.scatter(points["value"], points["contribution"], s=6,
+                   color=EFFECT_COLOURS.get(status.loc[feature, "status"], "grey"))
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_title(f"{feature[:40]}\nexpected {status.loc[feature, 'expected']}, "
+                     f"rho {status.loc[feature, 'rho']:+.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(dependence):]:
+        ax.set_visible(False)
+    figure.supylabel("contribution to the log-odds of default", fontsize=8)
+    return figure
+
+
+def cost_figure(curve: dict[str, Any], scenarios: pd.DataFrame) -> Figure:
+    figure, ax = _axes("Expected cost per applicant by cut-off, out-of-fold PDs", "PD cut-off",
+                       "expected cost per applicant")
+    ax.plot(curve["cutoff"], curve["expected_cost"], color="black", label="model's costs")
+    for row, style in zip(scenarios.itertuples(), ("-", "--", ":", "-."), strict=False):
+        ax.axvline(row.cutoff, linestyle=style, color="tab:blue",
+                   label=f"cut-off {row.cutoff:.3f}: {row.scenario}")
+    ax.set_xlim(0, 1)
+    ax.legend()
+    return figure
+
+
+def reasons_figure(reasons: pd.DataFrame, top: int = 15) -> Figure:
+    shown = reasons.head(top).iloc[::-1]
+    figure, ax = _axes("", "share of declined test applicants", "",
+                       size=(6.4, 0.3 * len(shown) + 1.4))
+    figure.suptitle("Principal reason of each declined test applicant")  # over long labels
+    ax.barh(shown["principal_reason"].astype(str), shown["share_of_declined"])
+    return figure
+
+
+def render(title: str, summary: pd.DataFrame, sections: list[dict[str, Any]]) -> str:
+    """The HTML page: title, summary table, contents, then each section's text, tables, charts.
+
+    Args:
+        sections: ``{"id", "title", "text", "blocks"}``, where each block is a table
+            (DataFrame) or a figure (SVG markup).
+    """
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>", table_html(summary),
+             "<nav><h2>Contents</h2><ol>",
+             *[f"<li><a href='#{s['id']}'>{html.escape(s['title'])}</a></li>" for s in sections],
+             "</ol></nav>"]
+    for section in sections:
+        parts.append(f"<section id='{section['id']}'><h2>{html.escape(section['title'])}</h2>"
+                     f"<p class='note'>{html.escape(section['text'])}</p>")
+        for block in section["blocks"]:
+            parts.append(table_html(block) if isinstance(block, pd.DataFrame)
+                         else f"<figure>{block}</figure>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,151 @@
+"""The champion as one object: raw rows in; PD, score, band, decision and reasons out."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PythonModelContext
+
+from credit_scoring.data.schema import ApplicantDataError, features, target
+from credit_scoring.decisions import DecisionPolicy
+from credit_scoring.decisions.scorer import PDModel, PDScorer
+from credit_scoring.models.estimators import build_estimator
+from credit_scoring.models.families import FAMILIES, family_name
+from tests.conftest import LOAN_BOOK_PARAMS, PRIOR, loan_book_model_input, make_loan_book
+
+SPECS = {
+    "xgboost": {"estimator": "xgboost.XGBClassifier", "preprocessing": "native_categorical",
+                "params": {"n_estimators": 30, "max_depth": 3, "enable_categorical": True,
+                           "n_jobs": 1}},
+    "lightgbm": {"estimator": "lightgbm.LGBMClassifier", "preprocessing": "native_categorical",
+                 "params": {"n_estimators": 30, "num_leaves": 8, "min_child_samples": 10,
+                            "verbose": -1, "n_jobs": 1}},
+    "catboost": {"estimator": "catboost.CatBoostClassifier", "preprocessing": "native_categorical",
+                 "params": {"iterations": 30, "depth": 3, "verbose": 0, "thread_count": 1,
+                            "allow_writing_files": False},
+                 "categorical_features_param": "cat_features"},
+    "random_forest": {"estimator": "sklearn.ensemble.RandomForestClassifier",
+                      "preprocessing": "one_hot",
+                      "params": {"n_estimators": 30, "min_samples_leaf": 5, "n_jobs": 1}},
+    "logistic_regression": {"estimator": "sklearn.linear_model.LogisticRegression",
+                            "preprocessing": "one_hot_scaled", "params": {"C": 0.5}},
+}
+POLICY = DecisionPolicy.from_config({
+    "decline_when": "pd >= cutoff", "cutoff": 0.3, "cutoff_score": 575,
+    "costs": {"accept_bad": 5, "decline_good": 1},
+    "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
+    "band_edges": [560.0, 600.0, 640.0], "reason_codes": 3})
+
+
+@pytest.fixture(scope="module")
+def model_input():
+    return loan_book_model_input(make_loan_book(600), LOAN_BOOK_PARAMS)
+
+
+def scorer(spec, model_input) -> PDScorer:
+    train, _, schema = model_input
+    X = features(train, schema)
+    model = build_estimator(spec, schema, 0).fit(X, target(train, schema))
+    family = family_name(model[-1])
+    reference = ({"encoded_mean": np.asarray(model[:-1].transform(X), dtype=float).mean(axis=0)}
+                 if FAMILIES[family].centred else None)
+    return PDScorer(family, model[:-1], model[-1], feature_schema=schema, policy=POLICY,
+                    baselines=reference)
+
+
+def test_every_family_in_the_parameters_has_an_entry(project_params):
+    for stage in ("baselines", "model_comparison"):
+        for spec in project_params[stage]["candidates"].values():
+            assert spec["estimator"] in FAMILIES
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_contributions_name_applicant_attributes_and_add_up_to_the_model_output(name, model_input):
+    champion = scorer(SPECS[name], model_input)
+    _, test, schema = model_input
+    rows = features(test, schema)
+    contribution = champion.contributions(rows)
+    assert list(contribution.columns) == list(rows.columns)  # one-hot summed back
+    assert contribution.index.equals(rows.index)
+    # TreeSHAP and linear contributions explain each applicant's output exactly, up to a
+    # constant: log-odds for boosting and logistic, the PD itself for a random forest
+    pd_scores = champion.pd(rows)
+    raw = pd_scores if name == "random_forest" else np.log(pd_scores / (1 - pd_scores))
+    explained = contribution.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(raw - raw.mean(), explained - explained.mean(), atol=1e-4)
+
+
+def test_logistic_reasons_are_coefficient_times_deviation_from_the_average_applicant(model_input):
+    champion = scorer(SPECS["logistic_regression"], model_input)
+    train, _, schema = model_input
+    contribution = champion.contributions(features(train, schema))
+    # the average training applicant has no reason: every attribute averages to zero
+    np.testing.assert_allclose(contribution.mean(), 0, atol=1e-9)
+
+
+def test_xgboost_reasons_are_its_native_treeshap_contributions(model_input):
+    champion = scorer(SPECS["xgboost"], model_input)
+    _, test, schema = model_input
+    rows = features(test, schema)
+    native = champion.estimator.get_booster().predict(
+        xgboost.DMatrix(champion.preprocess.transform(rows), enable_categorical=True),
+        pred_contribs=True)[:, :-1]
+    native = pd.DataFrame(native, index=rows.index, columns=rows.columns)
+    reasons = champion.reasons(rows, 3)
+    for position, (_row, values) in enumerate(native.iterrows()):
+        named = [reasons[f"reason_{k}"][position] for k in (1, 2, 3)]
+        assert named == list(values.nlargest(3).index)  # largest first
+
+
+def test_reasons_give_the_attribute_and_its_value_as_a_reviewer_reads_it():
+    scorer_ = object.__new__(PDScorer)
+    rows = pd.DataFrame({"age": [19.0, 45.0], "income": [1200.5, np.nan], "region": ["north", "x"]})
+    scorer_.contributions = lambda _: pd.DataFrame(
+        {"age": [0.3, -0.1], "income": [-0.2, 0.4], "region": [0.1, -0.05]})
+    reasons = scorer_.reasons(rows, 2)
+    assert list(reasons["reason_1"]) == ["age", "income"]
+    assert list(reasons["reason_1_value"]) == ["19", None]  # integers without .0; missing: null
+    assert list(reasons["reason_2"]) == ["region", "region"]
+    assert list(reasons["reason_2_value"]) == ["north", "x"]
+
+
+@pytest.fixture(scope="module")
+def raw_rows(model_input):
+    _, test, _ = model_input
+    return make_loan_book(600).loc[test.index].drop(columns="defaulted")
+
+
+def test_raw_rows_get_id_pd_score_band_decision_and_reasons_as_strict_json(model_input, raw_rows):
+    champion = scorer(SPECS["xgboost"], model_input)
+    _, test, schema = model_input
+    table = champion.score(raw_rows)
+    assert list(table.columns) == ["loan_id", "pd", "score", "band", "decision",
+                                   *[f"reason_{k}{s}" for k in (1, 2, 3) for s in ("", "_value")]]
+    np.testing.assert_allclose(table["pd"], champion.pd(features(test, schema)), rtol=1e-12)
+    assert ((table["pd"] >= 0.3) == (table["decision"] == "decline")).all()
+    assert table["band"].between(1, 4).all()
+    declined = table["decision"] == "decline"
+    assert 0 < declined.sum() < len(table)
+    assert table.loc[declined, "reason_1"].notna().all()
+    assert table.loc[~declined, "reason_1"].isna().all()
+    json.dumps(table.to_dict(orient="records"), allow_nan=False)  # null, never NaN
+
+
+def test_the_prior_only_benchmark_scores_but_names_no_reasons(model_input, raw_rows):
+    table = scorer(PRIOR, model_input).score(raw_rows)
+    assert table["pd"].nunique() == 1 and table["reason_1"].isna().all()
+
+
+def test_bad_raw_rows_are_refused_naming_the_column(model_input, raw_rows):
+    champion = scorer(SPECS["random_forest"], model_input)
+    with pytest.raises(ApplicantDataError, match=r"\['loan_amount'\] are missing"):
+        champion.score(raw_rows.drop(columns="loan_amount"))
+    typo = raw_rows.astype({"income": object})
+    typo.iloc[0, typo.columns.get_loc("income")] = "12k"
+    model = PDModel()
+    model.scorer = champion
+    with pytest.raises(MlflowException, match=r"column 'income': 1 value\(s\) are not numbers"):
+        model.predict(PythonModelContext({}, {}), typo)
