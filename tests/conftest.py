@@ -6,6 +6,7 @@ import copy
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -128,7 +129,7 @@ def make_project_copy(root: Path) -> Path:
     write_yaml(
         root / "conf" / "local" / "mlflow.yml",
         {
-            "server": {"mlflow_tracking_uri": f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"},
+            "server": {"mlflow_tracking_uri": tracking_uri(root)},
             "tracking": {
                 "experiment": {
                     "create_experiment_kwargs": {"artifact_location": str(root / "team_store")}
@@ -211,9 +212,14 @@ def default_run(tmp_path_factory) -> Path:
     return project
 
 
+def tracking_uri(project: Path) -> str:
+    """The project copy's own tracking store and registry (conf/local/mlflow.yml points there)."""
+    return f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"
+
+
 def tracking_client(project: Path) -> MlflowClient:
     """A client of the project copy's own tracking store and registry."""
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    return MlflowClient(tracking_uri=tracking_uri(project))
 
 
 HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -258,6 +264,44 @@ CARD = yaml.safe_load(
     (PROJECT_ROOT / "conf/base/parameters_hub.yml").read_text()
 )["hub"]["publish"]["card"]
 """The model card texts of conf/base, for a release."""
+
+
+def use_small_trees(project: Path) -> None:
+    """conf/local override with 40 trees per family: keeps the suite fast (the default
+    configuration itself runs in the first test)."""
+    config = yaml.safe_load((project / "conf/base/parameters_model_comparison.yml").read_text())
+    candidates = config["model_comparison"]["candidates"]
+    candidates["random_forest"]["params"]["n_estimators"] = 40
+    candidates["xgboost"]["params"]["n_estimators"] = 40
+    candidates["lightgbm"]["params"]["n_estimators"] = 40
+    candidates["catboost"]["params"]["iterations"] = 40
+    write_yaml(project / "conf/local/parameters_model_comparison.yml", config)
+
+
+def use_small_tuning(project: Path, n_trials: int) -> None:
+    """conf/local override of the tuning budget."""
+    config = yaml.safe_load((project / "conf/base/parameters_tuning.yml").read_text())
+    config["tuning"]["n_trials"] = n_trials
+    write_yaml(project / "conf/local/parameters_tuning.yml", config)
+
+
+def tracked_runs(project: Path) -> pd.DataFrame:
+    """Every run of the project copy's experiment, as ``mlflow.search_runs`` lists them; MLflow
+    stays pointed at that store, so a test can go on with ``MlflowClient()``."""
+    mlflow.set_tracking_uri(tracking_uri(project))
+    return mlflow.search_runs(experiment_names=["credit_scoring"])
+
+
+def candidate_runs(runs: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The candidate runs of ``stage``, indexed by candidate name."""
+    return runs[runs["tags.credit_scoring.stage"] == stage].set_index("tags.credit_scoring.candidate")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def write_yaml(path: Path, content: dict) -> None:

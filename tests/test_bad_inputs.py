@@ -30,6 +30,7 @@ from .conftest import (
     kedro_run_in_process,
     make_project_copy,
     tracking_client,
+    tracking_uri,
     write_yaml,
 )
 
@@ -227,7 +228,7 @@ def trained_copy(default_run: Path, root: Path) -> Path:
     shutil.copytree(default_run, root, ignore=shutil.ignore_patterns("team_store", "*.png"))
     mlflow_yml = root / "conf/local/mlflow.yml"
     config = yaml.safe_load(mlflow_yml.read_text())
-    config["server"]["mlflow_tracking_uri"] = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    config["server"]["mlflow_tracking_uri"] = tracking_uri(root)
     write_yaml(mlflow_yml, config)
     return root
 

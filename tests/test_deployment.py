@@ -6,7 +6,6 @@ data/01_raw, exactly as a lender's file holds them.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 
 from credit_scoring.io.hub import build_release
 
+from .conftest import free_port, tracking_uri
+
 CHAMPION = "models:/credit_scoring_pd@champion"
 OUTPUT = ["input_row", "pd", "score", "band", "decision",
           *[f"reason_{k}{suffix}" for k in range(1, 5) for suffix in ("", "_value")]]
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def champion(default_run):
     """(tracking URI of the default run, its raw applicants without target, pandas scores)."""
-    uri = f"sqlite:///{default_run / 'mlruns' / 'mlflow.db'}"
+    uri = tracking_uri(default_run)
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
     raw = pd.read_csv(default_run / "data" / "01_raw" / "germancredit.csv")
@@ -102,12 +103,6 @@ def test_a_hub_release_loads_in_a_clean_environment_and_scores_raw_rows(champion
     scored = pd.read_json(clean_env / "release.json", orient="split")
     np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=1e-9)
     assert release.joinpath("SHA256SUMS").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post(port: int, rows: pd.DataFrame) -> tuple[int, str]:

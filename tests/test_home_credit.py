@@ -17,7 +17,7 @@ from mlflow.exceptions import MlflowException
 from credit_scoring.data.schema import ApplicantDataError
 from credit_scoring.decisions.scorer import scorer_of
 
-from .conftest import PROJECT_ROOT, kedro_run, tracking_client
+from .conftest import PROJECT_ROOT, kedro_run, tracking_client, tracking_uri
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +116,7 @@ def test_scoring_rebuilds_the_features_from_the_new_applicants_history(home_cred
 
 
 def test_the_registered_model_carries_its_recipe_and_refuses_rows_without_it(home_credit_run):
-    mlflow.set_tracking_uri(f"sqlite:///{home_credit_run / 'mlruns' / 'mlflow.db'}")
+    mlflow.set_tracking_uri(tracking_uri(home_credit_run))
     try:
         model = mlflow.pyfunc.load_model("models:/credit_scoring_pd_home_credit@champion")
     finally:

@@ -18,8 +18,7 @@ import pytest
 
 from credit_scoring.hooks import runs_view_url, saved_view
 
-from .test_deployment import free_port
-from .test_run import candidate_runs, tracked_runs
+from .conftest import candidate_runs, free_port, tracked_runs
 
 pytestmark = pytest.mark.integration
 

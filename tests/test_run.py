@@ -12,39 +12,20 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from .conftest import LOAN_BOOK_PARAMS, kedro_run, make_loan_book, write_yaml
+from .conftest import (
+    LOAN_BOOK_PARAMS,
+    candidate_runs,
+    kedro_run,
+    make_loan_book,
+    tracked_runs,
+    tracking_uri,
+    use_small_trees,
+    use_small_tuning,
+    write_yaml,
+)
 
 pytestmark = pytest.mark.integration
-
-def use_small_trees(project: Path) -> None:
-    """conf/local override with 40 trees per family: keeps the suite fast (the default
-    configuration itself runs in the first test)."""
-    config = yaml.safe_load((project / "conf/base/parameters_model_comparison.yml").read_text())
-    candidates = config["model_comparison"]["candidates"]
-    candidates["random_forest"]["params"]["n_estimators"] = 40
-    candidates["xgboost"]["params"]["n_estimators"] = 40
-    candidates["lightgbm"]["params"]["n_estimators"] = 40
-    candidates["catboost"]["params"]["iterations"] = 40
-    write_yaml(project / "conf/local/parameters_model_comparison.yml", config)
-
-
-def use_small_tuning(project: Path, n_trials: int) -> None:
-    """conf/local override of the tuning budget."""
-    config = yaml.safe_load((project / "conf/base/parameters_tuning.yml").read_text())
-    config["tuning"]["n_trials"] = n_trials
-    write_yaml(project / "conf/local/parameters_tuning.yml", config)
-
-
-def tracked_runs(project: Path) -> pd.DataFrame:
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
-    return mlflow.search_runs(experiment_names=["credit_scoring"])
-
-
-def candidate_runs(runs: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """The candidate runs of ``stage``, indexed by candidate name."""
-    return runs[runs["tags.credit_scoring.stage"] == stage].set_index("tags.credit_scoring.candidate")
 
 
 def test_default_run_tracks_every_candidate_side_by_side(default_run):
@@ -129,7 +110,7 @@ def score_in_new_process(project: Path, model_uri: str, rows: pd.DataFrame) -> p
     rows.to_parquet(project / "rows.parquet")
     script = (
         "import mlflow, pandas as pd;"
-        f"mlflow.set_tracking_uri('sqlite:///{project / 'mlruns' / 'mlflow.db'}');"
+        f"mlflow.set_tracking_uri('{tracking_uri(project)}');"
         f"mlflow.pyfunc.load_model('{model_uri}').predict(pd.read_parquet('rows.parquet'))"
         ".to_parquet('scored.parquet')"
     )

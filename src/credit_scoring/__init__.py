@@ -64,23 +64,26 @@ MOVED_NAMES = {
     "credit_scoring.io.tracking": {
         name: "credit_scoring.io.registry"
         for name in ("MlflowChampionDataset", "MlflowModelVersionDataset",
-                     "ValidationReportDataset")},
+                     "ValidationReportDataset", "FOLDS_TAG", "OOF_ARTIFACT")},
 }
 """Names that left their module when it moved: old module -> {name: new module}."""
 
 
 def public_face(package: str, homes: dict[str, str]):
-    """A subpackage's module ``__getattr__``: each public name (``homes``: name -> module of
-    the subpackage) is imported from its module on first use, so importing the package stays
-    as light as the module a caller needs (a deployed model imports no Kedro, Ibis or
-    optbinning through ``credit_scoring.data`` or ``credit_scoring.models``)."""
+    """A subpackage's module ``__getattr__`` and ``__dir__``: each public name (``homes``:
+    name -> module of the subpackage) is imported from its module on first use, so importing
+    the package stays as light as the module a caller needs (a deployed model imports no
+    Kedro, Ibis or optbinning through ``credit_scoring.data`` or ``credit_scoring.models``)."""
 
     def __getattr__(name: str):
         if name not in homes:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *homes})
+
+    return __getattr__, __dir__
 
 
 def moved_path(path: str) -> str:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from credit_scoring.decisions import Constraints, Costs, DecisionPolicy, ScoreScaling
 
 # the layout a champion's MLmodel and champion.json have held since wave 2
-STORED = {"decline_when": "pd >= cutoff", "cutoff": 0.25, "cutoff_score": 560,
+STORED = {"decline_when": "pd >= cutoff", "cutoff": 0.25, "cutoff_score": 519,
           "costs": {"accept_bad": 5, "decline_good": 1},
           "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
           "band_edges": [540.0, 560.0, 580.0], "reason_codes": 4}
@@ -36,7 +36,7 @@ def test_the_policy_declines_at_the_cutoff_and_bands_its_points():
 
 def test_the_registry_tags_are_the_cutoff_and_the_costs():
     assert DecisionPolicy.from_config(STORED).registry_tags() == {
-        "cutoff": 0.25, "cutoff_score": 560, "cost_accept_bad": 5, "cost_decline_good": 1}
+        "cutoff": 0.25, "cutoff_score": 519, "cost_accept_bad": 5, "cost_decline_good": 1}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -54,3 +54,12 @@ def test_the_policy_cannot_be_changed_in_place():
     policy = DecisionPolicy.from_config(STORED)
     with pytest.raises(ValidationError):
         policy.cutoff = 0.5
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"band_edges": [580.0, 560.0]}, "band_edges must ascend"),
+    ({"cutoff_score": 600}, "cutoff_score 600 is not the score of the cut-off 0.25"),
+])
+def test_an_inconsistent_policy_is_refused(change, message):
+    with pytest.raises(ValidationError, match=message):
+        DecisionPolicy.from_config({**STORED, **change})

@@ -34,7 +34,7 @@ SPECS = {
                             "preprocessing": "one_hot_scaled", "params": {"C": 0.5}},
 }
 POLICY = DecisionPolicy.from_config({
-    "decline_when": "pd >= cutoff", "cutoff": 0.3, "cutoff_score": 575,
+    "decline_when": "pd >= cutoff", "cutoff": 0.3, "cutoff_score": 512,
     "costs": {"accept_bad": 5, "decline_good": 1},
     "scorecard": {"base_score": 600, "base_odds": 50, "pdo": 20},
     "band_edges": [560.0, 600.0, 640.0], "reason_codes": 3})

@@ -106,7 +106,7 @@ def test_release_is_the_registered_model_folder_with_its_card(release, threshold
     catalog, _, _ = thresholding_outputs
     assert {p.name for p in folder.iterdir()} == {"model", "README.md", MANIFEST}
     assert not list(folder.rglob("*.pkl"))  # no pickle at all
-    assert (folder / "model" / "code" / "credit_scoring" / "scorer.py").exists()
+    assert (folder / "model" / "code" / "credit_scoring" / "decisions" / "scorer.py").exists()
     listed = [line.split("  ")[1] for line in (folder / MANIFEST).read_text().splitlines()]
     assert set(listed) == {str(p.relative_to(folder)) for p in folder.rglob("*")
                            if p.is_file() and p.name != MANIFEST}

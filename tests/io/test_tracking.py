@@ -90,7 +90,7 @@ def test_model_is_stored_natively_and_scores_raw_rows_like_in_memory(tracking_st
     local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "dl")))
     assert (local / "artifacts" / f"estimator{suffix}").exists()
     assert not list(local.rglob("*.pkl"))  # nothing in the model is a pickle
-    assert (local / "code" / "credit_scoring" / "scorer.py").exists()  # loads without this repo
+    assert (local / "code" / "credit_scoring" / "decisions" / "scorer.py").exists()  # loads without this repo
     requirements = (local / "requirements.txt").read_text()
     assert f"{spec['estimator'].split('.')[0].replace('sklearn', 'scikit-learn')}==" in requirements
 

@@ -18,7 +18,7 @@ BRIER = ChampionRule("brier")
 
 
 def champion(cv_value: float | None = 0.80, folds: str = FOLDS) -> RegisteredChampion:
-    return RegisteredChampion(version="3", folds_fingerprint=folds, cv_value=cv_value)
+    return RegisteredChampion(version="3", folds_fingerprint=folds, cv_value=lambda: cv_value)
 
 
 def test_the_best_mean_cv_value_wins_and_a_tie_goes_to_the_candidate_listed_first():
@@ -81,6 +81,16 @@ def test_other_folds_keep_the_champion_unless_the_user_says_promote():
                          champion(0.80, folds="folds-b"))
     assert switched.promoted  # not compared: the values are on other folds
     assert "replaces version 3, validated on other folds" in switched.verdict
+
+
+def test_the_champions_value_is_read_only_when_the_two_are_compared():
+    def unreadable():
+        raise AssertionError("read although not compared")
+
+    gone = RegisteredChampion(version="3", folds_fingerprint="folds-b", cv_value=unreadable)
+    promote_anyway = ChampionRule("roc_auc", on_other_folds="promote")
+    assert promotion(promote_anyway, 0.7, FOLDS, gone).promoted
+    assert not promotion(AUC, math.nan, FOLDS, gone).promoted
 
 
 def test_a_champion_without_a_value_to_compare_is_kept():

@@ -3,12 +3,10 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import norm
 
 from credit_scoring.models.evaluation import ks_statistic
-from credit_scoring.validation.stability import psi_from_baseline, stability_status
 from credit_scoring.validation.statistics import (
     auc_confidence,
     auc_difference,
@@ -115,16 +113,6 @@ def test_a_paired_difference_is_tighter_than_two_separate_intervals():
     paired = auc_difference(y, a, b)
     separate = math.hypot(auc_confidence(y, a)["auc_se"], auc_confidence(y, b)["auc_se"])
     assert (paired["high"] - paired["low"]) / (2 * 1.959964) < separate / 2
-
-
-def test_psi_of_two_bins_and_a_missing_bin_by_hand():
-    # reference: edge 5, shares below / above / missing = 0.5, 0.5, 0; new values: 1 below,
-    # 3 above, 0 missing -> shares 0.25, 0.75, 0. PSI = (0.25 - 0.5) ln(0.5) + (0.75 - 0.5)
-    # ln(1.5) = 0.25 ln 3; the empty missing bin adds 0 (both floored to 1e-4)
-    reference = {"edges": [5.0], "shares": [0.5, 0.5, 0.0]}
-    assert psi_from_baseline(reference, [1.0, 7, 8, 9]) == pytest.approx(0.25 * math.log(3))
-    assert stability_status(pd.Series([0.05, 0.1, 0.2, 0.3]), 0.1, 0.25).tolist() == [
-        "stable", "stable", "watch", "shift"]
 
 
 def test_hosmer_lemeshow_on_a_holdout_sample_keeps_every_degree_of_freedom():

@@ -35,6 +35,7 @@ __all__ = [
     "build_features",
     "clean_applicants",
     "features",
+    "float32_exact",
     "information_value",
     "iv",
     "needed_columns",
@@ -44,4 +45,4 @@ __all__ = [
     "validate_scoring",
     "woe_table",
 ]
-__getattr__ = public_face(__name__, _HOMES)
+__getattr__, __dir__ = public_face(__name__, _HOMES)

@@ -17,6 +17,7 @@ _HOMES = {
     "Costs": "costs",
     "decision_outcomes": "costs",
     "DecisionPolicy": "policy",
+    "INPUT_ROW": "scorer",
     "load_code_free": "scorer",
     "PDModel": "scorer",
     "PDScorer": "scorer",
@@ -30,6 +31,7 @@ __all__ = [
     "Constraints",
     "Costs",
     "DecisionPolicy",
+    "INPUT_ROW",
     "PDModel",
     "PDScorer",
     "ScoreScaling",
@@ -44,4 +46,4 @@ __all__ = [
     "scorer_of",
     "top_reasons",
 ]
-__getattr__ = public_face(__name__, _HOMES)
+__getattr__, __dir__ = public_face(__name__, _HOMES)

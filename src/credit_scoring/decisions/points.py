@@ -23,6 +23,16 @@ class ScoreScaling(BaseModel):
     base_odds: Positive
     pdo: Positive
 
+    @property
+    def factor(self) -> float:
+        """Points per unit of log good:bad odds: pdo / ln 2."""
+        return self.pdo / np.log(2)
+
+    @property
+    def offset(self) -> float:
+        """The points of even odds: score = offset + factor * ln(odds)."""
+        return self.base_score - self.factor * np.log(self.base_odds)
+
     def points(self, pd_scores) -> np.ndarray:
         """Integer score points of each PD.
 
@@ -30,8 +40,7 @@ class ScoreScaling(BaseModel):
         are clipped to [1e-6, 1 - 1e-6] so certain PDs still get a finite score.
         """
         p = np.clip(np.asarray(pd_scores, dtype=float), 1e-6, 1 - 1e-6)
-        factor = self.pdo / np.log(2)
-        points = self.base_score + factor * (np.log((1 - p) / p) - np.log(self.base_odds))
+        points = self.base_score + self.factor * (np.log((1 - p) / p) - np.log(self.base_odds))
         return np.round(points).astype(int)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from credit_scoring.decisions.costs import Constraints, Costs, Number
 from credit_scoring.decisions.points import ScoreScaling, score_band
@@ -43,6 +43,17 @@ class DecisionPolicy(BaseModel):
     scaling: ScoreScaling = Field(alias="scorecard")
     band_edges: list[Number]
     reason_codes: Annotated[StrictInt, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DecisionPolicy:
+        if list(self.band_edges) != sorted(self.band_edges):
+            raise ValueError(f"band_edges must ascend (band 1 is the riskiest), got "
+                             f"{self.band_edges}")
+        expected = int(self.scaling.points([self.cutoff])[0])
+        if self.cutoff_score != expected:
+            raise ValueError(f"cutoff_score {self.cutoff_score} is not the score of the cut-off "
+                             f"{self.cutoff} on this scaling ({expected})")
+        return self
 
     def declines(self, pd_scores) -> np.ndarray:
         """True for each PD the policy declines."""

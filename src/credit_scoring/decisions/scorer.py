@@ -25,6 +25,7 @@ from mlflow.models import Model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PyFuncModel, PythonModel, PythonModelContext
 from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
+from pydantic import ValidationError
 
 from credit_scoring import __version__
 from credit_scoring.data.preparation import prepare_for_model
@@ -171,7 +172,7 @@ class PDModel(PythonModel):
             families.native_format(family).load(context.artifacts["estimator"]),
             load_skops(calibrator) if calibrator else None,
             config.get("feature_schema"),
-            DecisionPolicy.from_config(config["policy"]) if config.get("policy") else None,
+            _policy(config),
             config.get("baselines"),
         )
 
@@ -182,6 +183,20 @@ class PDModel(PythonModel):
             return self.scorer.score(model_input, (params or {}).get("reason_codes"))
         except ApplicantDataError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
+
+
+def _policy(config: dict[str, Any]) -> DecisionPolicy | None:
+    """The model's decision policy, or why this version of the package cannot read it."""
+    if not config.get("policy"):
+        return None
+    try:
+        return DecisionPolicy.from_config(config["policy"])
+    except ValidationError as error:
+        raise ValueError(
+            f"The decision policy of this model (built by credit_scoring "
+            f"{config.get('credit_scoring_version', '?')}) does not read with credit_scoring "
+            f"{__version__}: {error}. Load it with the version it was built with."
+        ) from error
 
 
 def scorer_of(model: PyFuncModel) -> PDScorer:

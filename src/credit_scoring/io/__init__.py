@@ -11,14 +11,20 @@ from credit_scoring import public_face
 
 _HOMES = {
     "ApplicantCSVDataset": "datasets",
+    "build_release": "hub",
+    "download": "hub",
     "HubModelDataset": "hub",
+    "load_model": "hub",
     "log_pd_model": "model_store",
     "MlflowCandidateRunsDataset": "tracking",
     "MlflowChampionDataset": "registry",
     "MlflowModelVersionDataset": "registry",
     "OptionalDataset": "datasets",
     "OptunaStorageDataset": "optuna_storage",
+    "process_alive": "processes",
+    "publish": "hub",
     "RelatedTablesDataset": "datasets",
+    "this_process": "processes",
     "ValidationReportDataset": "registry",
 }
 __all__ = [
@@ -31,6 +37,12 @@ __all__ = [
     "OptunaStorageDataset",
     "RelatedTablesDataset",
     "ValidationReportDataset",
+    "build_release",
+    "download",
+    "load_model",
     "log_pd_model",
+    "process_alive",
+    "publish",
+    "this_process",
 ]
-__getattr__ = public_face(__name__, _HOMES)
+__getattr__, __dir__ = public_face(__name__, _HOMES)

@@ -148,8 +148,9 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             current = client.get_model_version_by_alias(self._name, self._alias)
         except MlflowException:
             return None
-        return RegisteredChampion(current.version, current.tags.get(FOLDS_TAG),
-                                  self._champion_metric(client, current, selection_metric))
+        return RegisteredChampion(
+            current.version, current.tags.get(FOLDS_TAG),
+            lambda: self._champion_metric(client, current, selection_metric))
 
     @staticmethod
     def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:

@@ -63,7 +63,7 @@ class WoEScorecard:
 
     binnings: dict[str, OptimalBinning]
     regression: LogisticRegression
-    scale: Any  # decisions.ScoreScaling
+    scale: Any  # the champion's decisions.ScoreScaling: its factor and offset
 
     def woe(self, X: pd.DataFrame) -> np.ndarray:
         """Each applicant's WoE per feature (its features by name, other columns ignored)."""
@@ -132,8 +132,8 @@ def scorecard_table(scorecard: WoEScorecard) -> pd.DataFrame:
     gets -pdo / ln 2 * coefficient * WoE plus an equal share of the constant, so an
     applicant's points add up to the score of the scorecard's PD.
     """
-    factor = scorecard.scale.pdo / np.log(2)
-    constant = (scorecard.scale.base_score - factor * np.log(scorecard.scale.base_odds)
+    factor = scorecard.scale.factor
+    constant = (scorecard.scale.offset
                 - factor * scorecard.regression.intercept_[0]) / len(scorecard.binnings)
     tables = []
     with _optbinning_quiet():

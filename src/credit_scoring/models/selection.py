@@ -13,6 +13,7 @@ verdict; it decides nothing itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -39,9 +40,9 @@ class RegisteredChampion:
 
     version: str
     folds_fingerprint: str | None
-    cv_value: float | None
-    """Its CV value of the candidate's selection metric; None when it can be neither read
-    nor computed (no logged metric and no stored out-of-fold PDs)."""
+    cv_value: Callable[[], float | None]
+    """Reads its CV value of the candidate's selection metric (None when it can be neither
+    read nor computed); called only when the two are compared, on the same folds."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _refusal(rule: ChampionRule, metric: str, score: float, folds_fingerprint: s
             "thresholding.champion.on_other_folds: promote in conf/local.")
         return refusal, (f"replaces version {champion.version}, validated on other folds "
                          "(thresholding.champion.on_other_folds: promote)")
-    held = champion.cv_value
+    held = champion.cv_value()
     if held is None:
         return (f"version {champion.version} has no {metric} and no stored out-of-fold PDs "
                 "to compute it from; compare them by hand."), ""

@@ -16,11 +16,13 @@ _HOMES = {
     "hosmer_lemeshow": "statistics",
     "jeffreys": "statistics",
     "ks_confidence": "statistics",
+    "pd_groups": "statistics",
     "psi": "stability",
     "psi_from_baseline": "stability",
     "render": "report",
     "stability_report": "stability",
     "stability_status": "stability",
+    "traffic_light": "statistics",
 }
 __all__ = [
     "auc_confidence",
@@ -31,10 +33,12 @@ __all__ = [
     "hosmer_lemeshow",
     "jeffreys",
     "ks_confidence",
+    "pd_groups",
     "psi",
     "psi_from_baseline",
     "render",
     "stability_report",
     "stability_status",
+    "traffic_light",
 ]
-__getattr__ = public_face(__name__, _HOMES)
+__getattr__, __dir__ = public_face(__name__, _HOMES)

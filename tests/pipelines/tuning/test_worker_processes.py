@@ -16,9 +16,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import kedro_command, kedro_run, make_project_copy, write_yaml
-
-from .test_run import candidate_runs, tracked_runs, use_small_trees, use_small_tuning
+from tests.conftest import (
+    candidate_runs,
+    kedro_command,
+    kedro_run,
+    make_project_copy,
+    tracked_runs,
+    tracking_uri,
+    use_small_trees,
+    use_small_tuning,
+    write_yaml,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +59,7 @@ def tuning_project(tmp_path, model_input_ready) -> Path:
     use_small_search_spaces(project)
     # the experiment exists before two workers start, as after any earlier run: two
     # processes creating one MLflow database at once race on its schema migration
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    mlflow.set_tracking_uri(tracking_uri(project))
     mlflow.create_experiment("credit_scoring", artifact_location=str(project / "team_store"))
     return project
 

@@ -328,13 +328,14 @@ def threshold_plots(
     test_scores: pd.DataFrame,
     cost_curve: pd.DataFrame,
     feature_schema: dict[str, Any],
-    cutoff: dict[str, Any],
+    champion_model: PDScorer,
 ) -> dict[str, Figure]:
-    """Cost curve, reliability curves (out-of-fold and test) and the score distribution:
-    the candidate's plots, logged on its MLflow run."""
+    """Cost curve, reliability curves (out-of-fold and test) and the score distribution at
+    the champion's cut-off: the candidate's plots, logged on its MLflow run."""
     target_column = feature_schema["target"]
+    policy = champion_model.policy
     return {
-        "cost_curve": plots.cost_curve_plot(cost_curve, cutoff["cutoff"], NAIVE_CUTOFF),
+        "cost_curve": plots.cost_curve_plot(cost_curve, policy.cutoff, NAIVE_CUTOFF),
         "reliability_train": plots.reliability_plot(
             calibration_oof[target_column], calibration_oof["pd_uncalibrated"],
             calibration_oof["pd"], "Reliability, out-of-fold PDs on train",
@@ -344,7 +345,7 @@ def threshold_plots(
             "Reliability, test set",
         ),
         "score_distribution": plots.score_distribution_plot(
-            test_scores[target_column], test_scores["score"], cutoff["cutoff_score"]
+            test_scores[target_column], test_scores["score"], policy.cutoff_score
         ),
     }
 
@@ -410,7 +411,7 @@ def champion_candidate(
     selection metric, compared on the same folds (their fingerprint and the out-of-fold
     PDs travel with the candidate), decides whether the registry alias moves.
     """
-    config = Thresholding.model_validate(params)
+    config, policy = Thresholding.model_validate(params), champion_model.policy
     y_oof = calibration_oof[feature_schema["target"]]
     folds = calibration_oof[feature_schema["fold_column"]]
     calibration = calibration_report.loc[calibration_report["chosen"], "method"].iloc[0]
@@ -424,10 +425,8 @@ def champion_candidate(
             "calibration_choose_by": config.calibration.choose_by,
             **({"blend": {m["candidate"]: m["weight"] for m in champion_spec["spec"]["members"]}}
                if champion_spec["candidate"] == BLEND_CANDIDATE else {}),
-            # flat at the MLflow edge, in the stored layout (scorecard: the score scaling)
-            "costs": config.costs.model_dump(),
-            "constraints": config.constraints.model_dump(),
-            "scorecard": config.scaling.model_dump(),
+            # the registered policy, flat at the MLflow edge (scorecard: the score scaling)
+            **{key: policy.as_config()[key] for key in ("costs", "constraints", "scorecard")},
         },
         "metrics": metrics,
         "tags": {"candidate": champion_spec["candidate"],

@@ -95,7 +95,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 threshold_plots,
                 inputs=["oof_predictions", "test_scores", "cost_curve_report", "feature_schema",
-                        "cutoff"],
+                        "champion_model"],
                 outputs="figures",
                 name="threshold_plots",
                 tags=["reporting"],
