@@ -50,8 +50,10 @@ ui: install  ## MLflow: runs and the model registry at http://127.0.0.1:5000
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui
 
 serve: install  ## the registered champion over HTTP: POST raw rows to http://127.0.0.1:5001/invocations
-	# PATH: the server starts the venv's uvicorn, as if the venv were activated
+	# PATH: the server starts the venv's uvicorn, as if the venv were activated; a request is
+	# answered within 30 s (docs/champion.md: bounded work per request)
 	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI=sqlite:///$(CURDIR)/mlruns/mlflow.db \
+		MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT=30 \
 		$(BIN)/mlflow models serve \
 		-m "models:/credit_scoring_pd@champion" --env-manager local --host 127.0.0.1 --port 5001
 

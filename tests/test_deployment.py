@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
@@ -105,8 +106,9 @@ def test_a_hub_release_loads_in_a_clean_environment_and_scores_raw_rows(champion
     assert release.joinpath("SHA256SUMS").exists()
 
 
-def post(port: int, rows: pd.DataFrame) -> tuple[int, str]:
-    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
+def post(port: int, rows: pd.DataFrame, params: dict | None = None) -> tuple[int, str]:
+    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False)),
+                       **({"params": params} if params else {})})
     request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body.encode(),
                                      headers={"Content-Type": "application/json"})
     try:
@@ -116,9 +118,27 @@ def post(port: int, rows: pd.DataFrame) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+SERVED_ROWS = 100
+"""The operator's limit of rows per request, set where the champion is served."""
+
+
+def served_memory_gb(server_pid: int) -> float:
+    """Resident memory of the server and its workers (its process group), in GB."""
+    sizes = subprocess.run(["ps", "-o", "rss=", "-g", str(server_pid)], capture_output=True,
+                           text=True, check=False).stdout.split()
+    return sum(int(size) for size in sizes) / 1e6
+
+
+@dataclass(frozen=True)
+class Served:
+    port: int
+    pid: int  # the server's process group: it and its workers
+
+
 @pytest.fixture(scope="module")
 def server(champion, clean_env):
-    """`mlflow models serve` of the champion, from the clean environment, on 127.0.0.1."""
+    """`mlflow models serve` of the champion, from the clean environment, on 127.0.0.1, with
+    the documented request timeout and an operator's row limit."""
     uri, _, _ = champion
     port = free_port()
     process = subprocess.Popen(
@@ -126,6 +146,8 @@ def server(champion, clean_env):
          "local", "--host", "127.0.0.1", "--port", str(port)],
         # the server runs `uvicorn` from PATH: the environment's bin, as an activated venv has it
         cwd=clean_env, env={**os.environ, "MLFLOW_TRACKING_URI": uri,
+                            "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT": "30",
+                            "CREDIT_SCORING_MAX_ROWS_PER_REQUEST": str(SERVED_ROWS),
                             "PATH": f"{clean_env / 'env/bin'}:{os.environ['PATH']}"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
@@ -136,7 +158,7 @@ def server(champion, clean_env):
         except OSError:
             assert process.poll() is None, "mlflow models serve exited"
             time.sleep(1)
-    yield port
+    yield Served(port, process.pid)
     os.killpg(process.pid, 15)
     process.wait(timeout=30)
 
@@ -149,7 +171,7 @@ def strict_json(text: str):
 
 def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server):
     _, raw, expected = champion
-    status, body = post(server, raw.head(50))
+    status, body = post(server.port, raw.head(50))
     assert status == 200, body
     predictions = pd.DataFrame(strict_json(body)["predictions"])
     assert list(predictions.columns) == OUTPUT
@@ -162,7 +184,7 @@ def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server)
 def test_the_documented_curl_example_is_answered(server):
     readme = (Path(__file__).resolve().parents[1] / "docs" / "champion.md").read_text()
     body = readme.split("/invocations -H 'Content-Type: application/json' -d '")[1].split("'\n")[0]
-    request = urllib.request.Request(f"http://127.0.0.1:{server}/invocations", data=body.encode(),
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/invocations", data=body.encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         (prediction,) = strict_json(response.read().decode())["predictions"]
@@ -173,11 +195,37 @@ def test_a_served_row_with_a_bad_value_gets_400_naming_the_column(champion, serv
     _, raw, _ = champion
     bad = raw.head(3).astype({"age_in_years": object})
     bad.iloc[1, bad.columns.get_loc("age_in_years")] = "forty"
-    status, body = post(server, bad)
+    status, body = post(server.port, bad)
     assert status == 400
     assert "age_in_years" in strict_json(body)["message"]
-    status, body = post(server, raw.head(3).drop(columns="purpose"))
+    status, body = post(server.port, raw.head(3).drop(columns="purpose"))
     assert status == 400 and "purpose" in strict_json(body)["message"]
+
+
+@pytest.mark.parametrize(("reason_codes", "message"), [
+    (1_000_000_000, "reason_codes must be from 0 to"),  # once grew the worker by 120 MB/s
+    (-1, "reason_codes must be from 0 to"),
+    ("many", "reason_codes"),
+])
+def test_an_absurd_number_of_reasons_is_refused_at_once_and_the_server_stays_small(
+        reason_codes, message, champion, server):
+    _, raw, _ = champion
+    started = time.monotonic()
+    status, body = post(server.port, raw.head(1), {"reason_codes": reason_codes})
+    assert 400 <= status < 500 and time.monotonic() - started < 5, body
+    assert message in strict_json(body)["message"] and "Traceback" not in body
+    assert served_memory_gb(server.pid) < 2
+    assert post(server.port, raw.head(2))[0] == 200  # still answering
+
+
+def test_more_rows_than_the_operator_allows_are_refused_naming_the_limit(champion, server):
+    _, raw, _ = champion
+    rows = pd.concat([raw] * (SERVED_ROWS // len(raw) + 1)).head(SERVED_ROWS + 1)
+    status, body = post(server.port, rows)
+    assert status == 400
+    assert (f"{SERVED_ROWS + 1} rows in one call: this model scores at most {SERVED_ROWS} rows "
+            "per request") in strict_json(body)["message"]
+    assert post(server.port, rows.head(SERVED_ROWS))[0] == 200
 
 
 @pytest.fixture(scope="module")

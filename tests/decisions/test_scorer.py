@@ -1,6 +1,7 @@
 """The champion as one object: raw rows in; PD, score, band, decision and reasons out."""
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,13 @@ from mlflow.pyfunc import PythonModelContext
 
 from credit_scoring.data.schema import ApplicantDataError, features, target
 from credit_scoring.decisions import DecisionPolicy
-from credit_scoring.decisions.scorer import PDModel, PDScorer
+from credit_scoring.decisions.scorer import (
+    MAX_ROWS_ENV,
+    MAX_ROWS_PER_REQUEST,
+    PDModel,
+    PDScorer,
+    served_row_limit,
+)
 from credit_scoring.models.estimators import build_estimator
 from credit_scoring.models.families import FAMILIES, family_name
 from tests.conftest import LOAN_BOOK_PARAMS, PRIOR, loan_book_model_input, make_loan_book
@@ -149,3 +156,37 @@ def test_bad_raw_rows_are_refused_naming_the_column(model_input, raw_rows):
     model.scorer = champion
     with pytest.raises(MlflowException, match=r"column 'income': 1 value\(s\) are not numbers"):
         model.predict(PythonModelContext({}, {}), typo)
+
+
+@pytest.mark.parametrize("asked", [10**9, 7, -1, True, "3", 2.0])
+def test_a_number_of_reasons_that_is_not_a_count_of_the_models_attributes_is_refused(
+        asked, model_input, raw_rows):
+    champion = scorer(SPECS["xgboost"], model_input)
+    started = time.perf_counter()
+    with pytest.raises(ApplicantDataError, match="reason_codes must be"):
+        champion.score(raw_rows, asked)
+    assert time.perf_counter() - started < 1  # refused before any work, not after
+
+
+def test_every_attribute_of_the_model_can_be_asked_for_as_a_reason(model_input, raw_rows):
+    champion = scorer(SPECS["xgboost"], model_input)
+    table = champion.score(raw_rows.head(20), len(champion.features))
+    assert f"reason_{len(champion.features)}" in table.columns
+
+
+def test_a_call_with_more_rows_than_the_model_serves_is_refused_naming_the_limit(
+        model_input, raw_rows, monkeypatch):
+    model = PDModel()
+    model.scorer, model.max_rows = scorer(SPECS["xgboost"], model_input), 5
+    with pytest.raises(MlflowException, match=r"6 rows in one call: this model scores at most 5 "
+                                              r"rows per request.*CREDIT_SCORING_MAX_ROWS"):
+        model.predict(PythonModelContext({}, {}), raw_rows.head(6))
+    assert len(model.predict(PythonModelContext({}, {}), raw_rows.head(5))) == 5
+    # the model's own limit, unless the server's environment says otherwise
+    assert served_row_limit({"max_rows_per_request": 300}) == 300
+    assert served_row_limit({}) == MAX_ROWS_PER_REQUEST
+    monkeypatch.setenv(MAX_ROWS_ENV, "50")
+    assert served_row_limit({"max_rows_per_request": 300}) == 50
+    monkeypatch.setenv(MAX_ROWS_ENV, "lots")
+    with pytest.raises(ValueError, match=f"{MAX_ROWS_ENV} must be a whole number"):
+        served_row_limit({})

@@ -15,6 +15,7 @@ model folder with the installed package, running nothing from the folder.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ INPUT_ROW = "input_row"
 """Id column of scored applicants when the data has no id: the row's index in the input."""
 CHUNK_ROWS = 100_000
 """Rows prepared and scored at a time: memory stays flat however large the batch."""
+MAX_ROWS_PER_REQUEST = 10_000
+"""Rows one pyfunc ``predict`` call scores at most, so one HTTP request is bounded work (Spark's
+Arrow batches hold 10,000 rows).
+The model carries it in its configuration (``max_rows_per_request``); batch scoring
+(``kedro run --pipelines scoring``) calls ``PDScorer.score`` and has no such limit."""
+MAX_ROWS_ENV = "CREDIT_SCORING_MAX_ROWS_PER_REQUEST"
+"""Overrides the model's limit where it is served, e.g. ``mlflow models serve``'s environment."""
 
 
 class PDScorer:
@@ -105,6 +113,20 @@ class PDScorer:
         contribution = self.contributions(model_input) if len(model_input) else None
         return top_reasons(contribution, model_input, n_reasons)
 
+    def _reason_count(self, n_reasons) -> int:
+        """The number of reasons asked for, refused unless a whole number from 0 to the
+        number of attributes the model can name (a caller's number sizes the reason table)."""
+        if n_reasons is None:
+            return self.policy.reason_codes
+        if isinstance(n_reasons, bool) or not isinstance(n_reasons, int | np.integer):
+            raise ApplicantDataError(
+                f"reason_codes must be a whole number, not {str(n_reasons)[:40]!r}.")
+        if not 0 <= n_reasons <= len(self.features):
+            raise ApplicantDataError(
+                f"reason_codes must be from 0 to {len(self.features)} (the attributes this model "
+                f"can name), not {n_reasons}.")
+        return int(n_reasons)
+
     def score(self, applicants: pd.DataFrame, n_reasons: int | None = None) -> pd.DataFrame:
         """Raw rows -> id, pd, score, band, decision and the top reasons of each decline.
 
@@ -114,6 +136,7 @@ class PDScorer:
         """
         if self.policy is None:
             raise ValueError("This PD model has no decision policy (not a champion): use pd().")
+        n_reasons = self._reason_count(n_reasons)
         if len(applicants) > CHUNK_ROWS:
             return pd.concat([self.score(applicants.iloc[start:start + CHUNK_ROWS], n_reasons)
                               for start in range(0, len(applicants), CHUNK_ROWS)])
@@ -133,9 +156,6 @@ class PDScorer:
             },
             index=applicants.index,
         )
-        n_reasons = self.policy.reason_codes if n_reasons is None else int(n_reasons)
-        if n_reasons < 0:
-            raise ApplicantDataError(f"reason_codes must be 0 or more, not {n_reasons}.")
         if n_reasons == 0:
             return table
         for name, values in self.reasons(model_input[declined], n_reasons).items():
@@ -165,6 +185,7 @@ class PDModel(PythonModel):
                 "This model was built by credit_scoring %s and is read by %s: install the "
                 "version it was built with if its cleaning or reasons must match exactly.",
                 config["credit_scoring_version"], __version__)
+        self.max_rows = served_row_limit(config)
         calibrator = context.artifacts.get("calibrator")
         self.scorer = PDScorer(
             family,
@@ -177,12 +198,27 @@ class PDModel(PythonModel):
         )
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
+        limit = getattr(self, "max_rows", MAX_ROWS_PER_REQUEST)
+        if len(model_input) > limit:
+            raise MlflowException(
+                f"{len(model_input)} rows in one call: this model scores at most {limit} rows "
+                f"per request. Send smaller batches (or, where it is served, set {MAX_ROWS_ENV}).",
+                error_code=INVALID_PARAMETER_VALUE)
         try:
             if self.scorer.policy is None:
                 return self.scorer.pd(self.scorer.prepare(model_input))
             return self.scorer.score(model_input, (params or {}).get("reason_codes"))
         except ApplicantDataError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
+
+
+def served_row_limit(config: dict[str, Any]) -> int:
+    """Rows per ``predict`` call: the server's environment, else the model's own limit."""
+    value = os.environ.get(MAX_ROWS_ENV) or config.get("max_rows_per_request", MAX_ROWS_PER_REQUEST)
+    if not str(value).isdigit() or int(value) < 1:
+        raise ValueError(f"{MAX_ROWS_ENV} must be a whole number of rows of at least 1, "
+                         f"not {str(value)[:40]!r}.")
+    return int(value)
 
 
 def _policy(config: dict[str, Any]) -> DecisionPolicy | None:

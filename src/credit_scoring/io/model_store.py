@@ -34,7 +34,7 @@ from mlflow.types.schema import AnyType
 
 from credit_scoring import __version__
 from credit_scoring.data.schema import needed_columns
-from credit_scoring.decisions.scorer import INPUT_ROW, PDScorer
+from credit_scoring.decisions.scorer import INPUT_ROW, MAX_ROWS_PER_REQUEST, PDScorer
 from credit_scoring.models import families
 from credit_scoring.models.model_files import check_savable
 
@@ -56,6 +56,7 @@ def _model_config(scorer: PDScorer) -> dict[str, Any]:
         config["feature_schema"] = scorer.feature_schema
     if scorer.policy is not None:
         config["policy"] = scorer.policy.as_config()
+        config["max_rows_per_request"] = MAX_ROWS_PER_REQUEST
     if scorer.baselines is not None:
         config["baselines"] = scorer.baselines
     return config

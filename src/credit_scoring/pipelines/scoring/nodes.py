@@ -35,7 +35,8 @@ def score_applicants(
     from the applicants' related tables, if the model has any. Returns the same table twice: for
     Parquet (typed) and CSV (for spreadsheets).
     """
-    scored = scoring_model.predict(applicant_features_to_score)
+    # the scorer itself: a batch is not bounded like one request to a server
+    scored = scorer_of(scoring_model).score(applicant_features_to_score)
     declined = scored["decision"] == "decline"
     logger.info("Scored %d applicants: %d declined (%.1f%%).", len(scored), declined.sum(),
                 100 * declined.mean())
