@@ -157,6 +157,9 @@ CASES = [
     Case("too few bads for the CV folds",
          edit_raw(lambda t: t[(t["creditability"] == "good") | (t.index.isin([1, 4, 10]))]),
          FIRST_STAGES, "hold a single class (the training rows have 2 bads"),
+    Case("duplicated column in the applicant file",
+         edit_raw(lambda t: pd.concat([t, t[["age_in_years"]] + 1], axis=1)), FIRST_STAGES,
+         "column 'age_in_years' appears 2 times in"),
     Case("reserved fold column", edit_raw(lambda t: t.assign(cv_fold=1)), FIRST_STAGES,
          "Column 'cv_fold' is reserved for the cross-validation fold id"),
     # ---- related tables (the applicant's history) ------------------------------------------
@@ -210,6 +213,9 @@ CASES = [
     Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
          ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
                        "they were numbers in training"),
+    Case("duplicated column in the scoring file",
+         edit_raw(lambda t: pd.concat([t, t[["credit_amount"]] * 2], axis=1), TO_SCORE),
+         ("scoring",), "column 'credit_amount' appears 2 times in"),
     Case("zero-byte scoring file", write_bytes(b"", TO_SCORE), ("scoring",),
          f"{TO_SCORE} is empty (0 bytes)"),
     # ---- documented warnings: the run completes, the champion stays -------------------------

@@ -8,6 +8,7 @@ from credit_scoring.data.schema import (
     build_feature_schema,
     features,
     validate_raw,
+    validate_scoring,
 )
 
 
@@ -128,3 +129,12 @@ def test_feature_schema_excludes_target_id_and_fold(loan_book_params):
     assert schema["categories"] == {"region": ["a"]}
     with pytest.raises(ApplicantDataError, match=r"\['x'\] are missing"):
         features(table.drop(columns="x"), schema)
+
+
+def test_a_column_named_twice_is_refused_in_training_and_in_scoring(german_raw, project_params):
+    twice = pd.concat([german_raw, german_raw[["age_in_years"]] + 1], axis=1)
+    with pytest.raises(ApplicantDataError,
+                       match="column 'age_in_years' appears 2 times in the applicant table"):
+        validate_raw(twice, project_params["data_processing"])
+    with pytest.raises(ApplicantDataError, match="appears 2 times in the applicants to score"):
+        validate_scoring(twice, {"numeric": [], "categorical": []})

@@ -143,6 +143,21 @@ def _describe_failures(errors: SchemaErrors) -> str:
     return "\n".join(lines)
 
 
+def check_unique_columns(columns, where: str) -> None:
+    """Refuse a table that names a column twice: which of the two a step would use is a guess.
+
+    Raises:
+        ApplicantDataError: naming each repeated column and how often it appears.
+    """
+    counts = pd.Series(list(columns), dtype=object).value_counts()
+    repeated = {str(name)[:80]: int(n) for name, n in counts[counts > 1].items()}
+    if repeated:
+        named = ", ".join(f"column {name!r} appears {n} times" for name, n in repeated.items())
+        raise ApplicantDataError(
+            f"{named} in {where}: keep one column of each name (rename or drop the others)."
+        )
+
+
 def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Fail fast, before any training, on a table the pipelines cannot learn from.
 
@@ -156,6 +171,7 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
             "The applicant table is empty (0 rows). Check the file behind the "
             "'applicants_raw' entry of conf/base/catalog.yml."
         )
+    check_unique_columns(applicants.columns, "the applicant table")
     absent = {c: key for c, key in _declared_columns(params).items()
               if c not in applicants.columns}
     if absent:
@@ -222,6 +238,7 @@ def validate_scoring(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -
             "The table of applicants to score is empty (0 rows). Check the file behind the "
             "'applicants_to_score' entry of conf/base/catalog.yml, or the request."
         )
+    check_unique_columns(applicants.columns, "the applicants to score")
     needed = needed_columns(feature_schema)
     absent = [c for c in needed if c not in applicants.columns]
     built = [c for c in absent if c.split("__")[0] in (feature_schema.get("feature_build") or

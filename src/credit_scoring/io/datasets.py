@@ -23,6 +23,8 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets.pandas import CSVDataset
 
+from credit_scoring.data.schema import check_unique_columns
+
 SEPARATORS = ";\t|"
 BACKENDS = ("duckdb", "pyspark")
 
@@ -38,6 +40,7 @@ class ApplicantCSVDataset(CSVDataset):
                 raise DatasetError(f"{path} is empty (0 bytes): put the applicant table there, "
                                    "or point the catalog entry at the right file.")
             self._check_separator(path, fix)
+            self._check_unique_header(path)
         try:
             return super().load()
         except DatasetError as error:
@@ -53,6 +56,15 @@ class ApplicantCSVDataset(CSVDataset):
                                    "table there, or point the catalog entry at the right file."
                                    ) from None
             raise
+
+    def _check_unique_header(self, path: str) -> None:
+        """A column named twice: pandas would read the second as ``<name>.1``, a feature of
+        its own in training and an ignored column in scoring, and use the first silently."""
+        sep = self._load_args.get("sep", self._load_args.get("delimiter", ","))
+        encoding = self._load_args.get("encoding", "utf-8")
+        with self._fs.open(path, "rb") as stream:
+            header = stream.readline().decode(encoding, errors="replace")
+        check_unique_columns(next(csv.reader([header], delimiter=sep), []), path)
 
     def _check_separator(self, path: str, fix: str) -> None:
         """A header split by ';', tab or '|' instead of the expected separator."""
