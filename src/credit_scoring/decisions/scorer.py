@@ -175,6 +175,8 @@ class PDModel(PythonModel):
     the column and the fix, which ``mlflow models serve`` answers with HTTP 400.
     """
 
+    max_rows = MAX_ROWS_PER_REQUEST  # load_context sets the model's own or the server's
+
     def load_context(self, context) -> None:
         config = context.model_config
         family = families.family_key(config["family"])
@@ -198,7 +200,7 @@ class PDModel(PythonModel):
         )
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        limit = getattr(self, "max_rows", MAX_ROWS_PER_REQUEST)
+        limit = self.max_rows
         if len(model_input) > limit:
             raise MlflowException(
                 f"{len(model_input)} rows in one call: this model scores at most {limit} rows "

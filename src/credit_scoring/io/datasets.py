@@ -39,8 +39,10 @@ class ApplicantCSVDataset(CSVDataset):
             if self._fs.size(path) == 0:
                 raise DatasetError(f"{path} is empty (0 bytes): put the applicant table there, "
                                    "or point the catalog entry at the right file.")
-            self._check_separator(path, fix)
-            self._check_unique_header(path)
+            with self._fs.open(path, "rb") as stream:
+                header = stream.readline()
+            self._check_separator(header.decode("utf-8", errors="replace").strip(), path, fix)
+            self._check_unique_header(header, path)
         try:
             return super().load()
         except DatasetError as error:
@@ -57,19 +59,15 @@ class ApplicantCSVDataset(CSVDataset):
                                    ) from None
             raise
 
-    def _check_unique_header(self, path: str) -> None:
+    def _check_unique_header(self, header: bytes, path: str) -> None:
         """A column named twice: pandas would read the second as ``<name>.1``, a feature of
         its own in training and an ignored column in scoring, and use the first silently."""
         sep = self._load_args.get("sep", self._load_args.get("delimiter", ","))
-        encoding = self._load_args.get("encoding", "utf-8")
-        with self._fs.open(path, "rb") as stream:
-            header = stream.readline().decode(encoding, errors="replace")
-        check_unique_columns(next(csv.reader([header], delimiter=sep), []), path)
+        text = header.decode(self._load_args.get("encoding", "utf-8"), errors="replace")
+        check_unique_columns(next(csv.reader([text], delimiter=sep), []), path)
 
-    def _check_separator(self, path: str, fix: str) -> None:
+    def _check_separator(self, header: str, path: str, fix: str) -> None:
         """A header split by ';', tab or '|' instead of the expected separator."""
-        with self._fs.open(path, "rb") as stream:
-            header = stream.readline().decode("utf-8", errors="replace").strip()
         expected = self._load_args.get("sep", self._load_args.get("delimiter", ","))
         try:
             found = csv.Sniffer().sniff(header, delimiters=f",{SEPARATORS}").delimiter
