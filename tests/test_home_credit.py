@@ -132,6 +132,29 @@ def test_the_registered_model_carries_its_recipe_and_refuses_rows_without_it(hom
         scorer.prepare(bare)
 
 
+def test_a_bureau_file_delivered_twice_is_aggregated_once_and_reported(home_credit_run):
+    """Issue 31, defect 3: the feed appended to itself used to double every bureau count."""
+    features = home_credit_run / "data/03_primary/applicant_features.parquet"
+    before = pd.read_parquet(features)
+    bureau_file = home_credit_run / RAW / "bureau.csv"
+    original = bureau_file.read_bytes()
+    bureau = pd.read_csv(bureau_file)
+    pd.concat([bureau, bureau]).to_csv(bureau_file, index=False)
+    try:
+        result = kedro_run(home_credit_run, "feature_engineering", env="home_credit")
+    finally:
+        bureau_file.write_bytes(original)
+    pd.testing.assert_frame_equal(pd.read_parquet(features), before)
+    assert "repeat a SK_ID_BUREAU" in " ".join(result.stdout.split())  # the warning's start
+    report = json.loads((home_credit_run / "data/03_primary/feature_build_report.json")
+                        .read_text())
+    assert report["tables"]["bureau"]["duplicate_rows"] == len(bureau)
+    tracking = tracking_client(home_credit_run)
+    experiment = tracking.get_experiment_by_name("credit_scoring_home_credit")
+    run = tracking.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
+    assert run.data.metrics["feature_build.bureau.dropped_rows"] == len(bureau)
+
+
 def test_spark_builds_the_same_features_by_configuration_alone(home_credit_run):
     """`backend: pyspark` on the catalog entry, nothing else: the same applicant_features."""
     features = home_credit_run / "data/03_primary/applicant_features.parquet"

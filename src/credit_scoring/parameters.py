@@ -145,6 +145,8 @@ class PerParent(Strict):
 class RelatedTable(Strict):
     key: StrictStr | None = None
     parent: ParentLink | None = None
+    row_key: StrictStr | list[StrictStr] | None = None
+    duplicate_rows: Literal["drop", "refuse"] = "drop"
     special_values: dict[str, list[Any]] = {}
     filter: Rules = {}
     derived: dict[str, Derived] = {}

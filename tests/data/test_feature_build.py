@@ -283,3 +283,55 @@ def test_a_missing_file_is_named(tmp_path):
 
     with pytest.raises(DatasetError, match="related_tables.tables.bureau: no file at"):
         RelatedTablesDataset(tables={"bureau": str(tmp_path / "bureau.csv")}).load()
+
+
+# ---- rows delivered twice -----------------------------------------------------------------
+BUREAU = {"key": "SK_ID_CURR", "row_key": "SK_ID_BUREAU",
+          "aggregates": {"all": {"AMT_CREDIT_SUM": ["sum"]}}}
+
+
+def test_a_bureau_file_appended_twice_gives_the_same_features_and_says_so(applicants, tmp_path,
+                                                                          caplog):
+    tables = bad_table(tmp_path, lambda t: pd.concat([t, t]))
+    with caplog.at_level(logging.WARNING):
+        features, report = build_features(applicants, tables, {"bureau": BUREAU}, "SK_ID_CURR")
+    once, _ = build_features(applicants, duckdb_tables(), {"bureau": BUREAU}, "SK_ID_CURR")
+    pd.testing.assert_frame_equal(features, once)
+    rows = len(pd.read_csv(SAMPLE / FILES["bureau"]))
+    stats = report["tables"]["bureau"]
+    assert (stats["duplicate_rows"], stats["dropped_rows"], stats["rows"]) == (rows, rows, rows)
+    assert f"'bureau': {rows} rows repeat a SK_ID_BUREAU already seen" in caplog.text
+    assert feature_build_metrics(report)["bureau.dropped_rows"]["value"] == rows
+
+
+def test_duplicates_are_refused_when_the_recipe_says_so(applicants, tmp_path):
+    tables = bad_table(tmp_path, lambda t: pd.concat([t, t.head(3)]))
+    with pytest.raises(FeatureSourceError, match=r"3 rows repeat a SK_ID_BUREAU.*'refuse'"):
+        build_features(applicants, tables, {"bureau": BUREAU | {"duplicate_rows": "refuse"}},
+                       "SK_ID_CURR")
+
+
+def test_rows_sharing_a_row_key_but_differing_stop_the_build(applicants, tmp_path):
+    def corrected(table):
+        again = table.head(1).assign(AMT_CREDIT_SUM=1.0)
+        return pd.concat([table, again])
+
+    tables = bad_table(tmp_path, corrected)
+    first = int(pd.read_csv(SAMPLE / FILES["bureau"])["SK_ID_BUREAU"].iloc[0])
+    with pytest.raises(FeatureSourceError, match=rf"rows with the same key differ \(e.g. "
+                                                 rf"\[{first}\]\)"):
+        build_features(applicants, tables, {"bureau": BUREAU}, "SK_ID_CURR")
+
+
+def test_identical_rows_without_a_row_key_are_counted_and_kept(tmp_path, caplog):
+    """Instalments have no row id, and a payment split in two can repeat a row exactly."""
+    tables = write_tables(tmp_path, installments=pd.DataFrame({
+        "SK_ID_CURR": [1, 1, 1], "AMT_PAYMENT": [50.0, 50.0, 20.0]}))
+    recipe = {"installments": {"key": "SK_ID_CURR",
+                               "aggregates": {"all": {"AMT_PAYMENT": ["sum"]}}}}
+    with caplog.at_level(logging.WARNING):
+        features, report = build_features(pd.DataFrame({"SK_ID_CURR": [1]}), tables, recipe,
+                                          "SK_ID_CURR")
+    assert features["installments__amt_payment__sum"].tolist() == [120.0]
+    assert report["tables"]["installments"]["identical_rows"] == 1
+    assert "1 rows are identical in every column" in caplog.text

@@ -182,6 +182,7 @@ def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> 
 def _uses(spec: dict[str, Any]):
     """(column, must be numeric) for every column the recipe reads, derived ones included."""
     yield (spec["key"] if "key" in spec else spec["parent"]["key"]), False
+    yield from ((column, False) for column in row_key(spec))
     for column in spec.get("special_values") or {}:
         yield column, False
     for rules in [spec.get("filter") or {}, *(spec.get("subsets") or {}).values()]:
@@ -274,6 +275,66 @@ def _check_numbers(rows, name: str, columns: list[str], special: dict[str, list]
                 f"{examples[column].tolist()}; the recipe aggregates it as a number. Clean "
                 "the file, or declare the codes under "
                 f"feature_engineering.tables.{name}.special_values.")
+
+
+def row_key(spec: dict[str, Any]) -> list[str]:
+    """The columns that identify one row of the table (``row_key``), if the recipe declares them."""
+    key = spec.get("row_key")
+    return [key] if isinstance(key, str) else list(key or [])
+
+
+def deduplicated(rows, name: str, spec: dict[str, Any]) -> tuple[Any, dict[str, int]]:
+    """The table without rows delivered twice, and what was found.
+
+    With a ``row_key`` (bureau: ``SK_ID_BUREAU``), rows that repeat a key are duplicates.
+    Copies identical in every column are dropped with a warning (``duplicate_rows: drop``, the
+    default) or stop the build (``refuse``); rows that share a key but differ always stop it,
+    since which one is true is unknown. Without a row key (instalments: a payment may be
+    split into rows that legitimately repeat) identical rows are only counted and warned
+    about, and kept.
+    """
+    key = row_key(spec)
+    if not key:
+        identical = _count(rows) - _count(rows.distinct())
+        if identical:
+            logger.warning(
+                "Related table '%s': %d rows are identical in every column to another row. "
+                "They are kept (the table declares no row_key, and a split payment can repeat "
+                "a row); declare feature_engineering.tables.%s.row_key if each row should be "
+                "unique.", name, identical, name)
+        return rows, {"identical_rows": identical}
+    repeated = rows.group_by(key).aggregate(copies=rows.count()).filter(lambda t: t.copies > 1)
+    extra = int(repeated.aggregate(extra=(repeated.copies - 1).sum()).to_pandas()["extra"]
+                .fillna(0).iloc[0])
+    if not extra:
+        return rows, {"duplicate_rows": 0, "dropped_rows": 0}
+    unique = rows.distinct()
+    conflicts = (unique.group_by(key).aggregate(versions=unique.count())
+                 .filter(lambda t: t.versions > 1))
+    examples = _examples((conflicts if _count(conflicts) else repeated).select(key))
+    where = f"Related table '{name}': {extra} rows repeat a {'/'.join(key)} already seen"
+    fix = (f"Deduplicate the file, or check feature_engineering.tables.{name}.row_key.")
+    if _count(conflicts):
+        raise FeatureSourceError(
+            f"{where}, and rows with the same key differ (e.g. {examples}): which one is "
+            f"true is unknown, so none is aggregated. {fix}")
+    if spec.get("duplicate_rows", "drop") == "refuse":
+        raise FeatureSourceError(
+            f"{where} (exact copies, e.g. {examples}); duplicate_rows is 'refuse'. {fix} "
+            "Or set duplicate_rows: drop to keep one copy of each.")
+    logger.warning("%s (exact copies, e.g. %s): each is aggregated once, the %d copies are "
+                   "dropped. %s", where, examples, extra, fix)
+    return unique, {"duplicate_rows": extra, "dropped_rows": extra}
+
+
+def _count(rows) -> int:
+    return int(rows.count().to_pandas())
+
+
+def _examples(keys) -> list:
+    frame = keys.limit(EXAMPLES).to_pandas()
+    values = frame.itertuples(index=False, name=None)
+    return [v[0] if len(v) == 1 else list(v) for v in values]
 
 
 def check_applicant_ids(applicants: pd.DataFrame, id_column: str | None) -> None:
@@ -377,17 +438,23 @@ def build_features(
     Returns:
         The application table with the aggregates appended (row order kept), and a report:
         per table its rows, orphan rows/keys (key matches no applicant: counted, logged,
-        left out), unlinked rows (no parent), applicants with rows and features built.
+        left out), unlinked rows (no parent), repeated rows (``duplicate_rows`` and
+        ``dropped_rows`` by row key, else ``identical_rows``), applicants with rows and
+        features built.
     """
     start = time.perf_counter()
     check_applicant_ids(applicants, id_column)
+    found = {}
+    tables = dict(tables)
     for name, spec in recipe.items():
         check_table(tables, name, spec)
+        tables[name], found[name] = deduplicated(tables[name], name, spec)
     ids = applicants[id_column]
     built, report = [], {"applicants": len(applicants), "tables": {}}
     for name, spec in recipe.items():
         table = aggregate_table(tables, name, spec)
         aligned, stats = _attach(ids, table, name, zero_filled(name, spec))
+        stats |= found[name]
         if stats["rows"] == 0:  # a feed that delivered nothing: unknown history, not none
             aligned[:] = np.nan
         _log_problems(name, spec, stats, table.index[~table.index.isin(ids) &
