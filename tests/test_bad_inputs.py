@@ -327,3 +327,44 @@ def test_a_partial_override_changes_one_key_and_keeps_the_rest(tmp_path):
     assert len(train) == 800  # the override applied ...
     assert sorted(train["cv_fold"].unique()) == [0, 1, 2, 3, 4]  # ... and the base kept the rest
     assert "monthly_instalment" in train.columns
+
+
+# ---- the tracking store and the environment (issue 31) ---------------------------------
+STORE = "mlruns/mlflow.db"
+
+
+@pytest.mark.parametrize(("damage", "message", "cli"), [
+    (lambda db: db.write_bytes(b""), "mlruns/mlflow.db is empty (0 bytes), but", True),
+    (lambda db: db.write_bytes(db.read_bytes()[: db.stat().st_size // 2]),
+     "mlruns/mlflow.db cannot be read (database disk image is malformed)", False),
+], ids=["zero-byte store", "truncated store"])
+def test_a_damaged_tracking_store_stops_the_run_and_is_left_as_found(damage, message, cli,
+                                                                     default_run, tmp_path,
+                                                                     caplog):
+    """MLflow used to fill a zero-byte store with new tables: a silent, empty registry."""
+    project = trained_copy(default_run, tmp_path / "project")
+    guarded = files(project)
+    damage(project / STORE)
+    damaged = (project / STORE).read_bytes()
+    if cli:
+        result = kedro_run(project, "scoring", check=False)
+        output, failed = result.stdout + result.stderr, result.returncode != 0
+    else:
+        error = kedro_run_in_process(project, "scoring")
+        output, failed = str(error), error is not None
+    output = "".join(output.split())  # the console wraps lines anywhere, even in a path
+    assert failed and "".join(message.split()) in output, output[-3000:]
+    assert "Restoremlruns/mlflow.dbfromabackup" in output and "conf/local/mlflow.yml" in output
+    assert (project / STORE).read_bytes() == damaged  # untouched: a backup can still go back
+    assert files(project) == guarded
+
+
+def test_a_misspelt_environment_names_the_folder_and_the_ones_that_exist(default_run, tmp_path):
+    project = trained_copy(default_run, tmp_path / "project")
+    guarded, store = files(project), (project / STORE).read_bytes()
+    result = kedro_run(project, "scoring", env="prodd", check=False)
+    output = "".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "--envprodd:thereisnoconfigurationfolder" in output, output[-3000:]
+    assert "environmentsofthisprojectare['base','local']" in output
+    assert files(project) == guarded and (project / STORE).read_bytes() == store

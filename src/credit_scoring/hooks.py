@@ -1,5 +1,9 @@
 """Project hooks: checks before any node runs, and MLflow runs left behind by killed processes.
 
+- ``SetupChecks`` runs at ``after_context_created``, before kedro-mlflow opens the tracking
+  store: the ``--env`` folder must exist, and an embedded (SQLite) store must be readable and
+  hold the champion the project's records name (``io.tracking_store``), else MLflow would
+  silently start an empty one.
 - ``ParameterChecks`` runs first at ``before_pipeline_run`` (before kedro-mlflow opens the
   run, so a refused run leaves nothing in the tracking store): the parameter blocks the
   run uses are validated (``credit_scoring.parameters``), and every input the run reads
@@ -30,6 +34,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, CachedDataset
 from kedro.pipeline import Pipeline
@@ -39,6 +44,11 @@ from mlflow.tracking import MlflowClient
 from credit_scoring import pipelines
 from credit_scoring.io.optuna_storage import refuse_passwords_in
 from credit_scoring.io.processes import process_alive, this_process
+from credit_scoring.io.tracking_store import (
+    champion_record,
+    check_tracking_store,
+    sqlite_path,
+)
 from credit_scoring.models.progress import duration
 from credit_scoring.parameters import MODELS, validate_parameters
 
@@ -50,6 +60,55 @@ PID_TAG = "credit_scoring.pid"
 
 class MissingInputError(RuntimeError):
     """Raised when a pipeline run alone needs what an earlier pipeline has not written yet."""
+
+
+class EnvironmentNotFoundError(RuntimeError):
+    """``--env`` names a configuration folder that does not exist."""
+
+
+def check_environment(conf_source: Path, env: str | None) -> None:
+    """``kedro run --env prodd``: Kedro reads conf/base alone, and what fails later (MLflow's
+    "filesystem tracking backend" error) says nothing about the typo."""
+    if env and not (conf_source / env).is_dir():
+        known = sorted(p.name for p in conf_source.iterdir() if p.is_dir())
+        raise EnvironmentNotFoundError(
+            f"--env {env}: there is no configuration folder {conf_source / env}. The "
+            f"environments of this project are {known}; check the spelling, or create the "
+            "folder with the files that differ from conf/base.")
+
+
+def champion_records(catalog: dict[str, Any], project_path: Path) -> list[dict[str, Any]]:
+    """The local records (champion.json) of every registered model the catalog promotes to."""
+    records = []
+    for entry in catalog.values():
+        if isinstance(entry, dict) and str(entry.get("type", "")).endswith(
+                "MlflowChampionDataset") and entry.get("local_dir"):
+            record = champion_record(project_path / entry["local_dir"])
+            records += [record] if record else []
+    return records
+
+
+class SetupChecks:
+    @hook_impl(tryfirst=True)  # before kedro-mlflow's, which opens (and creates) the store
+    def after_context_created(self, context) -> None:
+        loader = context.config_loader
+        check_environment(Path(loader.conf_source), context.env)
+        if mlflow.active_run():  # kedro-mlflow then ignores mlflow.yml
+            return
+        loader.config_patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+        try:
+            server = loader["mlflow"].get("server") or {}
+        except MissingConfigException:
+            return
+        tracking = server.get("mlflow_tracking_uri")
+        registry = server.get("mlflow_registry_uri") or tracking
+        records = champion_records(loader["catalog"], Path(context.project_path))
+        setting = f"mlflow.yml in {Path(loader.conf_source).name}/"
+        # the registry's store is the one that must hold the recorded champions
+        stores = {sqlite_path(tracking): [], sqlite_path(registry): records}
+        for store, expected in stores.items():
+            if store is not None:
+                check_tracking_store(store, expected, setting)
 
 
 def _unwrapped(dataset: AbstractDataset) -> AbstractDataset:

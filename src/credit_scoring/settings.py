@@ -24,11 +24,17 @@ for pattern, category in HIDDEN_WARNINGS.items():
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 # after the filters, so that they cover everything the hooks import
-from credit_scoring.hooks import ParameterChecks, RunsTable, StageTimings, StaleRuns  # noqa: E402
+from credit_scoring.hooks import (  # noqa: E402
+    ParameterChecks,
+    RunsTable,
+    SetupChecks,
+    StageTimings,
+    StaleRuns,
+)
 
-# ParameterChecks runs before kedro-mlflow opens the run, StaleRuns and RunsTable after (see
-# hooks.py).
-HOOKS = (ParameterChecks(), StaleRuns(), RunsTable(), StageTimings())
+# SetupChecks runs before kedro-mlflow opens the tracking store, ParameterChecks before it
+# opens the run, StaleRuns and RunsTable after (see hooks.py).
+HOOKS = (SetupChecks(), ParameterChecks(), StaleRuns(), RunsTable(), StageTimings())
 
 
 def project_root() -> str:
