@@ -13,6 +13,7 @@ without a new interpreter's start-up, and read the exception and the log.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import shutil
 import traceback
@@ -368,3 +369,21 @@ def test_a_misspelt_environment_names_the_folder_and_the_ones_that_exist(default
     assert "--envprodd:thereisnoconfigurationfolder" in output, output[-3000:]
     assert "environmentsofthisprojectare['base','local']" in output
     assert files(project) == guarded and (project / STORE).read_bytes() == store
+
+
+def test_a_formula_in_a_category_reaches_the_scored_csv_as_text(default_run, tmp_path, caplog):
+    """Issue 31, defect 5: `=HYPERLINK(...)` as a category value was written as a live
+    formula into scored_applicants.csv, as a reason's value."""
+    project = trained_copy(default_run, tmp_path / "project")
+    formula = '=HYPERLINK("http://evil.example","click")'
+    table = pd.read_csv(project / TO_SCORE)
+    table["status_of_existing_checking_account"] = formula
+    table.to_csv(project / TO_SCORE, index=False)
+    assert kedro_run_in_process(project, "scoring") is None
+    scored_file = project / "data/07_model_output/scoring/scored_applicants.csv"
+    with open(scored_file, newline="") as file:
+        cells = [cell for row in csv.reader(file) for cell in row]
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    assert cells.count("'" + formula) > 0  # cited as a reason, inert in a spreadsheet
+    typed = pd.read_parquet(scored_file.with_suffix(".parquet"))
+    assert (typed.filter(like="_value") == formula).any().any()  # the data keeps the value

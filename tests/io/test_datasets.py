@@ -1,9 +1,16 @@
 """The applicant CSV dataset refuses a file it would read wrongly, naming the file and the fix."""
 
+import csv
+
+import pandas as pd
 import pytest
 
 from credit_scoring.data.schema import ApplicantDataError
-from credit_scoring.io.datasets import ApplicantCSVDataset
+from credit_scoring.io.datasets import (
+    ApplicantCSVDataset,
+    SpreadsheetSafeCSVDataset,
+    spreadsheet_safe,
+)
 
 
 @pytest.mark.parametrize(("header", "sep"), [("id,age,income,age", ","),
@@ -22,3 +29,26 @@ def test_a_header_with_distinct_names_loads(tmp_path):
     path = tmp_path / "applicants.csv"
     path.write_text("id,age,age.1\n1,30,31\n")  # a name that only looks like pandas' renaming
     assert list(ApplicantCSVDataset(filepath=str(path)).load().columns) == ["id", "age", "age.1"]
+
+
+PAYLOADS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3",
+            "@SUM(A1)", "\tcell", "\r=1"]
+
+
+def test_text_cells_that_start_like_a_formula_are_written_as_text(tmp_path):
+    frame = pd.DataFrame({"reason_1": [*PAYLOADS, "credit_amount = 5,000", "'=kept"],
+                          "pd": [-0.5] * 8, "band": pd.Categorical(["=A1"] * 8)})
+    safe = spreadsheet_safe(frame)
+    assert safe["reason_1"].tolist() == ["'" + p for p in PAYLOADS] + ["credit_amount = 5,000",
+                                                                        "'=kept"]
+    assert safe["pd"].tolist() == [-0.5] * 8 and set(safe["band"]) == {"'=A1"}
+    assert frame["reason_1"][0].startswith("=")  # the caller's frame is not changed
+
+    dataset = SpreadsheetSafeCSVDataset(filepath=str(tmp_path / "scored.csv"),
+                                        save_args={"index": False})
+    dataset.save(frame)
+    with open(tmp_path / "scored.csv", newline="") as file:
+        cells = [cell for row in csv.reader(file) for cell in row]
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    loaded = dataset.load()  # read back as it was, for the next stage
+    assert loaded["reason_1"].tolist()[:6] == PAYLOADS

@@ -9,6 +9,9 @@ column, so the run stops later with a message about a "missing" target column.
 ``RelatedTablesDataset``: the applicant's history tables, read by an Ibis backend.
 
 ``OptionalDataset``: another dataset that may not have been written yet (None until then).
+
+``SpreadsheetSafeCSVDataset``: a CSV output a spreadsheet can open without running a formula
+hidden in a text cell.
 """
 
 from __future__ import annotations
@@ -27,9 +30,60 @@ from credit_scoring.data.schema import check_unique_columns
 
 SEPARATORS = ";\t|"
 BACKENDS = ("duckdb", "pyspark")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
 
 
-class ApplicantCSVDataset(CSVDataset):
+def _text_columns(frame: pd.DataFrame) -> list:
+    return [c for c in frame.columns if frame[c].dtype == object
+            or isinstance(frame[c].dtype, (pd.StringDtype, pd.CategoricalDtype))]
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting like a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab,
+    carriage return) prefixed with ``'``, so a spreadsheet shows them as text; numbers and
+    other cells unchanged. A category value reaches the reasons of scored applicants as it
+    came in the applicant's file: this is what keeps it inert in Excel."""
+    changed = {}
+    for column in _text_columns(frame):
+        values = frame[column].astype(object)
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            changed[column] = values.where(~risky, "'" + values[risky].astype(str))
+    return frame.assign(**changed) if changed else frame
+
+
+def spreadsheet_restored(frame: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of ``spreadsheet_safe``: the values as they were before writing."""
+    changed = {}
+    for column in _text_columns(frame):
+        values = frame[column]
+        guarded = values.map(lambda v: isinstance(v, str) and v[:1] == "'"
+                             and v[1:].startswith(FORMULA_STARTS))
+        if guarded.any():
+            changed[column] = values.where(~guarded, values[guarded].str[1:])
+    return frame.assign(**changed) if changed else frame
+
+
+class SpreadsheetSafeCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose text cells cannot run as spreadsheet formulas.
+
+    Every CSV the project writes goes through it (scored applicants, reports, the held-out
+    applicants): a cell that starts like a formula is written with a leading ``'``
+    (``spreadsheet_safe``), and read back by this dataset as it was. Text cells are quoted
+    (pandas leaves a carriage return inside a cell unquoted, which splits the row).
+    """
+
+    DEFAULT_SAVE_ARGS = {**CSVDataset.DEFAULT_SAVE_ARGS, "quoting": csv.QUOTE_NONNUMERIC}
+
+    def save(self, data: pd.DataFrame) -> None:
+        super().save(spreadsheet_safe(data))
+
+    def load(self) -> pd.DataFrame:
+        return spreadsheet_restored(super().load())
+
+
+class ApplicantCSVDataset(SpreadsheetSafeCSVDataset):
     """``pandas.CSVDataset`` for applicant tables, with clear errors for unreadable files."""
 
     def load(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from sklearn.metrics import brier_score_loss, roc_curve
 
 from credit_scoring import decisions
 from credit_scoring.data.schema import features, target
+from credit_scoring.io.datasets import spreadsheet_safe
 from credit_scoring.models import families
 from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
 from credit_scoring.validation import report
@@ -463,4 +464,5 @@ def validation_report(
     return {"run_id": model_version["run_id"],
             "files": {"validation_report.html": report.render(title, summary, sections),
                       "validation_report.json": json.dumps(content, indent=1),
-                      "challenger_scorecard.csv": challenger_scorecard.to_csv(index=False)}}
+                      "challenger_scorecard.csv":
+                          spreadsheet_safe(challenger_scorecard).to_csv(index=False)}}
