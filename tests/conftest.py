@@ -350,7 +350,7 @@ def loan_book_model_input(loan_book, loan_book_params):
     return split_train_test(
         add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params,
         NO_FEATURE_BUILD,
-    )
+    )[:3]
 
 
 PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "prior"},

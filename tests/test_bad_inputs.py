@@ -163,6 +163,16 @@ CASES = [
          "column 'age_in_years' appears 2 times in"),
     Case("reserved fold column", edit_raw(lambda t: t.assign(cv_fold=1)), FIRST_STAGES,
          "Column 'cv_fold' is reserved for the cross-validation fold id"),
+    # issue 31: inf passed the range rule [1, null] and failed later inside scikit-learn
+    Case("infinite amount", edit_raw(set_cell("credit_amount", 4, "inf")), FIRST_STAGES,
+         "column 'credit_amount': 1 value(s) are infinite or too large to compute with "
+         "(beyond 3.4e+38; e.g. [inf])"),
+    Case("400-digit number", edit_raw(set_cell("duration_in_month", 2, "9" * 400)),
+         FIRST_STAGES, "column 'duration_in_month': 1 value(s) are infinite or too large"),
+    Case("constant and empty features are dropped with a note",
+         edit_raw(lambda t: t.assign(branch="north", notes=None)), FIRST_STAGES,
+         "Features dropped, nothing to learn from them: 'branch' constant: 'north' on every "
+         "training row; 'notes' empty: no value in any training row", warns=True),
     # ---- related tables (the applicant's history) ------------------------------------------
     Case("related table without a recipe column",
          with_history(lambda t: t.rename(columns={"DAYS_CREDIT": "DAYS_CREDITED"})),
@@ -219,9 +229,20 @@ CASES = [
          ("scoring",), "column 'credit_amount' appears 2 times in"),
     Case("zero-byte scoring file", write_bytes(b"", TO_SCORE), ("scoring",),
          f"{TO_SCORE} is empty (0 bytes)"),
+    Case("number too large to score", edit_raw(set_cell("credit_amount", 3, 1e308), TO_SCORE),
+         ("scoring",), "column 'credit_amount': 1 value(s) are infinite or too large to compute "
+                       "with (beyond 3.4e+38; e.g. [1e+308])"),
+    Case("category codes instead of labels",
+         edit_raw(lambda t: t.assign(purpose=t["purpose"].astype("category").cat.codes + 1),
+                  TO_SCORE),
+         ("scoring",), "column 'purpose': 100% of its 250 values were never seen in training "
+                       "(e.g. ["),
     # ---- documented warnings: the run completes, the champion stays -------------------------
     Case("unseen category is scored and counted", edit_raw(set_cell("purpose", 0, "yacht"), TO_SCORE),
          ("scoring",), "purpose='yacht'", warns=True, cli=True),
+    Case("a 10,000-character value is cut short in the log",
+         edit_raw(set_cell("purpose", 0, "y" * 10_000), TO_SCORE), ("scoring",),
+         "purpose='yyyyy", warns=True, secret="y" * 200),
     Case("worse challenger on a changed selection metric",
          override("thresholding", {"calibration": {"methods": ["none"]},
                                    "champion": {"selection_metric": "brier"}}),

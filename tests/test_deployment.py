@@ -107,8 +107,12 @@ def test_a_hub_release_loads_in_a_clean_environment_and_scores_raw_rows(champion
 
 
 def post(port: int, rows: pd.DataFrame, params: dict | None = None) -> tuple[int, str]:
-    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False)),
-                       **({"params": params} if params else {})})
+    return post_body(port, json.dumps({
+        "dataframe_split": json.loads(rows.to_json(orient="split", index=False)),
+        **({"params": params} if params else {})}))
+
+
+def post_body(port: int, body: str) -> tuple[int, str]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body.encode(),
                                      headers={"Content-Type": "application/json"})
     try:
@@ -232,6 +236,35 @@ def test_more_rows_than_the_operator_allows_are_refused_naming_the_limit(champio
     assert (f"{SERVED_ROWS + 1} rows in one call: this model scores at most {SERVED_ROWS} rows "
             "per request") in strict_json(body)["message"]
     assert post(server.port, rows.head(SERVED_ROWS))[0] == 200
+
+
+@pytest.mark.parametrize("number", ["Infinity", "1e308", "9" * 400])
+def test_a_number_no_model_can_compute_with_gets_400_naming_the_column_and_no_trace(
+        number, champion, server):
+    """Issue 31: these once answered "Encountered an unexpected error" with the server's stack
+    trace in the body."""
+    _, raw, _ = champion
+    rows = json.loads(raw.head(3).to_json(orient="split", index=False))
+    rows["data"][1][rows["columns"].index("credit_amount")] = "<number>"
+    body = json.dumps({"dataframe_split": rows}).replace('"<number>"', number)
+    status, answer = post_body(server.port, body)
+    assert status == 400, answer
+    message = strict_json(answer)["message"]
+    assert "credit_amount" in message and "Traceback" not in answer, answer
+    assert "stack_trace" not in strict_json(answer)
+    assert served_memory_gb(server.pid) < 2 and post(server.port, raw.head(2))[0] == 200
+
+
+def test_a_category_sent_as_codes_is_refused_not_scored_as_unseen(champion, server):
+    _, raw, _ = champion
+    rows = pd.concat([raw] * 3).head(30)
+    codes = rows.assign(purpose=rows["purpose"].astype("category").cat.codes + 1)
+    status, body = post(server.port, codes)
+    assert status == 400
+    assert "column 'purpose': 100% of its 30 values were never seen in training" in \
+        strict_json(body)["message"]
+    one = codes.head(1)  # one new value in one row: scored as unseen, as documented
+    assert post(server.port, one)[0] == 200
 
 
 @pytest.fixture(scope="module")

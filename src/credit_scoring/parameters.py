@@ -52,11 +52,17 @@ class Target(Strict):
     good_label: Any = None
 
 
+class UnseenCategories(Strict):
+    refuse_share: Annotated[Number, Field(gt=0, le=1)] = 0.5
+    min_rows: Annotated[StrictInt, Field(ge=1)] = 20
+
+
 class Columns(Strict):
     drop: list[StrictStr] = []
     categorical: list[StrictStr] = []
     numeric: list[StrictStr] = []
     numeric_share: Annotated[Number, Field(gt=0, le=1)] = 0.5
+    unseen_categories: UnseenCategories = UnseenCategories()
 
 
 class Ratio(Strict):
@@ -74,6 +80,7 @@ class Split(Strict):
     cv_folds: Annotated[StrictInt, Field(ge=2)]
     random_state: StrictInt
     fold_column: StrictStr
+    test_rows_seen_in_training: Literal["warn", "refuse"] = "warn"
 
 
 class ExpectedEffects(Strict):

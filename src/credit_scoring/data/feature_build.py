@@ -25,6 +25,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from credit_scoring.data.schema import examples
+
 logger = logging.getLogger(__name__)
 
 APPLICANT = "applicant_id"
@@ -254,7 +256,8 @@ def _check_parent_key(parent, link: dict[str, Any], name: str) -> None:
     if len(shared):
         raise FeatureSourceError(
             f"Related table '{link['table']}': '{key}' values belong to more than one applicant "
-            f"(e.g. {shared[key].tolist()}); rows of '{name}' linked through them would count "
+            f"(e.g. {examples(shared[key], EXAMPLES)}); rows of '{name}' linked through them "
+            "would count "
             "for each. Fix the table, or link through a unique key "
             f"(feature_engineering.tables.{name}.parent).")
 
@@ -268,11 +271,11 @@ def _check_numbers(rows, name: str, columns: list[str], special: dict[str, list]
             value.try_cast("float64").isnull()
         if special.get(column):
             bad = bad & ~value.isin([str(v) for v in special[column]])
-        examples = rows.filter(bad).select(column).distinct().limit(EXAMPLES).to_pandas()
-        if len(examples):
+        found = rows.filter(bad).select(column).distinct().limit(EXAMPLES).to_pandas()
+        if len(found):
             raise FeatureSourceError(
                 f"Related table '{name}', column '{column}': values that are not numbers, e.g. "
-                f"{examples[column].tolist()}; the recipe aggregates it as a number. Clean "
+                f"{examples(found[column], EXAMPLES)}; the recipe aggregates it as a number. Clean "
                 "the file, or declare the codes under "
                 f"feature_engineering.tables.{name}.special_values.")
 
@@ -311,19 +314,20 @@ def deduplicated(rows, name: str, spec: dict[str, Any]) -> tuple[Any, dict[str, 
     unique = rows.distinct()
     conflicts = (unique.group_by(key).aggregate(versions=unique.count())
                  .filter(lambda t: t.versions > 1))
-    examples = _examples((conflicts if _count(conflicts) else repeated).select(key))
+    conflicting = _count(conflicts)
+    keys = _examples((conflicts if conflicting else repeated).select(key))
     where = f"Related table '{name}': {extra} rows repeat a {'/'.join(key)} already seen"
     fix = (f"Deduplicate the file, or check feature_engineering.tables.{name}.row_key.")
-    if _count(conflicts):
+    if conflicting:
         raise FeatureSourceError(
-            f"{where}, and rows with the same key differ (e.g. {examples}): which one is "
+            f"{where}, and rows with the same key differ (e.g. {keys}): which one is "
             f"true is unknown, so none is aggregated. {fix}")
     if spec.get("duplicate_rows", "drop") == "refuse":
         raise FeatureSourceError(
-            f"{where} (exact copies, e.g. {examples}); duplicate_rows is 'refuse'. {fix} "
+            f"{where} (exact copies, e.g. {keys}); duplicate_rows is 'refuse'. {fix} "
             "Or set duplicate_rows: drop to keep one copy of each.")
     logger.warning("%s (exact copies, e.g. %s): each is aggregated once, the %d copies are "
-                   "dropped. %s", where, examples, extra, fix)
+                   "dropped. %s", where, keys, extra, fix)
     return unique, {"duplicate_rows": extra, "dropped_rows": extra}
 
 
@@ -331,10 +335,10 @@ def _count(rows) -> int:
     return int(rows.count().to_pandas())
 
 
-def _examples(keys) -> list:
+def _examples(keys) -> str:
     frame = keys.limit(EXAMPLES).to_pandas()
-    values = frame.itertuples(index=False, name=None)
-    return [v[0] if len(v) == 1 else list(v) for v in values]
+    return examples([v[0] if len(v) == 1 else v for v in frame.itertuples(index=False, name=None)],
+                    EXAMPLES)
 
 
 def check_applicant_ids(applicants: pd.DataFrame, id_column: str | None) -> None:
@@ -346,10 +350,10 @@ def check_applicant_ids(applicants: pd.DataFrame, id_column: str | None) -> None
     ids = applicants[id_column]
     duplicated = ids[ids.duplicated(keep=False)]
     if len(duplicated) or ids.isna().any():
-        examples = duplicated.drop_duplicates().head(EXAMPLES).tolist()
         raise FeatureSourceError(
             f"Applicant id column '{id_column}' must be unique and never empty: "
-            f"{duplicated.nunique()} ids occur more than once (e.g. {examples}), "
+            f"{duplicated.nunique()} ids occur more than once (e.g. "
+            f"{examples(duplicated, EXAMPLES)}), "
             f"{int(ids.isna().sum())} are empty. Related rows could not be attributed; "
             "deduplicate the application table.")
 
@@ -415,7 +419,7 @@ def _log_problems(name: str, spec: dict[str, Any], stats: dict[str, int], orphan
         logger.warning(
             "Related table '%s': %d rows (%d keys, e.g. %s) match no applicant; they are left "
             "out of the features.", name, stats["orphan_rows"], stats["orphan_keys"],
-            orphans[:EXAMPLES].tolist())
+            examples(orphans, EXAMPLES))
     if stats["unlinked_rows"]:
         reason = (f"have an empty '{spec['key']}'" if "key" in spec else
                   f"match no row of parent table '{spec['parent']['table']}' (or one without "

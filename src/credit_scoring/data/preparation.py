@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from credit_scoring.data.schema import (
+    check_unseen_categories,
+    examples,
     features,
     needed_columns,
     numeric_columns,
@@ -116,6 +118,26 @@ def add_domain_features(applicants: pd.DataFrame, recipes: dict[str, Any]) -> pd
     return features
 
 
+def degenerate_features(table: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    """Features no model can learn from, with why: empty (no value in any row) or constant
+    (one value on every row; a value beside missing ones is not, the gap is information)."""
+    found = {}
+    for column in columns:
+        values = table[column]
+        if values.isna().all():
+            found[column] = "empty: no value in any training row"
+        elif values.nunique(dropna=False) == 1:
+            found[column] = f"constant: {examples(values.head(1), 1)[1:-1]} on every training row"
+    return found
+
+
+def rows_seen_in(reference: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Whether each of ``rows`` is identical, column for column, to a row of ``reference``
+    (missing equals missing): a test applicant the model has, in effect, seen in training."""
+    seen = pd.util.hash_pandas_object(reference[columns], index=False)
+    return pd.util.hash_pandas_object(rows[columns], index=False).isin(set(seen))
+
+
 def float32_exact(model_input: pd.DataFrame, columns: list[str]) -> list[str]:
     """The float ``columns`` whose every value is stored exactly in 32 bits (counts, days,
     flags, amounts below 2**24 in steps of a power of two): half the memory, the same numbers.
@@ -154,5 +176,6 @@ def prepare_for_model(applicants: pd.DataFrame, feature_schema: dict[str, Any]) 
                           params["feature_recipes"].get("ratios", {}).items()
                           if name in model_features}}
     model_input = features(add_domain_features(clean, recipes), feature_schema)
+    check_unseen_categories(model_input, feature_schema)
     # the 32-bit columns of training stay 32-bit: the estimator gets the very same inputs
     return model_input.astype(dict.fromkeys(feature_schema.get("float32", []), "float32"))

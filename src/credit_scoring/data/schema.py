@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -21,8 +22,30 @@ PREPARATION_KEYS = (
 """data_processing settings a raw row is prepared with, at training and at scoring alike."""
 
 
+LARGEST_NUMBER = float(np.finfo(np.float32).max)
+"""Beyond it a number cannot be computed with: tree libraries split on 32-bit floats, where
+1e308 is infinite."""
+SHOWN_CHARACTERS = 60
+UNSEEN_CATEGORIES = {"refuse_share": 0.5, "min_rows": 20}
+"""Defaults of ``columns.unseen_categories`` (also for models saved before the rule)."""
+
+
 class ApplicantDataError(ValueError):
     """Raised when an applicant table cannot be used; the message names the column and the fix."""
+
+
+def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value as a message quotes it: its repr, cut at ``limit`` characters with the length
+    said (a 10,000-character category must not fill the log)."""
+    if isinstance(value, np.generic):
+        value = value.item()  # 5.0, not np.float64(5.0)
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
+
+
+def examples(values, n: int = 3) -> str:
+    """A few distinct values for a message, each ``shown``."""
+    return "[" + ", ".join(shown(v) for v in pd.unique(pd.Series(values, dtype=object))[:n]) + "]"
 
 
 def _target_labels(target: dict[str, Any], observed: pd.Series) -> list[Any]:
@@ -81,8 +104,34 @@ def _not_numbers(values: pd.Series) -> pd.Series:
 
 
 def _number_problem(column: str, bad: pd.Series, fix: str) -> str:
-    examples = bad.drop_duplicates().head(3).tolist()
-    return f"  - column '{column}': {len(bad)} value(s) are not numbers (e.g. {examples}); {fix}"
+    return f"  - column '{column}': {len(bad)} value(s) are not numbers (e.g. {examples(bad)}); {fix}"
+
+
+def _unusable_numbers(values: pd.Series) -> pd.Series:
+    """The values that read as numbers but cannot be computed with: inf, a 400-digit number,
+    1e308 (anything beyond ``LARGEST_NUMBER`` in size)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.iloc[:0]
+    numbers = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
+        values.astype(str).str.strip().where(values.notna()), errors="coerce")
+    return values[numbers.abs() > LARGEST_NUMBER]
+
+
+def _size_problem(column: str, bad: pd.Series, fix: str) -> str:
+    return (f"  - column '{column}': {len(bad)} value(s) are infinite or too large to compute "
+            f"with (beyond {LARGEST_NUMBER:.3g}; e.g. {examples(bad)}); {fix}")
+
+
+def number_problems(table: pd.DataFrame, columns: list[str], fix: str) -> list[str]:
+    """One line per column of ``columns`` holding text that is not a number, or numbers no
+    model can compute with."""
+    problems = []
+    for column in columns:
+        if len(bad := _not_numbers(table[column])):
+            problems.append(_number_problem(column, bad, fix))
+        elif len(bad := _unusable_numbers(table[column])):
+            problems.append(_size_problem(column, bad, fix))
+    return problems
 
 
 def valid_ranges(params: dict[str, Any]) -> dict[str, list[float | None]]:
@@ -134,12 +183,12 @@ def _describe_failures(errors: SchemaErrors) -> str:
     cases = errors.failure_cases
     lines = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        examples = group["failure_case"].drop_duplicates().head(5).tolist()
+        cases = group["failure_case"]
         words = _CHECK_WORDS.get(check, check)
         if check == "column_in_dataframe":  # pandera reports the absent column as the case
-            lines.append(f"  - column '{examples[0]}' {words}")
+            lines.append(f"  - column '{cases.iloc[0]}' {words}")
         else:
-            lines.append(f"  - column '{column}' {words} (e.g. {examples})")
+            lines.append(f"  - column '{column}' {words} (e.g. {examples(cases, 5)})")
     return "\n".join(lines)
 
 
@@ -150,9 +199,9 @@ def check_unique_columns(columns, where: str) -> None:
         ApplicantDataError: naming each repeated column and how often it appears.
     """
     counts = pd.Series(list(columns), dtype=object).value_counts()
-    repeated = {str(name)[:80]: int(n) for name, n in counts[counts > 1].items()}
-    if repeated:
-        named = ", ".join(f"column {name!r} appears {n} times" for name, n in repeated.items())
+    repeated = counts[counts > 1]
+    if len(repeated):
+        named = ", ".join(f"column {shown(name)} appears {n} times" for name, n in repeated.items())
         raise ApplicantDataError(
             f"{named} in {where}: keep one column of each name (rename or drop the others)."
         )
@@ -187,16 +236,18 @@ def validate_raw(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
             f"Column '{fold_column}' is reserved for the cross-validation fold id. "
             "Rename it or set data_processing.split.fold_column."
         )
-    problems = [
-        _number_problem(c, bad, "fix them, list them as missing values (load_args: "
-                        "na_values in the catalog entry), or declare the column in "
-                        "data_processing.columns.categorical if it is a code")
-        for c in numeric_columns(applicants, params)
-        if len(bad := _not_numbers(applicants[c]))
-    ]
+    not_features = {params["target"]["column"], params.get("id_column")}
+    numeric = [*numeric_columns(applicants, params),
+               *(c for c in applicants.columns if c not in not_features
+                 and pd.api.types.is_numeric_dtype(applicants[c]))]
+    problems = number_problems(
+        applicants, list(dict.fromkeys(numeric)),
+        "fix them, list them as missing values (load_args: na_values in the catalog entry), "
+        "or declare the column in data_processing.columns.categorical if it is a code")
     if problems:
         raise ApplicantDataError(
-            "Numeric columns of the applicant table hold text:\n" + "\n".join(problems)
+            "Numeric columns of the applicant table hold values that are not usable numbers:\n"
+            + "\n".join(problems)
         )
     from pandera.errors import SchemaErrors  # noqa: PLC0415  (see raw_schema)
 
@@ -258,10 +309,8 @@ def validate_scoring(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -
         )
     # recipe inputs are numbers too: a ratio of text is no feature
     numeric = [c for c in needed if c not in feature_schema["categorical"]]
-    problems = [
-        _number_problem(c, bad, "they were numbers in training: fix the values or the file")
-        for c in numeric if len(bad := _not_numbers(applicants[c]))
-    ]
+    problems = number_problems(applicants, numeric,
+                               "they were numbers in training: fix the values or the file")
     if problems:
         raise ApplicantDataError(
             "The applicants to score do not match the training schema (a type change is an "
@@ -271,7 +320,7 @@ def validate_scoring(applicants: pd.DataFrame, feature_schema: dict[str, Any]) -
 
 
 def build_feature_schema(
-    model_input: pd.DataFrame, params: dict[str, Any]
+    model_input: pd.DataFrame, params: dict[str, Any], dropped: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The training contract: what later stages and the deployed model know of the data.
 
@@ -287,8 +336,12 @@ def build_feature_schema(
     features = [c for c in model_input.columns if c not in reserved]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(model_input[c])]
     categorical = [c for c in features if c not in numeric]
+    declared = {key: [c for c in value if c not in (dropped or {})]
+                if isinstance(value, list) else value
+                for key, value in (params.get("expected_effects") or {}).items()}
     return {
-        **expected_effects(params.get("expected_effects") or {}, numeric),
+        **expected_effects(declared, numeric),
+        "dropped_features": dict(dropped or {}),
         "target": params["target"]["column"],
         "id_column": params.get("id_column"),
         "fold_column": params["split"]["fold_column"],
@@ -320,6 +373,39 @@ def expected_effects(declared: dict[str, Any], numeric: list[str]) -> dict[str, 
             "Fix the names or remove them.")
     return {"expected_effects": directions,
             "monotone_constraints": bool(declared.get("enforce", False))}
+
+
+def check_unseen_categories(model_input: pd.DataFrame, feature_schema: dict[str, Any]) -> None:
+    """Refuse a batch where a categorical column is mostly values training never saw.
+
+    A few unseen values are scored as the model treats unknown categories (and counted by
+    the scoring pipeline); most of a column unseen is a change of coding, e.g. integer
+    codes instead of labels, where every applicant would get the "unknown" treatment and a
+    plausible but wrong PD. The rule (``columns.unseen_categories``: ``refuse_share`` of
+    the non-missing values, in batches of at least ``min_rows``) travels in the model.
+    """
+    rule = UNSEEN_CATEGORIES | (feature_schema["preparation"]["columns"].get("unseen_categories")
+                                or {})
+    if len(model_input) < rule["min_rows"]:
+        return
+    problems = []
+    for column in feature_schema["categorical"]:
+        counts = model_input[column].value_counts()
+        known = feature_schema["categories"][column]
+        unseen = counts[~counts.index.astype(str).isin(known)]
+        unseen = unseen[unseen > 0]
+        if counts.sum() and unseen.sum() / counts.sum() >= rule["refuse_share"]:
+            problems.append(
+                f"  - column '{column}': {unseen.sum() / counts.sum():.0%} of its "
+                f"{counts.sum()} values were never seen in training (e.g. "
+                f"{examples(unseen.index, 3)}); training had {examples(known, 3)}")
+    if problems:
+        raise ApplicantDataError(
+            "The applicants to score code some categories differently from training (most "
+            "values unseen is a type change, not new categories):\n" + "\n".join(problems)
+            + "\nSend the labels the model was trained on (map codes to labels), or retrain "
+            "on the new coding. The share that stops a batch is "
+            "data_processing.columns.unseen_categories.refuse_share.")
 
 
 def features(table: pd.DataFrame, feature_schema: dict[str, Any]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PyFuncModel, PythonModel, PythonModelContext
 from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
 from pydantic import ValidationError
@@ -172,7 +172,8 @@ class PDModel(PythonModel):
     ``predict`` returns the ``PDScorer.score`` table for a champion, the PD for a
     candidate. ``params={"reason_codes": n}`` overrides the champion's default number of
     reasons. Input that breaks the training contract raises an ``MlflowException`` with
-    the column and the fix, which ``mlflow models serve`` answers with HTTP 400.
+    the column and the fix, which ``mlflow models serve`` answers with HTTP 400; any other
+    failure is logged and answered with HTTP 500, never with a stack trace.
     """
 
     max_rows = MAX_ROWS_PER_REQUEST  # load_context sets the model's own or the server's
@@ -212,6 +213,14 @@ class PDModel(PythonModel):
             return self.scorer.score(model_input, (params or {}).get("reason_codes"))
         except ApplicantDataError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
+        except Exception as error:
+            # MLflow's server would answer with its stack trace in the body: the trace goes
+            # to the server's log, the caller gets what failed and where to look
+            logger.exception("Scoring %d rows failed.", len(model_input))
+            raise MlflowException(
+                f"The model could not score these rows ({type(error).__name__}); the "
+                "server's log has the details. Check them against the model's input "
+                "(its signature, or docs/champion.md).", error_code=INTERNAL_ERROR) from error
 
 
 def served_row_limit(config: dict[str, Any]) -> int:

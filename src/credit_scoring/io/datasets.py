@@ -26,7 +26,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets.pandas import CSVDataset
 
-from credit_scoring.data.schema import check_unique_columns
+from credit_scoring.data.schema import check_unique_columns, number_problems
 
 SEPARATORS = ";\t|"
 BACKENDS = ("duckdb", "pyspark")
@@ -98,7 +98,7 @@ class ApplicantCSVDataset(SpreadsheetSafeCSVDataset):
             self._check_separator(header.decode("utf-8", errors="replace").strip(), path, fix)
             self._check_unique_header(header, path)
         try:
-            return super().load()
+            table = super().load()
         except DatasetError as error:
             cause = error.__cause__
             if isinstance(cause, UnicodeDecodeError):
@@ -112,6 +112,19 @@ class ApplicantCSVDataset(SpreadsheetSafeCSVDataset):
                                    "table there, or point the catalog entry at the right file."
                                    ) from None
             raise
+        self._check_integer_sizes(table, path)
+        return table
+
+    @staticmethod
+    def _check_integer_sizes(table: pd.DataFrame, path: str) -> None:
+        """A whole number beyond 64 bits (a 400-digit value) leaves pandas a column of
+        Python ints that nothing downstream can store or compute with."""
+        oversized = [c for c in table.columns if table[c].dtype == object
+                     and pd.api.types.infer_dtype(table[c], skipna=True) == "integer"]
+        problems = number_problems(table, oversized, "fix them or the file")
+        if problems:
+            raise DatasetError(f"{path}: numbers no model can compute with:\n"
+                               + "\n".join(problems))
 
     def _check_unique_header(self, header: bytes, path: str) -> None:
         """A column named twice: pandas would read the second as ``<name>.1``, a feature of

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from credit_scoring.data.preparation import float32_exact, prepare_for_model
-from credit_scoring.data.schema import features
+from credit_scoring.data.schema import ApplicantDataError, features
 from credit_scoring.pipelines.data_processing.nodes import (
     add_domain_features,
     clean_applicants,
+    data_quality_metrics,
     split_train_test,
 )
 from tests.conftest import NO_FEATURE_BUILD
@@ -64,14 +65,14 @@ def split(loan_book, loan_book_params):
 
 
 def test_split_is_stratified_and_disjoint(split, loan_book):
-    train, test, _ = split
+    train, test, _, _ = split
     assert len(train) + len(test) == len(loan_book)
     assert not set(train["loan_id"]) & set(test["loan_id"])
     assert abs(train["defaulted"].mean() - test["defaulted"].mean()) < 0.02
 
 
 def test_every_training_row_gets_a_stratified_fold(split, loan_book_params):
-    train, _, _ = split
+    train, _, _, _ = split
     folds = train["cv_fold"]
     assert sorted(folds.unique()) == list(range(loan_book_params["split"]["cv_folds"]))
     bad_rates = train.groupby("cv_fold")["defaulted"].mean()
@@ -89,7 +90,7 @@ def test_split_is_reproducible_from_its_seed(loan_book, loan_book_params, split)
 
 
 def test_feature_schema_lists_model_columns_only(split):
-    _, _, schema = split
+    _, _, schema, _ = split
     assert schema["target"] == "defaulted" and schema["id_column"] == "loan_id"
     assert set(schema["numeric"]) == {"income", "loan_amount", "term_months"}
     assert set(schema["categorical"]) == {"region", "product_code"}
@@ -107,7 +108,7 @@ def test_exact_float_columns_are_stored_in_32_bits_and_scoring_does_the_same(
 ):
     model_input = add_domain_features(clean_applicants(loan_book, loan_book_params),
                                       loan_book_params["feature_recipes"])
-    train, test, schema = split_train_test(model_input, loan_book_params, NO_FEATURE_BUILD)
+    train, test, schema, _ = split_train_test(model_input, loan_book_params, NO_FEATURE_BUILD)
     # amounts rounded to tens, a term in months: exact; a ratio is not
     assert schema["float32"] == ["income", "loan_amount", "term_months"]
     assert (train[schema["float32"]].dtypes == "float32").all()
@@ -117,3 +118,41 @@ def test_exact_float_columns_are_stored_in_32_bits_and_scoring_does_the_same(
     # a raw row prepared for the model: the same values in the same types as training's
     raw = loan_book.loc[test.index].drop(columns=loan_book_params["target"]["column"])
     pd.testing.assert_frame_equal(prepare_for_model(raw, schema), features(test, schema))
+
+
+# ---- data quality on the split (issue 31) -------------------------------------------------
+def test_empty_and_constant_features_are_dropped_and_reported(loan_book, loan_book_params, caplog):
+    loan_book = loan_book.assign(branch="north", notes=np.nan,
+                                 flag=np.where(loan_book.index % 2, "Y", None))
+    loan_book_params["expected_effects"] = {"increasing": ["notes", "loan_amount"]}
+    clean = clean_applicants(loan_book, loan_book_params)
+    train, test, schema, quality = split_train_test(clean, loan_book_params, NO_FEATURE_BUILD)
+    assert quality["dropped_features"] == {
+        "branch": "constant: 'north' on every training row",
+        "notes": "empty: no value in any training row"}
+    assert {"branch", "notes"}.isdisjoint({*train.columns, *test.columns, *schema["numeric"],
+                                           *schema["categorical"]})
+    assert "flag" in schema["categorical"]  # 'Y' or missing: the gap is information
+    assert schema["expected_effects"] == {"loan_amount": 1}
+    assert schema["dropped_features"] == quality["dropped_features"]
+    assert "Features dropped, nothing to learn from them: 'branch' constant" in caplog.text
+
+
+def test_test_rows_identical_to_training_rows_are_counted_or_refused(loan_book, loan_book_params,
+                                                                      caplog):
+    """300 applicants entered again under new ids: about a quarter land in test."""
+    again = loan_book.head(300).assign(loan_id=loan_book["loan_id"].head(300) + 100_000)
+    clean = clean_applicants(pd.concat([loan_book, again], ignore_index=True), loan_book_params)
+    train, test, _, quality = split_train_test(clean, loan_book_params, NO_FEATURE_BUILD)
+    features = ["income", "loan_amount", "term_months", "region", "product_code"]
+    by_hand = test[features].merge(train[features].drop_duplicates(), how="inner")
+    assert quality["test_rows_seen_in_training"] == len(by_hand) > 30
+    assert f"{len(by_hand)} of {len(test)} test applicants are identical" in caplog.text
+    assert data_quality_metrics(quality)["test_rows_seen_in_training"]["value"] == len(by_hand)
+    loan_book_params["split"]["test_rows_seen_in_training"] = "refuse"
+    with pytest.raises(ApplicantDataError, match="is 'refuse'"):
+        split_train_test(clean, loan_book_params, NO_FEATURE_BUILD)
+
+
+def test_a_clean_table_has_no_test_row_seen_in_training(split):
+    assert split[3]["test_rows_seen_in_training"] == 0 and split[3]["dropped_features"] == {}

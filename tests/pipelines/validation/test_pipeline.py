@@ -24,8 +24,12 @@ from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stab
 from tests.conftest import KeptDataset
 
 SECTIONS = ("discrimination", "calibration", "stability", "feature-effects", "challenger",
-            "decisions")
+            "decisions", "data-quality")
 EXPECTED_EFFECTS = {"loan_to_income": 1, "income": 1, "term_months": -1}
+
+
+DATA_QUALITY = {"train_rows": 300, "test_rows": 100, "test_rows_seen_in_training": 7,
+                "dropped_features": {"branch": "constant: 'north' on every training row"}}
 
 
 @pytest.fixture
@@ -46,6 +50,7 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         # the loan book's risk rises with loan / income: declaring income "increasing" is wrong
         "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS}),
         "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
+        "data_quality": MemoryDataset(DATA_QUALITY),
         "latest_batch_stability": OptionalDataset(dataset={
             "type": "pandas.CSVDataset", "filepath": str(tmp_path / "no_batch_yet.csv")}),
         **outputs,
@@ -206,3 +211,11 @@ def test_the_re_chosen_cut_offs_keep_the_models_approval_constraint(validated, p
     oof = version["oof_predictions"]
     for cutoff in scenarios.loc[scenarios["accept_bad_cost_change"] != 0, "cutoff"]:
         assert (oof["pd"] < cutoff).mean() >= 0.9
+
+
+def test_the_data_quality_findings_of_the_split_are_in_the_report(validated):
+    _, folder = validated
+    rows = json.loads((folder / "validation_report.json").read_text())["tables"]["data_quality"]
+    assert rows[0]["result"] == "7 of 100 (7.0%)" and "optimistic" in rows[0]["meaning"]
+    assert rows[1] == {"check": "features dropped as empty or constant", "result": "1",
+                       "meaning": "branch: constant: 'north' on every training row"}

@@ -9,12 +9,24 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from credit_scoring.data.preparation import add_domain_features, clean_applicants, float32_exact
-from credit_scoring.data.schema import ApplicantDataError, build_feature_schema, validate_raw
+from credit_scoring.data.preparation import (
+    add_domain_features,
+    clean_applicants,
+    degenerate_features,
+    float32_exact,
+    rows_seen_in,
+)
+from credit_scoring.data.schema import (
+    ApplicantDataError,
+    build_feature_schema,
+    examples,
+    validate_raw,
+)
 
 __all__ = [
     "add_domain_features",
     "clean_applicants",
+    "data_quality_metrics",
     "holdout_applicants",
     "split_train_test",
     "validate_applicants",
@@ -30,7 +42,7 @@ def validate_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.
 
 def split_train_test(
     model_input: pd.DataFrame, params: dict[str, Any], feature_build_report: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
     """Stratified, seeded train/test split; assign the CV fold of every training row.
 
     The fold id is stored with the training rows so that every later pipeline
@@ -41,9 +53,17 @@ def split_train_test(
     (``preparation.float32_exact``), which halves their memory in every later stage; the
     schema lists them, so scoring does the same.
 
+    Two data-quality checks run on the split, and their findings go to the report:
+
+    - features empty or constant in training are dropped (no model can learn from them);
+    - test applicants identical, feature for feature, to a training applicant (an applicant
+      entered twice under a new id) make the test set flatter than new applicants: they are
+      counted and warned about, or stop the run (``split.test_rows_seen_in_training``).
+
     Returns:
-        The training rows (with the fold column), the test rows and the feature schema,
-        which carries the feature build's recipe: the champion rebuilds the same features.
+        The training rows (with the fold column), the test rows, the feature schema (which
+        carries the feature build's recipe: the champion rebuilds the same features) and
+        the data-quality report.
     """
     split = params["split"]
     reserved = {params["target"]["column"], params.get("id_column")}
@@ -57,6 +77,12 @@ def split_train_test(
         stratify=target,
         random_state=split["random_state"],
     )
+    dropped = degenerate_features(train, [c for c in train.columns if c not in reserved])
+    if dropped:
+        logger.warning("Features dropped, nothing to learn from them: %s.",
+                       "; ".join(f"'{c}' {why}" for c, why in dropped.items()))
+        train, test = train.drop(columns=list(dropped)), test.drop(columns=list(dropped))
+    seen = _test_rows_seen_in_training(train, test, params)
     folds = StratifiedKFold(
         n_splits=split["cv_folds"], shuffle=True, random_state=split["random_state"]
     )
@@ -70,8 +96,40 @@ def split_train_test(
         len(model_input), len(train), 100 * train[target.name].mean(),
         len(test), 100 * test[target.name].mean(),
     )
-    schema = build_feature_schema(train, params)
-    return train, test, schema | {"feature_build": feature_build_report["recipe"]}
+    schema = build_feature_schema(train, params, dropped)
+    quality = {"train_rows": len(train), "test_rows": len(test),
+               "test_rows_seen_in_training": int(seen.sum()), "dropped_features": dropped}
+    return train, test, schema | {"feature_build": feature_build_report["recipe"]}, quality
+
+
+def _test_rows_seen_in_training(train: pd.DataFrame, test: pd.DataFrame,
+                                params: dict[str, Any]) -> pd.Series:
+    """Test rows identical to a training row in every feature; warned about, or refused."""
+    features = [c for c in train.columns
+                if c not in {params["target"]["column"], params.get("id_column")}]
+    seen = rows_seen_in(train, test, features)
+    if not seen.any():
+        return seen
+    ids = test.loc[seen.to_numpy(), params["id_column"]] if params.get("id_column") else \
+        test.index[seen.to_numpy()]
+    message = (
+        f"{int(seen.sum())} of {len(test)} test applicants are identical, feature for feature, "
+        f"to a training applicant ({'ids' if params.get('id_column') else 'rows'} e.g. "
+        f"{examples(ids, 5)}): the test set overstates how the model does on new applicants. "
+        "Look for applicants entered twice under new ids and deduplicate the table")
+    if params["split"].get("test_rows_seen_in_training", "warn") == "refuse":
+        raise ApplicantDataError(
+            f"{message}; data_processing.split.test_rows_seen_in_training is 'refuse'.")
+    logger.warning("%s, or set data_processing.split.test_rows_seen_in_training: refuse to "
+                   "stop such runs.", message)
+    return seen
+
+
+def data_quality_metrics(data_quality: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The data-quality counts as MLflow metrics."""
+    counts = {"test_rows_seen_in_training": data_quality["test_rows_seen_in_training"],
+              "dropped_features": len(data_quality["dropped_features"])}
+    return {name: {"value": float(value), "step": 0} for name, value in counts.items()}
 
 
 def _check_both_classes_per_fold(y: pd.Series, fold_ids: np.ndarray, n_folds: int) -> None:

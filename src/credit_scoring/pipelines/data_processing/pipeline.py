@@ -5,6 +5,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     add_domain_features,
     clean_applicants,
+    data_quality_metrics,
     holdout_applicants,
     split_train_test,
     validate_applicants,
@@ -35,8 +36,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 split_train_test,
                 inputs=["model_input", "params:data_processing", "feature_build_report"],
-                outputs=["model_input_train", "model_input_test", "feature_schema"],
+                outputs=["model_input_train", "model_input_test", "feature_schema",
+                         "data_quality"],
                 name="split_train_test",
+            ),
+            Node(
+                data_quality_metrics,
+                inputs="data_quality",
+                outputs="data_quality_metrics",
+                name="data_quality_metrics",
             ),
             Node(
                 holdout_applicants,

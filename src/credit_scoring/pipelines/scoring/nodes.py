@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
+from credit_scoring.data.schema import shown
 from credit_scoring.decisions.scorer import scorer_of
 from credit_scoring.validation.stability import (
     psi_from_baseline,
@@ -70,7 +71,7 @@ def unseen_categories(scoring_model: PyFuncModel, applicants_prepared: pd.DataFr
         logger.warning(
             "%d applicant values were never seen in training (%s); scored as the model "
             "treats unknown categories.", table["applicants"].sum(),
-            ", ".join(f"{r.column}={r.value!r}" for r in table.head(5).itertuples()),
+            ", ".join(f"{r.column}={shown(r.value)}" for r in table.head(5).itertuples()),
         )
     return table
 

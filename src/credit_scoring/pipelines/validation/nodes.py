@@ -361,6 +361,20 @@ def _per_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
         lowest_points=("Points", "min"), highest_points=("Points", "max")).reset_index()
 
 
+def data_quality_table(data_quality: dict[str, Any]) -> pd.DataFrame:
+    """The split's findings as rows a reader scans: check, result, what it means."""
+    seen, test_rows = data_quality["test_rows_seen_in_training"], data_quality["test_rows"]
+    rows = [{"check": "test applicants identical to a training applicant",
+             "result": f"{seen} of {test_rows} ({seen / max(test_rows, 1):.1%})",
+             "meaning": "none: the test set is unseen" if not seen else
+             "the test figures are optimistic: deduplicate the applicant table"}]
+    dropped = data_quality["dropped_features"]
+    rows.append({"check": "features dropped as empty or constant",
+                 "result": str(len(dropped)),
+                 "meaning": "; ".join(f"{c}: {why}" for c, why in dropped.items()) or "none"})
+    return pd.DataFrame(rows)
+
+
 def validation_report(
     model_version: dict[str, Any],
     discrimination_table: pd.DataFrame,
@@ -379,6 +393,7 @@ def validation_report(
     challenger_curves: dict[str, Any],
     effects_table: pd.DataFrame,
     dependence: dict[str, Any],
+    data_quality: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """One HTML page and one JSON file with every table and the data of every figure.
@@ -397,6 +412,7 @@ def validation_report(
                                       f"{policy.costs.accept_bad} / {policy.costs.decline_good}",
                                       model_version["run_id"]]})
     level = f"{params['confidence_level']:.0%}"
+    quality_table = data_quality_table(data_quality)
     test = "test"
     sections = [
         {"id": "discrimination", "title": "Discrimination",
@@ -449,9 +465,14 @@ def validation_report(
                  "each declined test applicant.",
          "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
                     report.svg(report.reasons_figure(reason_table)), reason_table]},
+        {"id": "data-quality", "title": "Data quality",
+         "text": "What data_processing found when it split the development sample: test "
+                 "applicants identical, feature for feature, to a training applicant (they "
+                 "flatter the test figures above), and features dropped as empty or constant.",
+         "blocks": [quality_table]},
     ]
     title = f"Model validation report: {model_version['name']} version {model_version['version']}"
-    tables = {"summary": summary, "discrimination": discrimination_table, "gains": gains,
+    tables = {"summary": summary, "data_quality": quality_table, "discrimination": discrimination_table, "gains": gains,
               "calibration": calibration_table, "score_bands": band_table,
               "stability": stability_table, "cost_scenarios": cost_scenarios,
               "principal_reasons": reason_table, "challenger": challenger_table,
