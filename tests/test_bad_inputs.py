@@ -408,3 +408,32 @@ def test_a_formula_in_a_category_reaches_the_scored_csv_as_text(default_run, tmp
     assert cells.count("'" + formula) > 0  # cited as a reason, inert in a spreadsheet
     typed = pd.read_parquet(scored_file.with_suffix(".parquet"))
     assert (typed.filter(like="_value") == formula).any().any()  # the data keeps the value
+
+
+def test_a_registration_killed_midway_is_tagged_incomplete_by_the_next_run(
+        default_run, tmp_path, monkeypatch, caplog):
+    """Issue 31, defect 7: `kill -9` right after a version was created left it without its
+    decision tag, and no later run noticed. The fault-injection point kills the process there."""
+    project = trained_copy(default_run, tmp_path / "project")
+    guarded, champion = files(project), champion_version(project)
+    monkeypatch.setenv("CREDIT_SCORING_FAULT_INJECTION", "after_registration")
+    killed = kedro_run(project, "thresholding", check=False)
+    assert killed.returncode == -9, killed.stdout[-2000:]
+    monkeypatch.delenv("CREDIT_SCORING_FAULT_INJECTION")
+    client = tracking_client(project)
+    newest = max(client.search_model_versions("name = 'credit_scoring_pd'"),
+                 key=lambda v: int(v.version))
+    assert newest.tags["credit_scoring.registration"] == "in progress"
+    assert "champion_decision" not in newest.tags
+
+    assert kedro_run_in_process(project, "scoring") is None  # the next run, whichever it is
+    tagged = client.get_model_version("credit_scoring_pd", newest.version)
+    assert tagged.tags["credit_scoring.registration"] == "incomplete"
+    assert tagged.description.startswith("**Incomplete**")
+    assert f"credit_scoring_pd version {newest.version}: its registration was interrupted" in \
+        caplog.text
+    assert running_runs(project) == [] and champion_version(project) == champion
+    assert files(project, (CHAMPION_RECORD,)) == {k: v for k, v in guarded.items()
+                                                   if k.startswith(CHAMPION_RECORD)}
+    finished = client.get_model_version("credit_scoring_pd", champion)
+    assert finished.tags.get("credit_scoring.registration") != "incomplete"

@@ -11,7 +11,8 @@
   and the pipeline that writes it.
 - ``StaleRuns`` runs last, once kedro-mlflow has opened the run: MLflow runs still
   RUNNING whose process on this host is gone (``kill -9``, a power cut) are marked
-  FAILED, and the new run is tagged with its host and process id for the next check.
+  FAILED, model versions whose registration they left unfinished are tagged incomplete,
+  and the new run is tagged with its host and process id for the next check.
 - ``RunsTable`` runs last too: names the whole workflow's run ``kedro run`` (kedro-mlflow
   calls it ``__default__``), sets the experiment tags of conf/*/mlflow.yml on an experiment
   that already exists (the UI's kind and description; a shared view as the saved view the
@@ -44,6 +45,7 @@ from mlflow.tracking import MlflowClient
 from credit_scoring import pipelines
 from credit_scoring.io.optuna_storage import refuse_passwords_in
 from credit_scoring.io.processes import process_alive, this_process
+from credit_scoring.io.registry import MlflowChampionDataset
 from credit_scoring.io.tracking_store import (
     champion_record,
     check_tracking_store,
@@ -202,6 +204,16 @@ def fail_stale_runs(client: MlflowClient, experiment_id: str, host: str) -> list
     return sorted(stale | children)
 
 
+def _champion_datasets(catalog) -> list[MlflowChampionDataset]:
+    """The catalog's registered models that runs promote champions to."""
+    found = []
+    for name in catalog.keys():
+        dataset = _unwrapped(catalog.get(name)) if name in catalog else None
+        if isinstance(dataset, MlflowChampionDataset):
+            found.append(dataset)
+    return found
+
+
 class StaleRuns:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
@@ -209,10 +221,13 @@ class StaleRuns:
         if active is None:  # tracking disabled for this pipeline
             return
         worker = this_process()
-        failed = fail_stale_runs(MlflowClient(), active.info.experiment_id, worker["host"])
+        client = MlflowClient()
+        failed = fail_stale_runs(client, active.info.experiment_id, worker["host"])
         if failed:
             logger.warning("Marked %d MLflow run(s) FAILED whose process was killed: %s",
                            len(failed), ", ".join(failed))
+        for registry in _champion_datasets(catalog):
+            registry.mark_incomplete_versions(client)
         mlflow.set_tags({HOST_TAG: worker["host"], PID_TAG: str(worker["pid"])})
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,12 @@ from credit_scoring.models.selection import (
     promotion,
 )
 
+REGISTRATION_TAG = "credit_scoring.registration"
+"""A model version's registration: ``in progress`` from its creation, ``complete`` once every
+tag, the description and the alias are written, ``incomplete`` if its process died first."""
+FAULT_ENV = "CREDIT_SCORING_FAULT_INJECTION"
+"""Set to ``after_registration`` to kill the process (SIGKILL) right after a version is
+created: how a test stands in for the timing of a real ``kill -9``. Read nowhere else."""
 OOF_ARTIFACT = "oof_predictions.parquet"
 """Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
 FOLDS_TAG = "folds_fingerprint"
@@ -112,9 +120,12 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 oof_file = Path(tmp) / OOF_ARTIFACT
                 data["oof_predictions"].to_parquet(oof_file)
                 mlflow.log_artifact(str(oof_file))
-            info = log_pd_model(data["model"], data["input_example"],
-                                registered_model_name=self._name)
-            version = str(info.registered_model_version)
+            info = log_pd_model(data["model"], data["input_example"])
+            # created with its tag in one call: a version without it predates the tag
+            version = str(mlflow.register_model(
+                info.model_uri, self._name, tags={REGISTRATION_TAG: "in progress"}).version)
+            if os.environ.get(FAULT_ENV) == "after_registration":
+                os.kill(os.getpid(), signal.SIGKILL)
             mlflow.set_tag("mlflow.runName", f"{run_name} v{version}")
             client = MlflowClient()
             client.update_model_version(self._name, version, description=data["description"])
@@ -140,6 +151,33 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 decision.verdict)
         if decision.promoted and self._local_dir is not None:
             self._write_local_record(client.get_model_version(self._name, version), data)
+        client.set_model_version_tag(self._name, version, REGISTRATION_TAG, "complete")
+
+    def mark_incomplete_versions(self, client: MlflowClient) -> list[str]:
+        """Tag ``incomplete`` the versions whose registering process died before it finished
+        (its run is no longer RUNNING: ``hooks.fail_stale_runs`` has failed it), and say so
+        in their description; returns their numbers. The alias never moved to one that died
+        before its tags were written; one that holds it is named in a warning."""
+        marked = []
+        for version in client.search_model_versions(f"name = '{self._name}'"):
+            if version.tags.get(REGISTRATION_TAG) != "in progress" or (
+                    version.run_id and client.get_run(version.run_id).info.status == "RUNNING"):
+                continue
+            client.set_model_version_tag(self._name, version.version, REGISTRATION_TAG,
+                                         "incomplete")
+            client.update_model_version(
+                self._name, version.version,
+                description="**Incomplete**: the process registering this version was killed "
+                            "before it wrote the version's tags and decision; do not use it. "
+                            + (version.description or ""))
+            marked.append(version.version)
+            holds_alias = self._alias in (version.aliases or [])
+            logger.warning(
+                "%s version %s: its registration was interrupted (process killed); tagged "
+                "%s=incomplete.%s", self._name, version.version, REGISTRATION_TAG,
+                f" It holds the alias '{self._alias}': re-run thresholding." if holds_alias
+                else "")
+        return marked
 
     def _registered_champion(self, client: MlflowClient,
                              selection_metric: str) -> RegisteredChampion | None:

@@ -118,6 +118,8 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
         "not promoted, champion unchanged: cv_roc_auc_mean 0.7000 is worse than version 1's 0.8000"
     )
     assert "is worse than" in caplog.text
+    assert kept.tags["credit_scoring.registration"] == "complete"  # promoted or not
+    assert dataset.mark_incomplete_versions(client) == []  # finished ones are left alone
     assert register(0.80) == "3"  # as good: the newer model takes over
     assert json.loads((tmp_path / "champ" / "champion.json").read_text())["version"] == 3
     version = client.get_model_version("test_pd", "3")
