@@ -348,3 +348,34 @@ def test_the_crafted_payloads_do_run_when_trusted(build, tmp_path):
     except Exception:  # noqa: BLE001  (a payload need not leave a working model behind)
         pass
     assert marker.exists()
+
+
+# ---- a local model folder (issue 31) ----------------------------------------------------
+def test_a_link_out_of_a_local_model_folder_is_refused_even_when_trusted(release, tmp_path):
+    folder, raw, _ = release
+    estimator = next((folder / "model" / "artifacts").glob("estimator.*"))
+    secret = tmp_path / "elsewhere" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_bytes(estimator.read_bytes())  # even a valid model file: it is not the folder's
+    estimator.unlink()
+    estimator.symlink_to(secret)
+    for trusted in (False, True):
+        with pytest.raises(UnsafeModelError, match=rf"links point outside the model folder "
+                                                   rf"\(model/artifacts/{estimator.name} -> "
+                                                   rf"{secret}\)"):
+            load_model(folder, trust_remote_code=trusted)
+    estimator.unlink()  # a link that stays inside the folder is the folder's own file
+    moved = folder / "model" / "artifacts" / "kept" / estimator.name
+    moved.parent.mkdir()
+    moved.write_bytes(secret.read_bytes())
+    estimator.symlink_to(moved)
+    assert len(load_model(folder).predict(raw.head(3))) == 3
+
+
+def test_a_pickle_renamed_skops_is_named_as_a_pickle(release, tmp_path):
+    folder, _, _ = release
+    joblib.dump(LogisticRegression(), folder / "model" / "artifacts" / "preprocessing.skops")
+    with pytest.raises(UnsafeModelError, match=r"model/artifacts/preprocessing.skops is a pickle "
+                                               r"renamed .skops \(a skops file is a zip archive; "
+                                               r"unpickling runs its author's code\)"):
+        load_model(folder)

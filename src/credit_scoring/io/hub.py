@@ -49,6 +49,7 @@ from credit_scoring.models.families import file_kinds, format_of_file, load_flav
 from credit_scoring.models.model_files import (
     PICKLE_SUFFIXES,
     UnsafeModelError,
+    check_no_links_leaving,
     inside,
     mlmodel,
     unsafe_files,
@@ -181,6 +182,7 @@ def load_model(path: Path, trust_remote_code: bool = False) -> Any:
         folder = path / "model" if (path / "model" / "MLmodel").exists() else path
         if not (folder / "MLmodel").exists():
             raise ValueError(f"{path} holds no MLflow model (no MLmodel file, nor model/MLmodel).")
+        check_no_links_leaving(path)  # whatever trust_remote_code says
         own_pd_model = "family" in _pyfunc_config(folder)
         unsafe = unsafe_files(path)
         if own_pd_model:  # its shipped code is never run on the code-free path: not a risk there

@@ -14,6 +14,7 @@ module (``SKOPS_TRUSTED_TYPES``), never from the model's own configuration:
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -54,6 +55,18 @@ class UnsafeModelError(RuntimeError):
     """Raised instead of opening a model file that could run code, or rebuild unvetted types."""
 
 
+def not_skops(path: Path) -> str | None:
+    """Why a file named ``.skops`` is not one (skops files are zip archives), or None."""
+    if zipfile.is_zipfile(path):
+        return None
+    with open(path, "rb") as file:
+        start = file.read(2)
+    if start[:1] == b"\x80":  # the PROTO opcode every pickle since Python 3 starts with
+        return ("a pickle renamed .skops (a skops file is a zip archive; unpickling runs its "
+                "author's code)")
+    return f"not a skops file (a skops file is a zip archive; this one starts with {start!r})"
+
+
 def untrusted_skops_types(path: Path) -> list[str]:
     """Types in the skops file at ``path`` that neither skops nor ``SKOPS_TRUSTED_TYPES`` trusts.
 
@@ -81,6 +94,9 @@ def check_savable(obj: Any, what: str) -> None:
 
 def load_skops(path: Path) -> Any:
     """The object in the skops file at ``path``, refused if it holds a type off the allow-list."""
+    why = not_skops(path)
+    if why:
+        raise UnsafeModelError(f"{Path(path).name} is {why}: refused.")
     unknown = untrusted_skops_types(path)
     if unknown:
         raise UnsafeModelError(
@@ -118,11 +134,43 @@ def _why_unsafe(file: Path) -> str | None:
     if file.name == "MLmodel":
         return _code_paths(file.parent)
     if file.suffix == ".skops":
+        if why := not_skops(file):
+            return why
         unknown = untrusted_skops_types(file)
         return f"a skops file with types off the allow-list: {unknown}" if unknown else None
     if file.name in CODE_FREE_NAMES or file.suffix in CODE_FREE_SUFFIXES:
         return None
     return REFUSED_SUFFIXES.get(file.suffix, "not a code-free format")
+
+
+def links_leaving(folder: Path) -> dict[str, str]:
+    """Links in ``folder`` (relative path -> target) that resolve outside it.
+
+    A Hugging Face cache snapshot (``<repo>/snapshots/<commit>/``) links every file to the
+    repository's ``blobs/``, which is the download itself and stays allowed.
+    """
+    folder = Path(folder)
+    allowed = [folder.resolve()]
+    if folder.parent.name == "snapshots":
+        allowed.append((folder.parent.parent / "blobs").resolve())
+    leaving = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            target = path.resolve()
+            if not any(target.is_relative_to(root) for root in allowed):
+                leaving[path.relative_to(folder).as_posix()] = str(target)
+    return leaving
+
+
+def check_no_links_leaving(folder: Path) -> None:
+    """Refuse a model folder whose links reach files outside it (``/home/you/.ssh/...``):
+    loading would read, and could publish, files that are not the model's."""
+    leaving = links_leaving(folder)
+    if leaving:
+        named = "; ".join(f"{name} -> {target}" for name, target in leaving.items())
+        raise UnsafeModelError(
+            f"Not loading {folder}: links point outside the model folder ({named}). Copy the "
+            "files into the folder if they belong to the model.")
 
 
 def unsafe_files(folder: Path) -> dict[str, str]:
