@@ -398,7 +398,8 @@ def test_a_formula_in_a_category_reaches_the_scored_csv_as_text(default_run, tmp
     project = trained_copy(default_run, tmp_path / "project")
     formula = '=HYPERLINK("http://evil.example","click")'
     table = pd.read_csv(project / TO_SCORE)
-    table["status_of_existing_checking_account"] = formula
+    # a quarter of the rows: a whole column of unseen values is refused as a change of coding
+    table.loc[::4, "status_of_existing_checking_account"] = formula
     table.to_csv(project / TO_SCORE, index=False)
     assert kedro_run_in_process(project, "scoring") is None
     scored_file = project / "data/07_model_output/scoring/scored_applicants.csv"
