@@ -221,8 +221,8 @@ CASES = [
     # ---- new applicants to score ------------------------------------------------------------
     Case("scoring file without a needed column", edit_raw(lambda t: t.drop(columns="purpose"), TO_SCORE),
          ("scoring",), "Columns ['purpose'] are missing from the applicants to score", cli=True),
-    Case("text where training had numbers", edit_raw(set_cell("age_in_years", 1, "forty"), TO_SCORE),
-         ("scoring",), "column 'age_in_years': 1 value(s) are not numbers (e.g. ['forty']); "
+    Case("text where training had numbers", edit_raw(set_cell("duration_in_month", 1, "forty"), TO_SCORE),
+         ("scoring",), "column 'duration_in_month': 1 value(s) are not numbers (e.g. ['forty']); "
                        "they were numbers in training"),
     Case("duplicated column in the scoring file",
          edit_raw(lambda t: pd.concat([t, t[["credit_amount"]] * 2], axis=1), TO_SCORE),

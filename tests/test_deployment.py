@@ -197,11 +197,11 @@ def test_the_documented_curl_example_is_answered(server):
 
 def test_a_served_row_with_a_bad_value_gets_400_naming_the_column(champion, server):
     _, raw, _ = champion
-    bad = raw.head(3).astype({"age_in_years": object})
-    bad.iloc[1, bad.columns.get_loc("age_in_years")] = "forty"
+    bad = raw.head(3).astype({"duration_in_month": object})
+    bad.iloc[1, bad.columns.get_loc("duration_in_month")] = "forty"
     status, body = post(server.port, bad)
     assert status == 400
-    assert "age_in_years" in strict_json(body)["message"]
+    assert "duration_in_month" in strict_json(body)["message"]
     status, body = post(server.port, raw.head(3).drop(columns="purpose"))
     assert status == 400 and "purpose" in strict_json(body)["message"]
     # a column sent twice is never scored: MLflow's own schema check refuses it before the

@@ -70,6 +70,14 @@ def changed(params: dict, path: str, value) -> dict:
         ("tuning.search_spaces.xgboost.learning_rate", {"type": "float", "low": 0, "high": 0.3, "log": True},
          "a log-scale range needs low > 0, got low 0"),
         ("hub.download.trust_pickle", True, "hub.download.trust_pickle: unknown key (misspelt?)"),
+        ("data_processing.expected_effects.decreasing", ["age_in_years"],
+         "expected_effects names ['age_in_years'], protected attributes or features derived"),
+        ("data_processing.columns.drop", ["foreign_worker"],
+         "['foreign_worker'] are protected attributes and in columns.drop"),
+        ("data_processing.protected_attributes.bands", {"duration_in_month": [12, 24]},
+         "bands for ['duration_in_month'], which are not among the protected columns"),
+        ("data_processing.protected_attributes.policy", "ignore",
+         "data_processing.protected_attributes.policy: Input should be 'exclude' or 'allow'"),
     ],
 )
 def test_a_bad_parameter_is_named_by_its_yaml_path(project_params, path, value, message):
@@ -91,3 +99,20 @@ def test_every_bad_key_is_listed_at_once(project_params):
         validate_parameters(params, ["thresholding", "tuning"])
     assert "thresholding.costs.accept_bad" in str(error.value)
     assert "tuning.n_trials" in str(error.value)
+
+
+def test_a_protected_attribute_in_a_recipe_or_an_expected_effect_is_refused_unless_allowed(
+        project_params):
+    """Under policy exclude an aggregate or a declared effect would carry it into the model."""
+    params = changed(project_params, "feature_engineering.tables", {"bureau": {
+        "key": "id", "aggregates": {"all": {"age_in_years": ["max"]}}}})
+    params = changed(params, "data_processing.feature_recipes.ratios.amount_per_age",
+                     {"numerator": "credit_amount", "denominator": "age_in_years"})
+    with pytest.raises(ParameterError) as error:
+        validate_parameters(params, ["data_processing", "feature_engineering"])
+    assert "feature_engineering.tables.bureau reads ['age_in_years'], protected" in str(error.value)
+    effects = changed(params, "data_processing.expected_effects.increasing", ["amount_per_age"])
+    with pytest.raises(ParameterError, match=r"names \['amount_per_age'\].*age_in_years"):
+        validate_parameters(effects, ["data_processing"])  # a derived feature follows its source
+    allowed = changed(effects, "data_processing.protected_attributes.policy", "allow")
+    validate_parameters(allowed, ["data_processing", "feature_engineering"])

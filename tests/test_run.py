@@ -134,7 +134,7 @@ def test_the_default_run_ends_with_a_validation_report_on_its_champion(default_r
     content = json.loads((folder / "validation_report.json").read_text())
     # credit sense, declared in conf/base, holds for the German champion
     effects = {row["feature"]: row["status"] for row in content["tables"]["feature_effects"]}
-    assert effects == {"duration_in_month": "as expected", "age_in_years": "as expected",
+    assert effects == {"duration_in_month": "as expected",
                        "installment_rate_in_percentage_of_disposable_income": "as expected"}
     challenger = pd.DataFrame(content["tables"]["challenger"]).set_index(["sample", "model"])
     assert 0.7 < challenger.loc[("test", "challenger"), "auc"] < 0.9  # a real scorecard

@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from credit_scoring.data.feature_build import recipe_columns
+from credit_scoring.data.schema import protected_sources
 from credit_scoring.decisions import Constraints, Costs, ScoreScaling
 from credit_scoring.decisions.costs import Number, Positive, Rate
 from credit_scoring.models.calibration import CRITERIA, METHODS
@@ -96,6 +98,22 @@ class ExpectedEffects(Strict):
         return self
 
 
+class ProtectedAttributes(Strict):
+    columns: list[StrictStr] = []
+    policy: Literal["exclude", "allow"] = "exclude"
+    # fairness-screen groups of a numeric protected column: band edges (null: switched off)
+    bands: dict[str, Annotated[list[Number], Field(min_length=1)] | None] = {}
+
+    @model_validator(mode="after")
+    def _bands_of_protected_columns(self) -> ProtectedAttributes:
+        unknown = sorted(c for c, edges in self.bands.items()
+                         if edges is not None and c not in self.columns)
+        if unknown:
+            raise ValueError(f"bands for {unknown}, which are not among the protected columns "
+                             f"{self.columns}: add them to columns or remove their bands")
+        return self
+
+
 class DataProcessing(Strict):
     target: Target
     id_column: str | None = None
@@ -108,7 +126,31 @@ class DataProcessing(Strict):
     special_values: dict[str, list[Any]] = {}
     feature_recipes: FeatureRecipes = FeatureRecipes()
     expected_effects: ExpectedEffects = ExpectedEffects()
+    protected_attributes: ProtectedAttributes = ProtectedAttributes()
     split: Split
+
+    @model_validator(mode="after")
+    def _protected_kept_out(self) -> DataProcessing:
+        protected = self.protected_attributes
+        dropped = sorted(set(protected.columns) & set(self.columns.drop))
+        if dropped:
+            raise ValueError(
+                f"{dropped} are protected attributes and in columns.drop: remove them from "
+                "columns.drop; protected_attributes keeps them out of the model and keeps them "
+                "for the validation report's fairness screen")
+        if protected.policy == "allow":
+            return self
+        derived = protected_sources(self.model_dump())
+        named = [c for c in (*self.expected_effects.increasing, *self.expected_effects.decreasing)
+                 if c in derived]
+        if named:
+            raise ValueError(
+                f"expected_effects names {named}, protected attributes or features derived "
+                f"from them ({ {c: derived[c] for c in named} }), which protected_attributes."
+                "policy 'exclude' keeps out of the model: remove them from expected_effects, "
+                "or set the policy to 'allow' (they stay in the model, are never cited as a "
+                "reason, and the validation report flags them)")
+        return self
 
 
 # ---- feature_engineering ------------------------------------------------------------------
@@ -475,6 +517,25 @@ def _describe(block: str, error: dict[str, Any]) -> str:
     return f"{path}: {message}, got {error['input']!r}"
 
 
+def protected_in_recipes(parameters: dict[str, Any]) -> list[str]:
+    """Related-table recipes that read a protected attribute while policy exclude keeps it
+    out of the model (an aggregate of it would carry it back in)."""
+    protected = (parameters.get("data_processing") or {}).get("protected_attributes") or {}
+    if protected.get("policy", "exclude") == "allow":
+        return []
+    columns = set(protected.get("columns", []))
+    problems = []
+    for table, spec in ((parameters.get("feature_engineering") or {}).get("tables") or {}).items():
+        named = sorted(columns & recipe_columns(spec))
+        if named:
+            problems.append(
+                f"feature_engineering.tables.{table} reads {named}, protected attributes "
+                "(data_processing.protected_attributes) that policy 'exclude' keeps out of the "
+                "model: remove them from the recipe, or set the policy to 'allow' (they stay in "
+                "the model, are never cited as a reason, and the validation report flags them)")
+    return problems
+
+
 def validate_parameters(parameters: dict[str, Any], blocks: list[str]) -> None:
     """Check each named top-level block against its model; raise one error listing all.
 
@@ -492,6 +553,8 @@ def validate_parameters(parameters: dict[str, Any], blocks: list[str]) -> None:
             MODELS[block].model_validate(parameters[block])
         except ValidationError as error:
             problems += [_describe(block, e) for e in error.errors()]
+    if not problems and "feature_engineering" in blocks:
+        problems += protected_in_recipes(parameters)
     if problems:
         raise ParameterError(
             "Invalid parameters (conf/base/parameters_<pipeline>.yml and overrides in "

@@ -181,6 +181,11 @@ def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> 
 
 
 # ---- data-quality checks ------------------------------------------------------------------
+def recipe_columns(spec: dict[str, Any]) -> set[str]:
+    """Every column of its table a related-table recipe reads."""
+    return {column for column, _ in _uses(spec)}
+
+
 def _uses(spec: dict[str, Any]):
     """(column, must be numeric) for every column the recipe reads, derived ones included."""
     yield (spec["key"] if "key" in spec else spec["parent"]["key"]), False

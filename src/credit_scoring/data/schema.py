@@ -159,6 +159,25 @@ def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[st
     return list(dict.fromkeys(numeric))
 
 
+def protected_sources(params: dict[str, Any]) -> dict[str, list[str]]:
+    """Each protected attribute, and each ratio feature built from one, -> its protected
+    sources: a feature derived from a protected column follows it (excluded or never cited)."""
+    protected = list((params.get("protected_attributes") or {}).get("columns", []))
+    found = {column: [column] for column in protected}
+    for name, recipe in ((params.get("feature_recipes") or {}).get("ratios") or {}).items():
+        sources = [c for c in (recipe or {}).values() if c in protected]
+        if sources:
+            found[name] = sources
+    return found
+
+
+def kept_out_of_model(params: dict[str, Any]) -> list[str]:
+    """Columns that are no model feature because of protected_attributes (policy exclude):
+    they stay beside the model input, for the fairness screen only."""
+    protected = params.get("protected_attributes") or {}
+    return [] if protected.get("policy", "exclude") == "allow" else list(protected_sources(params))
+
+
 def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
     """Every column the parameters name -> the key that names it."""
     columns = params["columns"]
@@ -169,6 +188,8 @@ def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
         named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
     named.update({c: "data_processing.valid_ranges" for c in valid_ranges(params)})
     named.update({c: "data_processing.special_values" for c in params.get("special_values") or {}})
+    named.update({c: "data_processing.protected_attributes.columns"
+                  for c in (params.get("protected_attributes") or {}).get("columns", [])})
     return named
 
 
@@ -330,7 +351,8 @@ def build_feature_schema(
     cleaned the rows and built the features, so the model prepares a raw row the same way
     without the project's configuration.
     """
-    reserved = {params["target"]["column"], params["split"]["fold_column"]}
+    reserved = {params["target"]["column"], params["split"]["fold_column"],
+                *kept_out_of_model(params)}
     if params.get("id_column"):
         reserved.add(params["id_column"])
     features = [c for c in model_input.columns if c not in reserved]
@@ -342,6 +364,7 @@ def build_feature_schema(
     return {
         **expected_effects(declared, numeric),
         "dropped_features": dict(dropped or {}),
+        "protected_attributes": protected_attributes(model_input, params),
         "target": params["target"]["column"],
         "id_column": params.get("id_column"),
         "fold_column": params["split"]["fold_column"],
@@ -354,6 +377,24 @@ def build_feature_schema(
         "float32": [c for c in numeric if model_input[c].dtype == "float32"],
         "preparation": {key: params.get(key) for key in PREPARATION_KEYS},
     }
+
+
+def protected_attributes(model_input: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """What the model knows of the protected attributes: the policy, the columns, every
+    column built from them (``sources``; never cited as a reason) and the fairness-screen
+    bands of the numeric ones."""
+    declared = params.get("protected_attributes") or {}
+    return {"policy": declared.get("policy", "exclude"),
+            "columns": list(declared.get("columns", [])),
+            "sources": {c: s for c, s in protected_sources(params).items()
+                        if c in model_input.columns},
+            "bands": {c: edges for c, edges in (declared.get("bands") or {}).items()
+                      if edges is not None}}
+
+
+def not_cited(feature_schema: dict[str, Any] | None) -> list[str]:
+    """Features a reason never names: protected attributes and features built from them."""
+    return list(((feature_schema or {}).get("protected_attributes") or {}).get("sources", {}))
 
 
 def expected_effects(declared: dict[str, Any], numeric: list[str]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from credit_scoring.data.preparation import float32_exact, prepare_for_model
-from credit_scoring.data.schema import ApplicantDataError, features
+from credit_scoring.data.schema import ApplicantDataError, features, not_cited
 from credit_scoring.pipelines.data_processing.nodes import (
     add_domain_features,
     clean_applicants,
@@ -156,3 +156,24 @@ def test_test_rows_identical_to_training_rows_are_counted_or_refused(loan_book, 
 
 def test_a_clean_table_has_no_test_row_seen_in_training(split):
     assert split[3]["test_rows_seen_in_training"] == 0 and split[3]["dropped_features"] == {}
+
+
+@pytest.mark.parametrize("policy", ["exclude", "allow"])
+def test_protected_attributes_and_features_built_from_them_follow_the_policy(
+        loan_book, loan_book_params, policy):
+    """Exclude: no model feature, kept beside the features for the fairness screen; allow: a
+    feature, recorded as never to be cited. The ratio built from income follows income."""
+    loan_book_params["protected_attributes"] = {"columns": ["income"], "policy": policy,
+                                                "bands": {"income": [20_000]}}
+    model_input = add_domain_features(clean_applicants(loan_book, loan_book_params),
+                                      loan_book_params["feature_recipes"])
+    train, test, schema, _ = split_train_test(model_input, loan_book_params, NO_FEATURE_BUILD)
+    assert schema["protected_attributes"] == {
+        "policy": policy, "columns": ["income"],
+        "sources": {"income": ["income"], "loan_to_income": ["income"]},
+        "bands": {"income": [20_000]}}
+    modelled = {"income", "loan_to_income"} <= set(schema["numeric"])
+    assert modelled == (policy == "allow")
+    assert {"income", "loan_to_income"} <= set(train.columns) & set(test.columns)
+    assert not_cited(schema) == ["income", "loan_to_income"]
+    assert set(features(train, schema).columns) >= {"loan_amount", "region"}

@@ -20,6 +20,7 @@ from credit_scoring.data.schema import (
     ApplicantDataError,
     build_feature_schema,
     examples,
+    kept_out_of_model,
     validate_raw,
 )
 
@@ -66,7 +67,9 @@ def split_train_test(
         the data-quality report.
     """
     split = params["split"]
-    reserved = {params["target"]["column"], params.get("id_column")}
+    # protected attributes under policy exclude travel beside the features, for the
+    # fairness screen: no check treats them as features
+    reserved = {params["target"]["column"], params.get("id_column"), *kept_out_of_model(params)}
     model_input = model_input.astype(dict.fromkeys(
         float32_exact(model_input, [c for c in model_input.columns if c not in reserved]),
         "float32"))
@@ -82,7 +85,7 @@ def split_train_test(
         logger.warning("Features dropped, nothing to learn from them: %s.",
                        "; ".join(f"'{c}' {why}" for c, why in dropped.items()))
         train, test = train.drop(columns=list(dropped)), test.drop(columns=list(dropped))
-    seen = _test_rows_seen_in_training(train, test, params)
+    seen = _test_rows_seen_in_training(train, test, reserved, params)
     folds = StratifiedKFold(
         n_splits=split["cv_folds"], shuffle=True, random_state=split["random_state"]
     )
@@ -102,11 +105,10 @@ def split_train_test(
     return train, test, schema | {"feature_build": feature_build_report["recipe"]}, quality
 
 
-def _test_rows_seen_in_training(train: pd.DataFrame, test: pd.DataFrame,
+def _test_rows_seen_in_training(train: pd.DataFrame, test: pd.DataFrame, reserved: set[str],
                                 params: dict[str, Any]) -> pd.Series:
     """Test rows identical to a training row in every feature; warned about, or refused."""
-    features = [c for c in train.columns
-                if c not in {params["target"]["column"], params.get("id_column")}]
+    features = [c for c in train.columns if c not in reserved]
     seen = rows_seen_in(train, test, features)
     if not seen.any():
         return seen
