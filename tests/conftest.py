@@ -357,6 +357,16 @@ PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "p
          "preprocessing": "one_hot"}
 
 
+LOAN_BOOK_REASONS = {
+    "reference_rows": 20_000, "seed": 42,
+    "no_single_factor": {"code": "NSF", "statement": "No single factor stands out"},
+    "attributes": {"income": {"code": "INC", "statement": "Income", "low": "Income is low",
+                              "unit": "EUR"},
+                   "region": {"code": "REG", "statement": "Region of residence"}},
+}
+"""A reason dictionary for the loan book: two attributes written, the rest readable names."""
+
+
 def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST, comparison=None):
     """The thresholding pipeline and a catalog on the synthetic loan book: ``spec`` (a small
     forest by default) stands in for the tuned model, the prior-only model for the
@@ -389,6 +399,7 @@ def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST, compa
             "params:baselines": MemoryDataset({**stage, "candidates": {"prior_only": PRIOR}}),
             "params:model_comparison": MemoryDataset({**stage, "candidates": comparison}),
             "params:thresholding": MemoryDataset(params),
+            "params:reasons": MemoryDataset(LOAN_BOOK_REASONS),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }
     )

@@ -25,7 +25,7 @@ from .conftest import free_port, tracking_uri
 
 CHAMPION = "models:/credit_scoring_pd@champion"
 OUTPUT = ["input_row", "pd", "score", "band", "decision",
-          *[f"reason_{k}{suffix}" for k in range(1, 5) for suffix in ("", "_value")]]
+          *[f"reason_{k}_{part}" for k in range(1, 5) for part in ("code", "text", "value")]]
 
 pytestmark = pytest.mark.integration
 
@@ -181,8 +181,8 @@ def test_the_served_champion_answers_raw_rows_with_strict_json(champion, server)
     assert list(predictions.columns) == OUTPUT
     np.testing.assert_allclose(predictions["pd"], expected["pd"].head(50), rtol=1e-9)
     accepted = predictions["decision"] == "accept"
-    assert predictions.loc[accepted, "reason_1"].isna().all()  # null, not NaN
-    assert predictions.loc[~accepted, "reason_1"].notna().all()
+    assert predictions.loc[accepted, "reason_1_code"].isna().all()  # null, not NaN
+    assert predictions.loc[~accepted, "reason_1_code"].notna().all()
 
 
 def test_the_documented_curl_example_is_answered(server):

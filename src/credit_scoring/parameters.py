@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import optuna
+import pandas as pd
 from kedro.utils import load_obj
 from pydantic import (
     BaseModel,
@@ -30,6 +31,7 @@ from credit_scoring.data.feature_build import recipe_columns
 from credit_scoring.data.schema import protected_sources
 from credit_scoring.decisions import Constraints, Costs, ScoreScaling
 from credit_scoring.decisions.costs import Number, Positive, Rate
+from credit_scoring.decisions.reasons import MAX_REASONS
 from credit_scoring.models.calibration import CRITERIA, METHODS
 from credit_scoring.models.encoders import PREPROCESSING
 from credit_scoring.models.evaluation import METRICS
@@ -386,10 +388,52 @@ class Thresholding(Strict):
     # the score scaling (decisions.ScoreScaling), named scorecard in YAML and stored models
     scaling: ScoreScaling = Field(alias="scorecard")
     score_bands: Annotated[StrictInt, Field(ge=2)]
-    reason_codes: Annotated[StrictInt, Field(ge=0)]
+    reason_codes: Annotated[StrictInt, Field(ge=0, le=MAX_REASONS)]
     psi_bins: Annotated[StrictInt, Field(ge=2)]
     blend: Blend
     champion: Champion
+
+
+# ---- reasons ----------------------------------------------------------------------------
+Code = Annotated[StrictStr, Field(pattern=r"^[A-Z0-9_]{1,40}$")]
+
+
+class Words(Strict):
+    statement: Annotated[StrictStr, Field(min_length=1)]
+    unit: StrictStr | None = None
+    labels: dict[Any, StrictStr] = {}
+
+
+class AttributeWords(Words):
+    code: Code
+    high: StrictStr | None = None
+    low: StrictStr | None = None
+
+
+class TableWords(Strict):
+    name: StrictStr
+    per: StrictStr | None = None
+    columns: dict[str, Words] = {}
+    subsets: dict[str, StrictStr] = {}
+
+
+class Reasons(Strict):
+    reference_rows: Count
+    seed: StrictInt
+    no_single_factor: AttributeWords
+    attributes: dict[str, AttributeWords | None] = {}
+    tables: dict[str, TableWords | None] = {}
+    aggregates: dict[str, StrictStr] = {}
+
+    @model_validator(mode="after")
+    def _codes_unique(self) -> Reasons:
+        codes = pd.Series([self.no_single_factor.code, *(
+            words.code for words in self.attributes.values() if words is not None)])
+        repeated = sorted(codes[codes.duplicated()].unique())
+        if repeated:
+            raise ValueError(f"codes {repeated} are given to more than one attribute: a code "
+                             "must name one reason")
+        return self
 
 
 # ---- scoring ----------------------------------------------------------------------------
@@ -430,6 +474,12 @@ class Challenger(Strict):
     seed: StrictInt
 
 
+class Fairness(Strict):
+    min_applicants: Count
+    min_bads: Count
+    adverse_impact_below: Annotated[Number, Field(gt=0, le=1)]
+
+
 class FeatureEffects(Strict):
     sample_rows: Annotated[StrictInt, Field(ge=100)]
     flat_below: Annotated[Number, Field(ge=0, lt=1)]
@@ -448,6 +498,7 @@ class Validation(Strict):
     cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
     challenger: Challenger
     feature_effects: FeatureEffects
+    fairness: Fairness
 
 
 
@@ -487,6 +538,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "train": CandidateStage,
     "tuning": Tuning,
     "thresholding": Thresholding,
+    "reasons": Reasons,
     "scoring": Scoring,
     "validation": Validation,
     "hub": Hub,

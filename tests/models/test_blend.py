@@ -190,8 +190,8 @@ def test_a_blended_champion_goes_from_thresholding_to_the_registry_and_the_hub(
     scored = pd.read_parquet(tmp_path / "scored.parquet")
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     declined = scored["decision"] == "decline"
-    assert declined.any() and scored.loc[declined, "reason_1"].isin(
-        champion["model"].features).all()
+    codes = {s.code for s in champion["model"].policy.statements.attributes.values()}
+    assert declined.any() and scored.loc[declined, "reason_1_code"].isin(codes | {"NSF"}).all()
 
     version = mlflow.MlflowClient().get_model_version_by_alias("test_pd_blend", "champion")
     folder = build_release(f"models:/test_pd_blend/{version.version}", tmp_path / "release",

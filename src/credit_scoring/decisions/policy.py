@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from credit_scoring.decisions.costs import Constraints, Costs, Number
 from credit_scoring.decisions.points import ScoreScaling, score_band
+from credit_scoring.decisions.reasons import MAX_REASONS, ReasonStatements
 
 
 class DecisionPolicy(BaseModel):
@@ -31,6 +32,8 @@ class DecisionPolicy(BaseModel):
         scaling: how a PD becomes score points (stored as ``scorecard``).
         band_edges: score-band boundaries, fixed on the development sample.
         reason_codes: how many reasons a declined applicant is given by default.
+        statements: what each reason says (``reasons.ReasonStatements``); None in a model
+            stored before statements existed (reasons then use readable names).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -42,7 +45,8 @@ class DecisionPolicy(BaseModel):
     constraints: Constraints = Constraints()
     scaling: ScoreScaling = Field(alias="scorecard")
     band_edges: list[Number]
-    reason_codes: Annotated[StrictInt, Field(ge=0)]
+    reason_codes: Annotated[StrictInt, Field(ge=0, le=MAX_REASONS)]
+    statements: ReasonStatements | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> DecisionPolicy:
@@ -73,8 +77,10 @@ class DecisionPolicy(BaseModel):
         return cls.model_validate(config)
 
     def as_config(self) -> dict[str, Any]:
-        """Plain values, in the stored layout (MLmodel configuration, ``champion.json``)."""
-        return self.model_dump(by_alias=True)
+        """Plain values, in the stored layout (MLmodel configuration, ``champion.json``); a
+        policy read from a model without statements is written back without them."""
+        return self.model_dump(by_alias=True,
+                               exclude={"statements"} if self.statements is None else None)
 
     def registry_tags(self) -> dict[str, Any]:
         """The model version tags a registry list shows: the cut-off and the costs."""

@@ -30,9 +30,9 @@ from pydantic import ValidationError
 
 from credit_scoring import __version__
 from credit_scoring.data.preparation import prepare_for_model
-from credit_scoring.data.schema import ApplicantDataError
+from credit_scoring.data.schema import ApplicantDataError, not_cited
 from credit_scoring.decisions.policy import DecisionPolicy
-from credit_scoring.decisions.reasons import top_reasons
+from credit_scoring.decisions.reasons import MAX_REASONS, adverse_action_reasons
 from credit_scoring.models import families
 from credit_scoring.models.estimators import predict_pd
 from credit_scoring.models.model_files import inside, load_skops, mlmodel
@@ -65,9 +65,11 @@ class PDScorer:
             on. None: the input is already the model input table (a candidate's run).
         policy: the ``DecisionPolicy`` (cut-off, costs, score scaling and bands, number of
             reasons). None: the model returns the PD alone.
-        baselines: training distributions of the score and of every feature, for PSI, and
+        baselines: training distributions of the score and of every feature, for PSI;
             ``encoded_mean``, the training mean of the estimator inputs, which a linear
-            model's reasons are measured from.
+            model's contributions are measured from; and ``reasons``, the approved
+            applicants' average contributions, which reasons are measured against
+            (``reasons.reference_contributions``).
     """
 
     def __init__(self, family: str, preprocess, estimator, calibrator=None,
@@ -108,23 +110,27 @@ class PDScorer:
                                                 (self.baselines or {}).get("encoded_mean"))
 
     def reasons(self, model_input: pd.DataFrame, n_reasons: int) -> dict[str, np.ndarray]:
-        """The ``n_reasons`` attributes that raised each row's PD most, with their values
-        (``reasons.top_reasons``)."""
+        """Up to ``n_reasons`` factors that raised each row's risk against the approved
+        applicants, as code, statement and value (``reasons.adverse_action_reasons``)."""
         contribution = self.contributions(model_input) if len(model_input) else None
-        return top_reasons(contribution, model_input, n_reasons)
+        return adverse_action_reasons(
+            contribution, model_input, n_reasons, (self.baselines or {}).get("reasons"),
+            self.policy.statements, not_cited(self.feature_schema))
 
     def _reason_count(self, n_reasons) -> int:
-        """The number of reasons asked for, refused unless a whole number from 0 to the
-        number of attributes the model can name (a caller's number sizes the reason table)."""
+        """The number of reasons asked for, refused unless a whole number from 0 to
+        ``MAX_REASONS`` or the attributes the model can name, whichever is fewer (a caller's
+        number sizes the reason table)."""
         if n_reasons is None:
             return self.policy.reason_codes
         if isinstance(n_reasons, bool) or not isinstance(n_reasons, int | np.integer):
             raise ApplicantDataError(
                 f"reason_codes must be a whole number, not {str(n_reasons)[:40]!r}.")
-        if not 0 <= n_reasons <= len(self.features):
+        most = min(MAX_REASONS, len(self.features))
+        if not 0 <= n_reasons <= most:
             raise ApplicantDataError(
-                f"reason_codes must be from 0 to {len(self.features)} (the attributes this model "
-                f"can name), not {n_reasons}.")
+                f"reason_codes must be from 0 to {most} (a decline cites at most "
+                f"{MAX_REASONS} reasons), not {n_reasons}.")
         return int(n_reasons)
 
     def score(self, applicants: pd.DataFrame, n_reasons: int | None = None) -> pd.DataFrame:

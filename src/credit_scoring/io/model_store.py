@@ -67,8 +67,8 @@ def _output_schema(scorer: PDScorer, id_type: str) -> Schema:
     columns = [ColSpec(id_type, id_column), ColSpec("double", "pd"), ColSpec("long", "score"),
                ColSpec("long", "band"), ColSpec("string", "decision")]
     for k in range(1, scorer.policy.reason_codes + 1):
-        columns += [ColSpec("string", f"reason_{k}", required=False),
-                    ColSpec("string", f"reason_{k}_value", required=False)]
+        columns += [ColSpec("string", f"reason_{k}_{part}", required=False)
+                    for part in ("code", "text", "value")]
     return Schema(columns)
 
 

@@ -187,7 +187,8 @@ def reasons_figure(reasons: pd.DataFrame, top: int = 15) -> Figure:
     figure, ax = _axes("", "share of declined test applicants", "",
                        size=(6.4, 0.3 * len(shown) + 1.4))
     figure.suptitle("Principal reason of each declined test applicant")  # over long labels
-    ax.barh(shown["principal_reason"].astype(str), shown["share_of_declined"])
+    ax.barh(shown["principal_reason"] + ": " + shown["statement"].str.slice(0, 48),
+            shown["share_of_declined"])
     return figure
 
 

@@ -15,7 +15,7 @@ from credit_scoring.validation.stability import psi, psi_from_baseline
 from tests.conftest import KeptDataset, make_loan_book
 
 SCORING = {"psi": {"watch": 0.1, "alarm": 0.25}}
-REASONS = [f"reason_{k}" for k in range(1, 5)]
+REASONS = [f"reason_{k}_code" for k in range(1, 5)]
 
 
 @pytest.fixture
@@ -57,15 +57,16 @@ def test_new_applicants_get_pd_score_decision_and_reasons(champion, new_applican
     catalog, _, schema = thresholding_outputs
     scored = run_scoring(champion, new_applicants).load("scored_applicants")
     assert list(scored.columns) == ["loan_id", "pd", "score", "band", "decision",
-                                    *[f"{r}{s}" for r in REASONS for s in ("", "_value")]]
+                                    *[f"reason_{k}_{part}" for k in range(1, 5)
+                                      for part in ("code", "text", "value")]]
     assert scored["loan_id"].tolist() == new_applicants["loan_id"].tolist()
     cutoff = catalog.load("thresholding.cutoff")["cutoff"]
     assert ((scored["pd"] >= cutoff) == (scored["decision"] == "decline")).all()
     declined = scored[scored["decision"] == "decline"]
-    assert declined["reason_1"].notna().all()  # every decline is explained
-    assert scored.loc[scored["decision"] == "accept", "reason_1"].isna().all()
-    features = set(schema["numeric"]) | set(schema["categorical"])
-    assert set(declined[REASONS].stack().dropna()) <= features
+    assert declined["reason_1_code"].notna().all()  # every decline is explained
+    assert scored.loc[scored["decision"] == "accept", "reason_1_code"].isna().all()
+    codes = {s.code for s in scorer_of(champion).policy.statements.attributes.values()}
+    assert set(declined[REASONS].stack().dropna()) <= codes | {"NSF"}
 
 
 def test_a_batch_without_declines_gets_empty_reason_columns(champion, new_applicants,

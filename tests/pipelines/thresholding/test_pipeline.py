@@ -198,15 +198,15 @@ def test_registered_champion_scores_raw_rows_in_a_new_process(outputs, tracking_
     scored = pd.read_parquet(tmp_path / "scored.parquet")
     in_memory = catalog.load("thresholding.test_scores")
     assert list(scored.columns[:5]) == ["loan_id", "pd", "score", "band", "decision"]
-    assert list(scored.columns[5:]) == [f"reason_{k}{suffix}" for k in range(1, 5)
-                                        for suffix in ("", "_value")]
+    assert list(scored.columns[5:]) == [f"reason_{k}_{part}" for k in range(1, 5)
+                                        for part in ("code", "text", "value")]
     assert (scored["loan_id"] == raw["loan_id"].to_numpy()).all()
     np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
     for column in ("decision", "score", "band"):
         assert (scored[column].to_numpy() == in_memory[column].to_numpy()).all()
     declined = scored["decision"] == "decline"
-    assert scored.loc[declined, "reason_1"].notna().all()
-    assert scored.loc[~declined, "reason_1"].isna().all()
+    assert scored.loc[declined, "reason_1_code"].notna().all()
+    assert scored.loc[~declined, "reason_1_code"].isna().all()
     # the catalog dataset loads the same version back for scoring
     loaded = MlflowChampionDataset(registered_model_name="test_pd").load()
     assert (loaded.predict(raw)["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()

@@ -24,10 +24,16 @@ from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stab
 from tests.conftest import KeptDataset
 
 SECTIONS = ("discrimination", "calibration", "stability", "feature-effects", "challenger",
-            "decisions", "data-quality")
+            "decisions", "reasons", "fairness", "data-quality")
 EXPECTED_EFFECTS = {"loan_to_income": 1, "income": 1, "term_months": -1}
 
 
+# region stands in for a protected attribute the model was allowed to use; income is
+# screened in bands
+PROTECTED = {"policy": "allow", "columns": ["region", "income"],
+             "sources": {"region": ["region"], "income": ["income"],
+                         "loan_to_income": ["income"]},
+             "bands": {"income": [20_000, 30_000]}}
 DATA_QUALITY = {"train_rows": 300, "test_rows": 100, "test_rows_seen_in_training": 7,
                 "dropped_features": {"branch": "constant: 'north' on every training row"}}
 
@@ -48,7 +54,8 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         "model_input_train": MemoryDataset(catalog.load("model_input_train")),
         "model_input_test": MemoryDataset(catalog.load("model_input_test")),
         # the loan book's risk rises with loan / income: declaring income "increasing" is wrong
-        "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS}),
+        "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS,
+                                         "protected_attributes": PROTECTED}),
         "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
         "data_quality": MemoryDataset(DATA_QUALITY),
         "latest_batch_stability": OptionalDataset(dataset={
@@ -192,6 +199,8 @@ def test_the_report_reads_in_a_real_browser_offline_without_console_errors(valid
         page.goto((folder / "validation_report.html").as_uri())
         for section in SECTIONS:
             assert page.locator(f"section#{section} h2").is_visible()
+        screen = page.locator("section#fairness table").first
+        assert screen.is_visible() and "adverse_impact_ratio" in screen.inner_text()
         assert page.locator("figure svg").count() >= 7
         # nothing wider than the window: every chart and table reads without scrolling sideways
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
@@ -219,3 +228,26 @@ def test_the_data_quality_findings_of_the_split_are_in_the_report(validated):
     assert rows[0]["result"] == "7 of 100 (7.0%)" and "optimistic" in rows[0]["meaning"]
     assert rows[1] == {"check": "features dropped as empty or constant", "result": "1",
                        "meaning": "branch: constant: 'north' on every training row"}
+
+
+def test_the_fairness_screen_gives_each_protected_groups_outcomes_on_test_and_out_of_fold(
+        validated):
+    catalog, folder = validated
+    content = json.loads((folder / "validation_report.json").read_text())
+    screen = pd.DataFrame(content["tables"]["fairness"])
+    assert set(screen["sample"]) == {"test", "train (out-of-fold)"}
+    assert set(screen["attribute"]) == {"region", "income"}
+    assert set(screen.loc[screen["attribute"] == "income", "group"]) <= {
+        "< 20000", "20000 to < 30000", ">= 30000", "missing"}
+    # test approval rates, recomputed from the scored test applicants
+    scored = catalog.load("validation.test_scores")
+    region = catalog.load("model_input_test")["region"].astype(object).fillna("missing")
+    approval = (scored["decision"] == "accept").groupby(region.to_numpy()).mean()
+    test = screen[(screen["sample"] == "test") & (screen["attribute"] == "region")]
+    for row in test[test["status"] != "too small to test"].itertuples():
+        assert row.approval_rate == pytest.approx(approval[row.group])
+        assert row.adverse_impact_ratio == pytest.approx(
+            row.approval_rate / test["approval_rate"].max())
+    assert (test["status"] == "too small to test").any()  # 'missing' holds 2 or 3 applicants
+    findings = " ".join(content["findings"]["reasons"])
+    assert "protected attributes are model features" in findings and "region" in findings

@@ -204,23 +204,28 @@ def assemble_champion(
     model_input_train: pd.DataFrame,
     feature_schema: dict[str, Any],
     params: dict[str, Any],
+    reasons: dict[str, Any],
 ) -> PDScorer:
     """The deployable champion: contract, model, calibrator and the whole decision policy.
 
     Score bands are fixed on the out-of-fold scores of the development sample, and the
     score and every feature keep their training distribution (PSI baselines), as does a
-    linear model's average encoded input (what its reasons are measured from), so the
-    model alone is enough to decide, explain and monitor.
+    linear model's average encoded input, so the model alone is enough to decide, explain
+    and monitor. Reasons are measured against the development sample's approved applicants
+    (out-of-fold PD below the cut-off): their average contribution per attribute is stored
+    with the statements of the reason dictionary.
     """
     config = Thresholding.model_validate(params)
     model, calibrator = pd_model["model"], pd_model["calibrator"]
+    X = features(model_input_train, feature_schema)
+    ratios = feature_schema["preparation"]["feature_recipes"].get("ratios") or {}
     decision_policy = DecisionPolicy(
         cutoff=cutoff["cutoff"], cutoff_score=cutoff["cutoff_score"], costs=config.costs,
         constraints=config.constraints, scaling=config.scaling,
         band_edges=decisions.band_edges(calibration_oof["score"], config.score_bands),
         reason_codes=config.reason_codes,
+        statements=decisions.resolve_statements(list(X.columns), reasons, ratios),
     )
-    X = features(model_input_train, feature_schema)
     family = family_name(model[-1])
     reference = {
         "score": baseline(calibration_oof["score"], config.psi_bins),
@@ -229,8 +234,15 @@ def assemble_champion(
     encoded_mean = centring_reference(family, model[:-1], X)
     if encoded_mean is not None:
         reference["encoded_mean"] = encoded_mean
-    return PDScorer(family, model[:-1], model[-1], calibrator, feature_schema, decision_policy,
-                    reference)
+    champion = PDScorer(family, model[:-1], model[-1], calibrator, feature_schema,
+                        decision_policy, reference)
+    approved = X[(calibration_oof["pd"] < decision_policy.cutoff).to_numpy()]
+    if len(approved) > reasons["reference_rows"]:
+        approved = approved.sample(reasons["reference_rows"], random_state=reasons["seed"])
+    contribution = champion.contributions(approved) if len(approved) else None
+    if contribution is not None:
+        reference["reasons"] = decisions.reference_contributions(contribution, approved)
+    return champion
 
 
 def evaluate_decisions(

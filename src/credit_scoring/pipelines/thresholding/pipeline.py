@@ -67,6 +67,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     model_input_train="model_input_train",
                     feature_schema="feature_schema",
                     params="params:thresholding",
+                    reasons="params:reasons",
                 ),
                 outputs="champion_model",
                 name="assemble_champion",
@@ -142,5 +143,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         },
         # read by scoring, outside the namespace
         outputs={"champion@registry": "champion@registry"},
-        parameters={"params:thresholding", "params:baselines", "params:model_comparison"},
+        parameters={"params:thresholding", "params:baselines", "params:model_comparison",
+                    "params:reasons"},
     )

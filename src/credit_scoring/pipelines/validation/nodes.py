@@ -17,11 +17,12 @@ from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_curve
 
 from credit_scoring import decisions
-from credit_scoring.data.schema import features, target
+from credit_scoring.data.schema import features, not_cited, target
 from credit_scoring.io.datasets import spreadsheet_safe
 from credit_scoring.models import families
 from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
 from credit_scoring.validation import report
+from credit_scoring.validation.fairness import fairness_screen, group_labels
 from credit_scoring.validation.stability import psi_from_baseline, stability_status
 from credit_scoring.validation.statistics import (
     auc_confidence,
@@ -317,8 +318,9 @@ def decision_sensitivity(
 
     Returns:
         Per cost scenario: cut-off, approval rate and bad rate among approved on test; how
-        often each attribute is the principal reason (reason_1) among declined test
-        applicants; the out-of-fold cost curve of the model's own costs.
+        often each reason is the principal one (reason_1) among declined test
+        applicants, by code and statement (``NSF``: no single factor); the out-of-fold cost
+        curve of the model's own costs.
     """
     policy = model_version["model"].policy
     oof = model_version["oof_predictions"]
@@ -338,12 +340,101 @@ def decision_sensitivity(
                      "approval_rate": outcome["approval_rate"],
                      "bad_rate_approved": outcome["bad_rate_approved"]})
     declined = test_scores[test_scores["decision"] == "decline"]
-    reasons = (declined["reason_1"].value_counts().rename_axis("principal_reason")
-               .reset_index(name="declined_applicants"))
+    reasons = (declined.groupby("reason_1_code").agg(
+        statement=("reason_1_text", lambda texts: texts.mode().iloc[0]),
+        declined_applicants=("reason_1_text", "size"))
+        .sort_values("declined_applicants", ascending=False, kind="stable")
+        .rename_axis("principal_reason").reset_index())
     reasons["share_of_declined"] = reasons["declined_applicants"] / max(len(declined), 1)
     curve = decisions.cost_curve(oof["bad"], oof["pd"], policy.costs).sort_values("cutoff")
     return pd.DataFrame(rows), reasons, _thinned(cutoff=curve["cutoff"],
                                                  expected_cost=curve["expected_cost"])
+
+
+def fairness(
+    model_version: dict[str, Any],
+    test_scores: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    model_input_train: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The fairness screen (``validation.fairness``) per protected attribute and group, on
+    test (with the principal reasons of the declines) and on the stored out-of-fold PDs
+    when they are of these training rows (the decision: the model's own cut-off).
+
+    Protected attributes travel beside the model input under either policy, so the screen
+    runs whether or not the model uses them.
+    """
+    protected = feature_schema.get("protected_attributes") or {}
+    policy, oof = model_version["model"].policy, model_version["oof_predictions"]
+    samples = {"test": (model_input_test, test_scores["bad"], test_scores["pd"],
+                        test_scores["decision"] == "decline", test_scores.get("reason_1_code"))}
+    if oof.index.equals(model_input_train.index):
+        samples["train (out-of-fold)"] = (model_input_train, oof["bad"], oof["pd"],
+                                          policy.declines(oof["pd"]), None)
+    tables = [
+        fairness_screen(group_labels(rows[column], protected.get("bands", {}).get(column)),
+                        bad, pd_scores, declined, reasons, params["fairness"],
+                        params["confidence_level"]).assign(sample=sample, attribute=column)
+        for sample, (rows, bad, pd_scores, declined, reasons) in samples.items()
+        for column in protected.get("columns", []) if column in rows.columns]
+    if not tables:
+        return pd.DataFrame(columns=["sample", "attribute", "group", "status"])
+    table = pd.concat(tables, ignore_index=True)
+    return table[["sample", "attribute", *table.columns[:-2]]]
+
+
+def _fairness_blocks(table: pd.DataFrame) -> list[pd.DataFrame]:
+    """The screen as two tables a page shows without scrolling: outcomes, then statistics."""
+    keys = ["sample", "attribute", "group"]
+    outcomes = ["status", "applicants", "bads", "approval_rate", "adverse_impact_ratio",
+                "bad_rate"]
+    return [table.reindex(columns=keys + outcomes),
+            table.reindex(columns=[*keys, *(c for c in table.columns
+                                            if c not in keys + outcomes)])]
+
+
+def statements_table(scorer: decisions.PDScorer) -> pd.DataFrame:
+    """What each attribute's reason says, and whether it may be cited at all."""
+    statements = scorer.policy.statements
+    never = set(not_cited(scorer.feature_schema))
+    rows = []
+    for attribute in scorer.features:
+        said = statements.attributes.get(attribute) if statements else None
+        rows.append({"attribute": attribute, "code": said.code if said else None,
+                     "statement": said.text if said else None,
+                     "unit": said.unit if said else None,
+                     "source": said.source if said else "readable name",
+                     "cited": "never: protected" if attribute in never else "when it raised the risk"})
+    return pd.DataFrame(rows)
+
+
+def reason_findings(scorer: decisions.PDScorer, statements: pd.DataFrame,
+                    test_scores: pd.DataFrame, feature_schema: dict[str, Any]) -> list[str]:
+    """What a compliance reviewer should read first about the reasons."""
+    declined = test_scores[test_scores["decision"] == "decline"]
+    nsf = (scorer.policy.statements.no_single_factor if scorer.policy.statements
+           else decisions.NO_SINGLE_FACTOR).code
+    no_factor = int((declined["reason_1_code"] == nsf).sum()) if "reason_1_code" in declined \
+        else 0
+    unwritten = statements.loc[statements["source"] == "readable name", "attribute"].tolist()
+    protected = feature_schema.get("protected_attributes") or {}
+    in_model = [c for c in statements["attribute"] if c in set(protected.get("sources", {}))]
+    findings = [f"{no_factor} of {len(declined)} declined test applicants have no single factor "
+                f"that raised their risk against the approved applicants (code "
+                f"{nsf})."]
+    findings.append(
+        f"Finding: {len(unwritten)} attributes have no written statement and are cited by a "
+        f"readable version of their name: {unwritten[:20]}. Add them to the reason dictionary "
+        "(parameters_reasons.yml)." if unwritten else
+        "Every attribute the model can cite has a written or generated statement.")
+    findings.append(
+        f"Finding: protected attributes are model features (protected_attributes.policy "
+        f"allow): {in_model}. They are never cited as a reason, but they shape every PD."
+        if in_model else "No protected attribute, nor a feature built from one, is a model "
+        f"feature (policy {protected.get('policy', 'exclude')}: {protected.get('columns', [])}).")
+    return findings
 
 
 def _test_aucs(challenger_table: pd.DataFrame) -> pd.DataFrame:
@@ -394,6 +485,9 @@ def validation_report(
     effects_table: pd.DataFrame,
     dependence: dict[str, Any],
     data_quality: dict[str, Any],
+    fairness_table: pd.DataFrame,
+    test_scores: pd.DataFrame,
+    feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """One HTML page and one JSON file with every table and the data of every figure.
@@ -413,6 +507,9 @@ def validation_report(
                                       model_version["run_id"]]})
     level = f"{params['confidence_level']:.0%}"
     quality_table = data_quality_table(data_quality)
+    statements = statements_table(scorer)
+    reason_notes = reason_findings(scorer, statements, test_scores, feature_schema)
+    rules = params["fairness"]
     test = "test"
     sections = [
         {"id": "discrimination", "title": "Discrimination",
@@ -465,6 +562,25 @@ def validation_report(
                  "each declined test applicant.",
          "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
                     report.svg(report.reasons_figure(reason_table)), reason_table]},
+        {"id": "reasons", "title": "Reasons",
+         "text": "A declined applicant is given at most "
+                 f"{decisions.MAX_REASONS} reasons: the factors that raised the applicant's risk "
+                 "against the development sample's approved applicants (contribution minus their "
+                 "average contribution, above zero), largest first, each with a stable code, a "
+                 "statement and the value with its unit. "
+                 + " ".join(reason_notes),
+         "blocks": [statements]},
+        {"id": "fairness", "title": "Fairness screen",
+         "text": "Per group of each protected attribute, on test and out of fold: approval "
+                 "rate and the adverse impact ratio against the most-approved group (below "
+                 f"{rules['adverse_impact_below']}: adverse impact, the four-fifths rule), bad "
+                 f"rate, AUC with DeLong's {level} interval, mean PD against the default rate "
+                 "with its Jeffreys interval and p-value (small: the PD is too low for the "
+                 "group), and the principal reasons of its declines (test). Groups with fewer "
+                 f"than {rules['min_applicants']} applicants or {rules['min_bads']} bads or "
+                 "goods are too small to test. A screen, not a fairness audit: a flag calls for "
+                 "a look at the drivers, not a conclusion.",
+         "blocks": _fairness_blocks(fairness_table)},
         {"id": "data-quality", "title": "Data quality",
          "text": "What data_processing found when it split the development sample: test "
                  "applicants identical, feature for feature, to a training applicant (they "
@@ -476,10 +592,13 @@ def validation_report(
               "calibration": calibration_table, "score_bands": band_table,
               "stability": stability_table, "cost_scenarios": cost_scenarios,
               "principal_reasons": reason_table, "challenger": challenger_table,
-              "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table}
+              "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table,
+              "reason_statements": statements, "fairness": fairness_table}
     figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
                "challenger_curves": challenger_curves, "feature_dependence": dependence}
-    content = {"title": title, "tables": {name: json.loads(table.to_json(orient="records"))
+    content = {"title": title,
+               "findings": {"reasons": reason_notes},
+               "tables": {name: json.loads(table.to_json(orient="records"))
                                           for name, table in tables.items()},
                "figures": figures}
     return {"run_id": model_version["run_id"],

@@ -15,6 +15,7 @@ from .nodes import (
     challenger,
     decision_sensitivity,
     discrimination,
+    fairness,
     feature_effects,
     score_test_applicants,
     stability,
@@ -84,6 +85,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="decision_sensitivity",
             ),
             Node(
+                fairness,
+                inputs=dict(
+                    model_version="model_version",
+                    test_scores="test_scores",
+                    model_input_test="model_input_test",
+                    model_input_train="model_input_train",
+                    feature_schema="feature_schema",
+                    params="params:validation",
+                ),
+                outputs="fairness_table",
+                name="fairness",
+            ),
+            Node(
                 validation_report,
                 inputs=dict(
                     model_version="model_version",
@@ -104,6 +118,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                     effects_table="effects_table",
                     dependence="dependence",
                     data_quality="data_quality",
+                    fairness_table="fairness_table",
+                    test_scores="test_scores",
+                    feature_schema="feature_schema",
                     params="params:validation",
                 ),
                 outputs="report",
