@@ -211,6 +211,18 @@ CASES = [
          override("tuning", {"storage": "postgresql://tuner:s3cret@db-host/optuna"}),
          ("tuning",), "Parameter(s) ['tuning.storage'] hold a URL with a password",
          secret="s3cret", cli=True),
+    Case("a protected attribute as an expected effect",
+         override("data_processing", {"expected_effects": {"decreasing": ["age_in_years"]}}),
+         FIRST_STAGES, "data_processing: expected_effects names ['age_in_years'], protected "
+                       "attributes or features derived from them"),
+    Case("a protected attribute in a related-table recipe",
+         both(with_history(lambda t: t), override("feature_engineering", {"tables": {"bureau": {
+             "key": "applicant_id", "aggregates": {"all": {"foreign_worker": ["count"]}}}}})),
+         FIRST_STAGES, "feature_engineering.tables.bureau reads ['foreign_worker'], protected "
+                       "attributes (data_processing.protected_attributes) that policy 'exclude' "
+                       "keeps out of the model"),
+    Case("five reasons per decline", override("thresholding", {"reason_codes": 5}),
+         ("thresholding",), "thresholding.reason_codes: Input should be less than or equal to 4"),
     Case("negative number of reason codes", override("thresholding", {"reason_codes": -1}),
          ("thresholding",), "thresholding.reason_codes: Input should be greater than or equal to 0"),
     Case("estimator of no known family",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from credit_scoring.decisions import scorer_of
 from credit_scoring.io.hub import build_release
 
 from .conftest import free_port, tracking_uri
@@ -193,6 +194,46 @@ def test_the_documented_curl_example_is_answered(server):
     with urllib.request.urlopen(request, timeout=60) as response:
         (prediction,) = strict_json(response.read().decode())["predictions"]
     assert prediction["decision"] in {"accept", "decline"} and 0 < prediction["pd"] < 1
+
+
+def test_every_served_decline_cites_in_words_only_factors_that_raised_its_risk(
+        default_run, champion, server):
+    """Issue 32: over every declined test applicant, through the served champion: no reason
+    names a protected attribute or a feature built from one, every reason has a code and a
+    statement, and every cited factor raised the PD against the approved applicants."""
+    holdout = pd.read_csv(default_run / "data/05_model_input/holdout_applicants.csv")
+    answers = []
+    for start in range(0, len(holdout), SERVED_ROWS):
+        status, body = post(server.port, holdout.iloc[start:start + SERVED_ROWS])
+        assert status == 200, body
+        answers.append(pd.DataFrame(strict_json(body)["predictions"]))
+    served = pd.concat(answers, ignore_index=True)
+    declined = served["decision"] == "decline"
+    assert declined.sum() > 30
+    scorer = scorer_of(mlflow.pyfunc.load_model(CHAMPION))
+    statements = scorer.policy.statements
+    attribute_of = {s.code: name for name, s in statements.attributes.items()}
+    protected = scorer.feature_schema["protected_attributes"]
+    assert protected["policy"] == "exclude"
+    assert not set(protected["sources"]) & set(scorer.features)  # not even in the model
+    rows = scorer.prepare(holdout[declined.to_numpy()])
+    raised = scorer.contributions(rows) - pd.Series(scorer.baselines["reasons"]["contribution"])
+    cited = 0
+    for position, (_, row) in enumerate(served[declined].iterrows()):
+        codes = [row[f"reason_{k}_code"] for k in range(1, 5) if row[f"reason_{k}_code"]]
+        assert codes, row
+        for k, code in enumerate(codes, start=1):
+            assert row[f"reason_{k}_text"] and row[f"reason_{k}_text"][0].isupper()
+            if code == statements.no_single_factor.code:
+                assert k == 1 and len(codes) == 1
+                assert (raised.iloc[position] <= 0).all()
+                continue
+            attribute = attribute_of[code]
+            assert attribute not in protected["sources"]
+            assert raised.iloc[position][attribute] > 0 and row[f"reason_{k}_value"]
+            assert statements.attributes[attribute].source != "readable name"
+            cited += 1
+    assert cited > declined.sum()  # most declines have more than one reason
 
 
 def test_a_served_row_with_a_bad_value_gets_400_naming_the_column(champion, server):

@@ -136,6 +136,10 @@ def test_the_default_run_ends_with_a_validation_report_on_its_champion(default_r
     effects = {row["feature"]: row["status"] for row in content["tables"]["feature_effects"]}
     assert effects == {"duration_in_month": "as expected",
                        "installment_rate_in_percentage_of_disposable_income": "as expected"}
+    # every attribute the German champion can cite has a written statement; none is protected
+    assert {row["source"] for row in content["tables"]["reason_statements"]} == {"dictionary"}
+    assert "No protected attribute, nor a feature built from one, is a model feature" in \
+        " ".join(content["findings"]["reasons"])
     challenger = pd.DataFrame(content["tables"]["challenger"]).set_index(["sample", "model"])
     assert 0.7 < challenger.loc[("test", "challenger"), "auc"] < 0.9  # a real scorecard
     assert "No scoring batch yet" in (folder / "validation_report.html").read_text()
@@ -203,8 +207,10 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     })
     # the table's own block replaces the German one in conf/base, as README says: conf/local
     # would merge key by key and keep the German range rules
+    # region stands in for a protected attribute the lender decided to keep in the model
     write_yaml(project_copy / "conf/base/parameters_data_processing.yml",
-               {"data_processing": LOAN_BOOK_PARAMS})
+               {"data_processing": {**LOAN_BOOK_PARAMS, "protected_attributes": {
+                   "columns": ["region"], "policy": "allow"}}})
 
     use_small_trees(project_copy)
     use_small_tuning(project_copy, n_trials=4)
@@ -228,6 +234,16 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert "defaulted" not in holdout.columns
     assert scored["loan_id"].tolist() == holdout["loan_id"].tolist()
     assert set(scored["decision"]) <= {"accept", "decline"}
+    # allowed in the model, never cited, and a finding of the validation report
+    schema = json.loads((project_copy / "data/05_model_input/feature_schema.json").read_text())
+    assert "region" in schema["categorical"]
+    codes = scored.filter(regex=r"^reason_\d_code$").stack()
+    assert len(codes) and "REGION" not in set(codes)
+    report = json.loads((project_copy / "data/08_reporting/validation/validation_report.json")
+                        .read_text())
+    assert "protected attributes are model features (protected_attributes.policy allow): " \
+           "['region']" in " ".join(report["findings"]["reasons"])
+    assert "region" in {row["attribute"] for row in report["tables"]["fairness"]}
     stability = pd.read_csv(project_copy / "data/08_reporting/scoring/population_stability.csv")
     # against the development sample's distributions, which travel inside the model
     assert stability["variable"].iloc[0] == "score" and (stability["psi"] < 0.25).all()

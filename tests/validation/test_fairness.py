@@ -48,8 +48,12 @@ def test_approval_rates_adverse_impact_and_statistics_match_a_hand_computation()
 
 
 def test_numeric_attributes_are_screened_in_bands_and_missing_is_a_group():
-    ages = pd.Series([19, 25, 34.9, 35, 64, 65, 80, np.nan])
-    assert group_labels(ages, [25, 35, 50, 65]).tolist() == [
-        "< 25", "25 to < 35", "25 to < 35", "35 to < 50", "50 to < 65", ">= 65", ">= 65",
-        "missing"]
+    ages = pd.Series([80, 19, 25, 34.9, 35, 64, 65, np.nan])
+    groups = group_labels(ages, [25, 35, 50, 65])
+    assert groups.tolist() == [">= 65", "< 25", "25 to < 35", "25 to < 35", "35 to < 50",
+                               "50 to < 65", ">= 65", "missing"]
+    screen = fairness_screen(groups, ages.notna(), ages.fillna(0) / 100, ages > 60, None, RULES)
+    # bands in their order, youngest first, not sorted as text
+    assert screen["group"].tolist() == ["< 25", "25 to < 35", "35 to < 50", "50 to < 65",
+                                        ">= 65", "missing"]
     assert group_labels(pd.Series(["yes", None, "no"]), None).tolist() == ["yes", "missing", "no"]

@@ -188,8 +188,8 @@ def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
         named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
     named.update({c: "data_processing.valid_ranges" for c in valid_ranges(params)})
     named.update({c: "data_processing.special_values" for c in params.get("special_values") or {}})
-    named.update({c: "data_processing.protected_attributes.columns"
-                  for c in (params.get("protected_attributes") or {}).get("columns", [])})
+    for column in (params.get("protected_attributes") or {}).get("columns", []):
+        named.setdefault(column, "data_processing.protected_attributes.columns")
     return named
 
 

@@ -340,7 +340,7 @@ returned with the scores).
 from credit_scoring.io.hub import download, load_model
 model = load_model(download("{repo_id}", revision="<commit hash>",
                             sha256="<SHA-256 of SHA256SUMS, from the publisher>"))
-model.predict(applicants)   # id, pd, score, band, decision, reason_1, reason_1_value ...
+model.predict(applicants)   # id, pd, score, band, decision, reason_1_code, reason_1_text, reason_1_value ...
 
 # without it, in an environment made from model/requirements.txt: MLflow runs the
 # model's own code (model/code), so vet it first

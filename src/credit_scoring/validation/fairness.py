@@ -22,7 +22,8 @@ TOO_SMALL = "too small to test"
 
 def group_labels(values: pd.Series, edges: list[float] | None) -> pd.Series:
     """Each row's group: its band for a numeric attribute with ``edges`` (``< 25``,
-    ``25 to < 35``, ..., ``>= 65``), else its value; ``missing`` for a missing value."""
+    ``25 to < 35``, ..., ``>= 65``, in that order), else its value; ``missing`` for a
+    missing value."""
     if edges:
         bounds = [f"{edge:g}" for edge in edges]
         labels = [f"< {bounds[0]}",
@@ -32,7 +33,8 @@ def group_labels(values: pd.Series, edges: list[float] | None) -> pd.Series:
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         band = np.searchsorted(np.asarray(edges, dtype=float), numbers, side="right")
         named = np.asarray(labels, dtype=object)[np.minimum(band, len(labels) - 1)]
-        return pd.Series(np.where(np.isnan(numbers), MISSING_GROUP, named), index=values.index)
+        return pd.Series(pd.Categorical(np.where(np.isnan(numbers), MISSING_GROUP, named),
+                                        categories=[*labels, MISSING_GROUP]), index=values.index)
     return values.astype(object).where(values.notna(), MISSING_GROUP).astype(str)
 
 
@@ -56,13 +58,16 @@ def fairness_screen(groups: pd.Series, bad: pd.Series, pd_scores: pd.Series,
         rules: ``min_applicants``, ``min_bads`` (and goods) for a group to be tested, and
             ``adverse_impact_below``, the ratio flagged (0.8: the four-fifths rule).
     """
-    frame = pd.DataFrame({"group": groups.to_numpy(), "bad": np.asarray(bad, dtype=int),
+    order = groups.cat.categories if isinstance(groups.dtype, pd.CategoricalDtype) else \
+        sorted(set(groups))
+    frame = pd.DataFrame({"group": pd.Categorical(groups.to_numpy(), categories=order),
+                          "bad": np.asarray(bad, dtype=int),
                           "pd": np.asarray(pd_scores, dtype=float),
                           "declined": np.asarray(declined, dtype=bool)})
     if principal_reason is not None:
         frame["reason"] = np.asarray(principal_reason, dtype=object)
     rows = []
-    for group, rows_of in frame.groupby("group", sort=True):
+    for group, rows_of in frame.groupby("group", sort=True, observed=True):
         n, bads = len(rows_of), int(rows_of["bad"].sum())
         row = {"group": group, "applicants": n, "bads": bads}
         if n < rules["min_applicants"] or min(bads, n - bads) < rules["min_bads"]:
