@@ -130,6 +130,12 @@ def test_the_registered_model_carries_its_recipe_and_refuses_rows_without_it(hom
     with pytest.raises(ApplicantDataError, match="makes them from the applicants' related "
                                                  "tables.*related_tables_to_score"):
         scorer.prepare(bare)
+    # issue 32: every attribute has a written or a generated statement, none is protected
+    statements = scorer.policy.statements.attributes
+    assert {s.source for s in statements.values()} <= {"dictionary", "generated", "derived"}
+    assert statements["bureau__credit_day_overdue__max"].text == \
+        "Days overdue on credit bureau records (highest)"
+    assert not {"CODE_GENDER", "DAYS_BIRTH", "NAME_FAMILY_STATUS"} & set(scorer.features)
 
 
 def test_a_bureau_file_delivered_twice_is_aggregated_once_and_reported(home_credit_run):

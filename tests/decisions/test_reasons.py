@@ -108,6 +108,9 @@ def test_statements_come_from_the_dictionary_the_feature_name_a_ratio_or_a_reada
         "HOUR_APPR": ("Hour appr", None, "readable name"),
     }
     assert statements.attributes["AMT_CREDIT"].code == "AMT"
+    switched_off = {**DICTIONARY, "attributes": {**DICTIONARY["attributes"], "AMT_CREDIT": None}}
+    assert resolve_statements(["AMT_CREDIT"], switched_off, {}).attributes[
+        "AMT_CREDIT"].source == "readable name"
     assert statements.attributes["bureau__count__active"].code == "BUREAU__COUNT__ACTIVE"
     assert statements.no_single_factor.code == "NONE"
     share = adverse_action_reasons(

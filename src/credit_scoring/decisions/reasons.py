@@ -125,8 +125,10 @@ def resolve_statements(features: list[str], dictionary: dict[str, Any],
             ``no_single_factor``).
         ratios: the ratio recipes that built features (name -> numerator, denominator).
     """
-    attributes = dictionary.get("attributes") or {}
-    tables, aggregates = dictionary.get("tables") or {}, dictionary.get("aggregates") or {}
+    # an entry set to null (e.g. in conf/local) is switched off
+    attributes = {k: v for k, v in (dictionary.get("attributes") or {}).items() if v}
+    tables = {k: v for k, v in (dictionary.get("tables") or {}).items() if v}
+    aggregates = dictionary.get("aggregates") or {}
 
     def text_of(column: str) -> str:
         known = attributes.get(column)
