@@ -7,6 +7,7 @@ from credit_scoring.data.schema import (
     ApplicantDataError,
     build_feature_schema,
     features,
+    protected_sources,
     validate_raw,
     validate_scoring,
 )
@@ -138,3 +139,19 @@ def test_a_column_named_twice_is_refused_in_training_and_in_scoring(german_raw, 
         validate_raw(twice, project_params["data_processing"])
     with pytest.raises(ApplicantDataError, match="appears 2 times in the applicants to score"):
         validate_scoring(twice, {"numeric": [], "categorical": []})
+
+
+def test_features_built_from_a_protected_column_follow_it_at_any_depth():
+    """A ratio of a ratio of age, and an aggregate of it that only policy allow lets a
+    recipe build, are as protected as age itself."""
+    params = {"protected_attributes": {"columns": ["age_in_years"], "policy": "allow"},
+              "feature_recipes": {"ratios": {
+                  "amount_per_age": {"numerator": "credit_amount", "denominator": "age_in_years"},
+                  "per_age_per_month": {"numerator": "amount_per_age",
+                                        "denominator": "duration_in_month"},
+                  "monthly": {"numerator": "credit_amount", "denominator": "duration_in_month"},
+                  "off": None}}}
+    columns = ["bureau__age_in_years__max", "bureau__days_credit__mean", "age_in_years"]
+    assert protected_sources(params, columns) == {
+        "age_in_years": ["age_in_years"], "bureau__age_in_years__max": ["age_in_years"],
+        "amount_per_age": ["age_in_years"], "per_age_per_month": ["age_in_years"]}

@@ -117,3 +117,17 @@ def test_statements_come_from_the_dictionary_the_feature_name_a_ratio_or_a_reada
         pd.DataFrame({"bureau__credit_active__share_bad_debt": [1.0]}),
         pd.DataFrame({"bureau__credit_active__share_bad_debt": [0.25]}), 1, None, statements)
     assert share["reason_1_value"][0] == "25%"
+
+
+def test_two_attributes_with_one_code_are_refused_naming_both():
+    clash = {**DICTIONARY, "attributes": {**DICTIONARY["attributes"],
+                                          "AMT_GOODS_PRICE": {"code": "AMT", "statement": "Price"}}}
+    with pytest.raises(ValueError, match="AMT_CREDIT.*AMT_GOODS_PRICE"):
+        resolve_statements(["AMT_CREDIT", "AMT_GOODS_PRICE"], clash, {})
+
+
+def test_a_ratio_whose_source_has_no_statement_is_a_readable_name_not_derived():
+    ratios = {"credit_to_annuity": {"numerator": "AMT_CREDIT", "denominator": "AMT_ANNUITY"}}
+    said = resolve_statements(["credit_to_annuity"], DICTIONARY, ratios).attributes
+    assert (said["credit_to_annuity"].text, said["credit_to_annuity"].source) == (
+        "Amount of credit relative to amt annuity", "readable name")

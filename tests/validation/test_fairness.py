@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from credit_scoring.validation.fairness import fairness_screen, group_labels
+from credit_scoring.validation.fairness import fairness_screen, group_labels, screen_bands
 
 RULES = {"min_applicants": 30, "min_bads": 5, "adverse_impact_below": 0.8}
 
@@ -57,3 +57,10 @@ def test_numeric_attributes_are_screened_in_bands_and_missing_is_a_group():
     assert screen["group"].tolist() == ["< 25", "25 to < 35", "35 to < 50", "50 to < 65",
                                         ">= 65", "missing"]
     assert group_labels(pd.Series(["yes", None, "no"]), None).tolist() == ["yes", "missing", "no"]
+
+
+def test_a_numeric_protected_attribute_without_bands_is_screened_in_quintiles():
+    ages = pd.Series(np.arange(20, 70, dtype=float))  # 50 distinct ages
+    assert screen_bands(ages, None) == pytest.approx([29.8, 39.6, 49.4, 59.2])
+    assert screen_bands(ages, [30]) == [30]  # configured bands win
+    assert screen_bands(pd.Series(["yes", "no"]), None) is None  # categories as they come

@@ -17,7 +17,6 @@ Feature names follow one convention, readable in MLflow and in reason codes:
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
@@ -25,7 +24,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from credit_scoring.data.schema import examples
+from credit_scoring.data.schema import examples, snake
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +38,6 @@ EXAMPLES = 5
 
 class FeatureSourceError(ValueError):
     """A related table cannot be used as configured; the message names table, column and fix."""
-
-
-def snake(name: str) -> str:
-    """``DAYS_CREDIT`` -> ``days_credit``; ``AMT Credit (sum)`` -> ``amt_credit_sum``."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
 
 
 def feature_name(table: str, column: str | None, aggregate: str, subset: str = "all") -> str:

@@ -7,6 +7,7 @@ data_processing persists; no column name of any particular data set lives here.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,15 +160,35 @@ def numeric_columns(applicants: pd.DataFrame, params: dict[str, Any]) -> list[st
     return list(dict.fromkeys(numeric))
 
 
-def protected_sources(params: dict[str, Any]) -> dict[str, list[str]]:
-    """Each protected attribute, and each ratio feature built from one, -> its protected
-    sources: a feature derived from a protected column follows it (excluded or never cited)."""
+def snake(name: str) -> str:
+    """``DAYS_CREDIT`` -> ``days_credit``; ``AMT Credit (sum)`` -> ``amt_credit_sum``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def protected_sources(params: dict[str, Any], columns=()) -> dict[str, list[str]]:
+    """Each protected attribute, and each feature built from one, -> its protected sources:
+    a feature derived from a protected column follows it (excluded or never cited).
+
+    Built means a ratio recipe with a protected input (or an input built from one, at any
+    depth) or, among ``columns``, a feature-build aggregate of a protected column
+    (``<table>__<column>__...``, which only policy allow lets a recipe build).
+    """
     protected = list((params.get("protected_attributes") or {}).get("columns", []))
     found = {column: [column] for column in protected}
-    for name, recipe in ((params.get("feature_recipes") or {}).get("ratios") or {}).items():
-        sources = [c for c in (recipe or {}).values() if c in protected]
-        if sources:
-            found[name] = sources
+    by_name = {snake(column): column for column in protected}
+    for column in columns:
+        parts = str(column).split("__")
+        if len(parts) > 2 and parts[1] in by_name:
+            found.setdefault(column, [by_name[parts[1]]])
+    ratios = {name: recipe for name, recipe in
+              ((params.get("feature_recipes") or {}).get("ratios") or {}).items() if recipe}
+    grown = True
+    while grown:  # a ratio of a ratio of a protected column follows it too
+        grown = False
+        for name, recipe in ratios.items():
+            sources = sorted({s for c in recipe.values() for s in found.get(c, [])})
+            if sources and found.get(name) != sources:
+                found[name], grown = sources, True
     return found
 
 
@@ -386,7 +407,7 @@ def protected_attributes(model_input: pd.DataFrame, params: dict[str, Any]) -> d
     declared = params.get("protected_attributes") or {}
     return {"policy": declared.get("policy", "exclude"),
             "columns": list(declared.get("columns", [])),
-            "sources": {c: s for c, s in protected_sources(params).items()
+            "sources": {c: s for c, s in protected_sources(params, model_input.columns).items()
                         if c in model_input.columns},
             "bands": {c: edges for c, edges in (declared.get("bands") or {}).items()
                       if edges is not None}}

@@ -130,25 +130,35 @@ def resolve_statements(features: list[str], dictionary: dict[str, Any],
     tables = {k: v for k, v in (dictionary.get("tables") or {}).items() if v}
     aggregates = dictionary.get("aggregates") or {}
 
-    def text_of(column: str) -> str:
-        known = attributes.get(column)
-        return known["statement"] if known else readable(column)
-
-    resolved = {}
+    resolved: dict[str, Statement] = {}
     for feature in features:
         if feature in attributes:
             resolved[feature] = Statement(**_entry(attributes[feature], feature))
         elif (generated := _generated(feature, tables, aggregates)) is not None:
             resolved[feature] = generated
-        elif (ratios or {}).get(feature):
-            recipe = ratios[feature]
+    for feature in features:  # ratios last: they read their sources' statements
+        if feature in resolved:
+            continue
+        recipe = (ratios or {}).get(feature)
+        sources = [recipe["numerator"], recipe["denominator"]] if recipe else []
+        said = [resolved.get(c) or (Statement(**_entry(attributes[c], c)) if c in attributes
+                                    else None) for c in sources]
+        if recipe:
+            first, second = (s.text if s else readable(c)
+                             for s, c in zip(said, sources, strict=True))
             resolved[feature] = Statement(
-                code=_code(feature), source="derived",
-                text=f"{text_of(recipe['numerator'])} relative to "
-                     f"{text_of(recipe['denominator']).lower()}")
+                code=_code(feature), text=f"{first} relative to {second.lower()}",
+                source="derived" if all(s and s.source != "readable name" for s in said)
+                else "readable name")
         else:
             resolved[feature] = Statement(code=_code(feature), text=readable(feature),
                                           source="readable name")
+    codes = pd.Series([s.code for s in resolved.values()], index=list(resolved))
+    repeated = codes[codes.duplicated(keep=False)]
+    if len(repeated):
+        raise ValueError(
+            f"Reason codes given to more than one attribute: {repeated.to_dict()}. Give each "
+            "its own code under reasons.attributes (parameters_reasons.yml).")
     nothing = dictionary.get("no_single_factor")
     return ReasonStatements(attributes=resolved, no_single_factor=Statement(
         **_entry(nothing, "no single factor")) if nothing else NO_SINGLE_FACTOR)

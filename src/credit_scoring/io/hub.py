@@ -273,6 +273,22 @@ class HubModelDataset(AbstractDataset[None, Any]):
         raise NotImplementedError("HubModelDataset is read-only; publish with credit-scoring-hub.")
 
 
+def _protected_text(schema: dict[str, Any]) -> str:
+    """What the card says about protected attributes, from the model's own contract."""
+    protected = schema.get("protected_attributes")
+    if protected is None:
+        return ("**Protected attributes.** This model records none: it was built before they "
+                "were configured, and its features may include attributes (such as age, sex "
+                "or nationality) that lending law restricts.")
+    named = ", ".join(f"`{c}`" for c in protected["columns"]) or "none"
+    used = ("are not model features (policy exclude)" if protected["policy"] == "exclude" else
+            "are model features (policy allow) but are never cited as a reason")
+    return (f"**Protected attributes** ({named}) {used}. The validation report screens "
+            "approval and default rates by protected group (adverse impact ratio, four-fifths "
+            "rule); that screen is not a fairness audit. Review the model under your "
+            "jurisdiction's rules before any use.")
+
+
 def model_card(
     repo_id: str, model: mlflow.models.Model, metrics: dict[str, float], card: dict[str, Any]
 ) -> ModelCard:
@@ -351,9 +367,7 @@ model = mlflow.pyfunc.load_model("<download folder>/model")
 ## Limitations
 {card["limitations"].strip()}
 
-**This is not a fairness audit.** The model has not been assessed for disparate impact on
-protected groups; the training data may contain attributes (such as age, sex or nationality)
-that lending law restricts. Review it under your jurisdiction's rules before any use.
+{_protected_text(schema)}
 """)
 
 

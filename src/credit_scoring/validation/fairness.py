@@ -20,6 +20,14 @@ MISSING_GROUP = "missing"
 TOO_SMALL = "too small to test"
 
 
+def screen_bands(development: pd.Series, edges: list[float] | None) -> list[float] | None:
+    """The configured bands of a protected attribute; for a numeric one without them, its
+    development sample's quintiles (one group per value would leave every group too small)."""
+    if edges or not pd.api.types.is_numeric_dtype(development) or development.nunique() <= 10:
+        return edges
+    return sorted({float(q) for q in development.quantile([0.2, 0.4, 0.6, 0.8]).round(2)})
+
+
 def group_labels(values: pd.Series, edges: list[float] | None) -> pd.Series:
     """Each row's group: its band for a numeric attribute with ``edges`` (``< 25``,
     ``25 to < 35``, ..., ``>= 65``, in that order), else its value; ``missing`` for a
@@ -32,7 +40,7 @@ def group_labels(values: pd.Series, edges: list[float] | None) -> pd.Series:
                   f">= {bounds[-1]}"]
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         band = np.searchsorted(np.asarray(edges, dtype=float), numbers, side="right")
-        named = np.asarray(labels, dtype=object)[np.minimum(band, len(labels) - 1)]
+        named = np.asarray(labels, dtype=object)[band]
         return pd.Series(pd.Categorical(np.where(np.isnan(numbers), MISSING_GROUP, named),
                                         categories=[*labels, MISSING_GROUP]), index=values.index)
     return values.astype(object).where(values.notna(), MISSING_GROUP).astype(str)

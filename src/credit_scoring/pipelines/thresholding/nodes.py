@@ -236,12 +236,17 @@ def assemble_champion(
         reference["encoded_mean"] = encoded_mean
     champion = PDScorer(family, model[:-1], model[-1], calibrator, feature_schema,
                         decision_policy, reference)
-    approved = X[(calibration_oof["pd"] < decision_policy.cutoff).to_numpy()]
+    approved = X[calibration_oof["pd"].reindex(X.index).to_numpy() < decision_policy.cutoff]
     if len(approved) > reasons["reference_rows"]:
         approved = approved.sample(reasons["reference_rows"], random_state=reasons["seed"])
     contribution = champion.contributions(approved) if len(approved) else None
     if contribution is not None:
         reference["reasons"] = decisions.reference_contributions(contribution, approved)
+    elif not len(approved):
+        logger.warning("No development applicant is approved at the cut-off %.4f: reasons are "
+                       "measured from the model's average applicant instead of the approved "
+                       "ones. Check the costs and constraints (thresholding).",
+                       decision_policy.cutoff)
     return champion
 
 

@@ -22,7 +22,7 @@ from credit_scoring.io.datasets import spreadsheet_safe
 from credit_scoring.models import families
 from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
 from credit_scoring.validation import report
-from credit_scoring.validation.fairness import fairness_screen, group_labels
+from credit_scoring.validation.fairness import fairness_screen, group_labels, screen_bands
 from credit_scoring.validation.stability import psi_from_baseline, stability_status
 from credit_scoring.validation.statistics import (
     auc_confidence,
@@ -374,7 +374,8 @@ def fairness(
         samples["train (out-of-fold)"] = (model_input_train, oof["bad"], oof["pd"],
                                           policy.declines(oof["pd"]), None)
     tables = [
-        fairness_screen(group_labels(rows[column], protected.get("bands", {}).get(column)),
+        fairness_screen(group_labels(rows[column], screen_bands(
+                            model_input_train[column], protected.get("bands", {}).get(column))),
                         bad, pd_scores, declined, reasons, params["fairness"],
                         params["confidence_level"]).assign(sample=sample, attribute=column)
         for sample, (rows, bad, pd_scores, declined, reasons) in samples.items()
@@ -411,30 +412,48 @@ def statements_table(scorer: decisions.PDScorer) -> pd.DataFrame:
 
 
 def reason_findings(scorer: decisions.PDScorer, statements: pd.DataFrame,
-                    test_scores: pd.DataFrame, feature_schema: dict[str, Any]) -> list[str]:
-    """What a compliance reviewer should read first about the reasons."""
+                    test_scores: pd.DataFrame) -> list[str]:
+    """What a compliance reviewer should read first about the model's reasons."""
     declined = test_scores[test_scores["decision"] == "decline"]
     nsf = (scorer.policy.statements.no_single_factor if scorer.policy.statements
            else decisions.NO_SINGLE_FACTOR).code
     no_factor = int((declined["reason_1_code"] == nsf).sum()) if "reason_1_code" in declined \
         else 0
     unwritten = statements.loc[statements["source"] == "readable name", "attribute"].tolist()
-    protected = feature_schema.get("protected_attributes") or {}
-    in_model = [c for c in statements["attribute"] if c in set(protected.get("sources", {}))]
+    protected = (scorer.feature_schema or {}).get("protected_attributes")
+    in_model = [c for c in not_cited(scorer.feature_schema) if c in scorer.features]
     findings = [f"{no_factor} of {len(declined)} declined test applicants have no single factor "
-                f"that raised their risk against the approved applicants (code "
-                f"{nsf})."]
+                f"that raised their risk against the approved applicants (code {nsf})."]
     findings.append(
         f"Finding: {len(unwritten)} attributes have no written statement and are cited by a "
         f"readable version of their name: {unwritten[:20]}. Add them to the reason dictionary "
         "(parameters_reasons.yml)." if unwritten else
         "Every attribute the model can cite has a written or generated statement.")
-    findings.append(
-        f"Finding: protected attributes are model features (protected_attributes.policy "
-        f"allow): {in_model}. They are never cited as a reason, but they shape every PD."
-        if in_model else "No protected attribute, nor a feature built from one, is a model "
-        f"feature (policy {protected.get('policy', 'exclude')}: {protected.get('columns', [])}).")
+    if protected is None:
+        findings.append("Finding: this model was built before protected attributes were "
+                        "configured: it records none, so its reasons may cite any of its "
+                        "features. Retrain it under data_processing.protected_attributes.")
+    elif in_model:
+        findings.append(f"Finding: protected attributes are model features "
+                        f"(protected_attributes.policy allow): {in_model}. They are never cited "
+                        "as a reason, but they shape every PD.")
+    else:
+        findings.append(f"No protected attribute, nor a feature built from one, is a model "
+                        f"feature (policy {protected['policy']}: {protected['columns']}).")
     return findings
+
+
+def example_declines(test_scores: pd.DataFrame, applicants: int = 5) -> pd.DataFrame:
+    """The first declined test applicants as they read their reasons: one row per reason."""
+    declined = test_scores[test_scores["decision"] == "decline"].head(applicants)
+    rows = [{"applicant": position + 1, "pd": row["pd"], "score": row["score"], "reason": k,
+             "code": row[f"reason_{k}_code"], "statement": row[f"reason_{k}_text"],
+             "value": row[f"reason_{k}_value"]}
+            for position, (_, row) in enumerate(declined.iterrows())
+            for k in range(1, decisions.MAX_REASONS + 1)
+            if row.get(f"reason_{k}_code") is not None]
+    return pd.DataFrame(rows, columns=["applicant", "pd", "score", "reason", "code",
+                                       "statement", "value"])
 
 
 def _test_aucs(challenger_table: pd.DataFrame) -> pd.DataFrame:
@@ -487,7 +506,6 @@ def validation_report(
     data_quality: dict[str, Any],
     fairness_table: pd.DataFrame,
     test_scores: pd.DataFrame,
-    feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """One HTML page and one JSON file with every table and the data of every figure.
@@ -508,7 +526,8 @@ def validation_report(
     level = f"{params['confidence_level']:.0%}"
     quality_table = data_quality_table(data_quality)
     statements = statements_table(scorer)
-    reason_notes = reason_findings(scorer, statements, test_scores, feature_schema)
+    reason_notes = reason_findings(scorer, statements, test_scores)
+    examples = example_declines(test_scores)
     rules = params["fairness"]
     test = "test"
     sections = [
@@ -568,8 +587,9 @@ def validation_report(
                  "against the development sample's approved applicants (contribution minus their "
                  "average contribution, above zero), largest first, each with a stable code, a "
                  "statement and the value with its unit. "
-                 + " ".join(reason_notes),
-         "blocks": [statements]},
+                 + " ".join(reason_notes) + " The first declined test applicants follow, as "
+                 "they read their reasons.",
+         "blocks": [statements, examples]},
         {"id": "fairness", "title": "Fairness screen",
          "text": "Per group of each protected attribute, on test and out of fold: approval "
                  "rate and the adverse impact ratio against the most-approved group (below "
@@ -593,7 +613,8 @@ def validation_report(
               "stability": stability_table, "cost_scenarios": cost_scenarios,
               "principal_reasons": reason_table, "challenger": challenger_table,
               "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table,
-              "reason_statements": statements, "fairness": fairness_table}
+              "reason_statements": statements, "example_declines": examples,
+              "fairness": fairness_table}
     figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
                "challenger_curves": challenger_curves, "feature_dependence": dependence}
     content = {"title": title,

@@ -120,7 +120,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     data_quality="data_quality",
                     fairness_table="fairness_table",
                     test_scores="test_scores",
-                    feature_schema="feature_schema",
                     params="params:validation",
                 ),
                 outputs="report",
