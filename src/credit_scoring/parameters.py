@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import optuna
-import pandas as pd
 from kedro.utils import load_obj
 from pydantic import (
     BaseModel,
@@ -31,7 +30,7 @@ from credit_scoring.data.feature_build import recipe_columns
 from credit_scoring.data.schema import protected_sources
 from credit_scoring.decisions import Constraints, Costs, ScoreScaling
 from credit_scoring.decisions.costs import Number, Positive, Rate
-from credit_scoring.decisions.reasons import MAX_REASONS
+from credit_scoring.decisions.reasons import MAX_REASONS, ReasonDictionary
 from credit_scoring.models.calibration import CRITERIA, METHODS
 from credit_scoring.models.encoders import PREPROCESSING
 from credit_scoring.models.evaluation import METRICS
@@ -394,48 +393,6 @@ class Thresholding(Strict):
     champion: Champion
 
 
-# ---- reasons ----------------------------------------------------------------------------
-Code = Annotated[StrictStr, Field(pattern=r"^[A-Z0-9_]{1,40}$")]
-
-
-class Words(Strict):
-    statement: Annotated[StrictStr, Field(min_length=1)]
-    unit: StrictStr | None = None
-    labels: dict[Any, StrictStr] = {}
-
-
-class AttributeWords(Words):
-    code: Code
-    high: StrictStr | None = None
-    low: StrictStr | None = None
-
-
-class TableWords(Strict):
-    name: StrictStr
-    per: StrictStr | None = None
-    columns: dict[str, Words] = {}
-    subsets: dict[str, StrictStr] = {}
-
-
-class Reasons(Strict):
-    reference_rows: Count
-    seed: StrictInt
-    no_single_factor: AttributeWords
-    attributes: dict[str, AttributeWords | None] = {}
-    tables: dict[str, TableWords | None] = {}
-    aggregates: dict[str, StrictStr] = {}
-
-    @model_validator(mode="after")
-    def _codes_unique(self) -> Reasons:
-        codes = pd.Series([self.no_single_factor.code, *(
-            words.code for words in self.attributes.values() if words is not None)])
-        repeated = sorted(codes[codes.duplicated()].unique())
-        if repeated:
-            raise ValueError(f"codes {repeated} are given to more than one attribute: a code "
-                             "must name one reason")
-        return self
-
-
 # ---- scoring ----------------------------------------------------------------------------
 class Psi(Strict):
     watch: Positive
@@ -538,7 +495,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "train": CandidateStage,
     "tuning": Tuning,
     "thresholding": Thresholding,
-    "reasons": Reasons,
+    "reasons": ReasonDictionary,
     "scoring": Scoring,
     "validation": Validation,
     "hub": Hub,

@@ -18,11 +18,11 @@ records (highest)"), a ratio's source attributes, or, as the last resort, a read
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 MAX_REASONS = 4
 """Reasons a declined applicant is given at most (Regulation B's commentary: more than
@@ -59,6 +59,50 @@ class ReasonStatements(BaseModel):
 
     attributes: dict[str, Statement]
     no_single_factor: Statement = NO_SINGLE_FACTOR
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Words(_Strict):
+    statement: Annotated[StrictStr, Field(min_length=1)]
+    unit: StrictStr | None = None
+    labels: dict[Any, StrictStr] = {}
+
+
+class AttributeWords(Words):
+    code: Annotated[StrictStr, Field(pattern=r"^[A-Z0-9_]{1,40}$")]
+    high: StrictStr | None = None
+    low: StrictStr | None = None
+
+
+class TableWords(_Strict):
+    name: StrictStr
+    per: StrictStr | None = None
+    columns: dict[str, Words] = {}
+    subsets: dict[str, StrictStr] = {}
+
+
+class ReasonDictionary(_Strict):
+    """The ``reasons`` parameters (``parameters_reasons.yml``), checked at run start."""
+
+    reference_rows: Annotated[StrictInt, Field(ge=1)]
+    seed: StrictInt
+    no_single_factor: AttributeWords
+    attributes: dict[str, AttributeWords | None] = {}
+    tables: dict[str, TableWords | None] = {}
+    aggregates: dict[str, StrictStr] = {}
+
+    @model_validator(mode="after")
+    def _codes_unique(self) -> ReasonDictionary:
+        codes = pd.Series([self.no_single_factor.code, *(
+            words.code for words in self.attributes.values() if words is not None)])
+        repeated = sorted(codes[codes.duplicated()].unique())
+        if repeated:
+            raise ValueError(f"codes {repeated} are given to more than one attribute: a code "
+                             "must name one reason")
+        return self
 
 
 def readable(name: str) -> str:

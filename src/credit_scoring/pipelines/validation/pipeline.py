@@ -15,12 +15,12 @@ from .nodes import (
     challenger,
     decision_sensitivity,
     discrimination,
-    fairness,
     feature_effects,
     score_test_applicants,
     stability,
     validation_report,
 )
+from .reasons_fairness import fairness
 
 
 def create_pipeline(**kwargs) -> Pipeline:
