@@ -124,7 +124,8 @@ def make_project_copy(root: Path) -> Path:
     for layer in ("01_raw", "03_primary", "04_feature", "05_model_input", "06_models",
                   "07_model_output", "08_reporting"):
         (root / "data" / layer).mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "data" / "01_raw" / "germancredit.csv", root / "data" / "01_raw")
+    for name in ("germancredit.csv", "README.md"):  # the data and its card
+        shutil.copy(PROJECT_ROOT / "data" / "01_raw" / name, root / "data" / "01_raw")
     (root / "mlruns").mkdir()
     write_yaml(
         root / "conf" / "local" / "mlflow.yml",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
     assert chosen < naive  # the 5:1 cost matrix makes 0.5 a poor cut-off
     thresholding = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
                                                                          "thresholding")]
-    for name in ("score_band.csv", "metrics.md", "cutoff.json"):
+    for name in ("score_band.csv", "decision.md", "cutoff.json"):
         assert f"thresholding/{name}" in thresholding
 
 
@@ -143,6 +144,18 @@ def test_the_default_run_ends_with_a_validation_report_on_its_champion(default_r
     challenger = pd.DataFrame(content["tables"]["challenger"]).set_index(["sample", "model"])
     assert 0.7 < challenger.loc[("test", "challenger"), "auc"] < 0.9  # a real scorecard
     assert "No scoring batch yet" in (folder / "validation_report.html").read_text()
+    # it concludes: a verdict, and the findings a validator raises on this run
+    checks = {row["check"] for row in content["findings"]["ranked"]}
+    assert content["verdict"] == "fit with findings"
+    assert {"cutoff_sensitivity", "decline_share", "out_of_time"} <= checks
+    assert checks & {"monotonicity", "monotonicity_power"}  # bands too small to trust
+    assert "challenger_tie" in checks or content["tables"]["summary"][3]["value"].startswith(
+        "baselines.scorecard")
+    # the data card's SHA-256 is the one the report traces the raw file to
+    provenance = {row["item"]: row["value"] for row in content["tables"]["provenance"]}
+    card_sha = re.search(r"SHA-256\*\* \| `([0-9a-f]{64})`",
+                         (default_run / "data/01_raw/README.md").read_text()).group(1)
+    assert f"sha256 {card_sha}" in provenance["data: applicants"]
     scorecard = pd.read_csv(folder / "challenger_scorecard.csv")
     assert scorecard["Points"].notna().all() and scorecard["IV"].ge(0).all()
     tracked_runs(default_run)
@@ -244,6 +257,7 @@ def test_another_applicant_table_runs_by_config_alone(project_copy):
     assert "protected attributes are model features (protected_attributes.policy allow): " \
            "['region']" in " ".join(report["findings"]["reasons"])
     assert "region" in {row["attribute"] for row in report["tables"]["fairness"]}
+    assert "protected_in_model" in {row["check"] for row in report["findings"]["ranked"]}
     stability = pd.read_csv(project_copy / "data/08_reporting/scoring/population_stability.csv")
     # against the development sample's distributions, which travel inside the model
     assert stability["variable"].iloc[0] == "score" and (stability["psi"] < 0.25).all()
@@ -286,3 +300,18 @@ def test_bad_input_fails_before_training_and_keeps_earlier_results(project_copy)
     new = runs_after[~runs_after["run_id"].isin(runs_before["run_id"])]
     assert new["status"].tolist() == ["FAILED"]
 
+
+
+def test_every_path_the_readme_shows_exists_after_the_default_run(default_run):
+    """The README's "What you get" table: each `data/...` path, and each file it names in
+    the same row, as a newcomer would look for it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `data/")]
+    assert len(rows) >= 5
+    for row in rows:
+        where, what = row.split(" | ", 1)
+        folder = where.strip("| `")
+        assert (default_run / folder).exists(), folder
+        base = default_run / folder if folder.endswith("/") else (default_run / folder).parent
+        for name in re.findall(r"`([\w.-]+\.(?:md|csv|json|html|pdf|png))`", what):
+            assert (base / name).exists(), f"{base / name} (README: {row[:60]}...)"

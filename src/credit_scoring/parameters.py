@@ -35,6 +35,8 @@ from credit_scoring.models.calibration import CRITERIA, METHODS
 from credit_scoring.models.encoders import PREPROCESSING
 from credit_scoring.models.evaluation import METRICS
 from credit_scoring.models.families import BLEND, FAMILIES, unknown_family_message
+from credit_scoring.validation.findings import FindingRules
+from credit_scoring.validation.model_card import ModelCardSettings
 
 # Strict numbers (decisions.costs.Number): YAML `"10"` or `true` where a number belongs is an
 # error at start, not a crash in a node later; an int stays an int.
@@ -456,6 +458,8 @@ class Validation(Strict):
     challenger: Challenger
     feature_effects: FeatureEffects
     fairness: Fairness
+    findings: FindingRules
+    model_card: ModelCardSettings
 
 
 

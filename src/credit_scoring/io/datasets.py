@@ -27,6 +27,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 from credit_scoring.data.schema import check_unique_columns, number_problems
+from credit_scoring.io.provenance import fingerprint
 
 SEPARATORS = ";\t|"
 BACKENDS = ("duckdb", "pyspark")
@@ -113,6 +114,7 @@ class ApplicantCSVDataset(SpreadsheetSafeCSVDataset):
                                    ) from None
             raise
         self._check_integer_sizes(table, path)
+        table.attrs["source"] = fingerprint(path)
         return table
 
     @staticmethod
@@ -145,6 +147,14 @@ class ApplicantCSVDataset(SpreadsheetSafeCSVDataset):
                 f"{path} looks {found!r}-separated, not {expected!r}-separated (header: "
                 f"{header[:60]!r}...); sep: {found!r} — {fix}."
             )
+
+
+class SourceTables(dict):
+    """Table name -> Ibis table, with ``sources``: each table's file and SHA-256."""
+
+    def __init__(self, tables: dict[str, Any], sources: dict[str, dict[str, Any]]) -> None:
+        super().__init__(tables)
+        self.sources = sources
 
 
 class RelatedTablesDataset(AbstractDataset[None, dict]):
@@ -189,7 +199,9 @@ class RelatedTablesDataset(AbstractDataset[None, dict]):
             if all(Path(f).stat().st_size == 0 for f in found):
                 raise DatasetError(f"related_tables.tables.{name}: {path} is empty (0 bytes).")
         con = self._connect()
-        return {name: self._read(con, name, path) for name, path in self._tables.items()}
+        return SourceTables({name: self._read(con, name, path)
+                             for name, path in self._tables.items()},
+                            {name: fingerprint(path) for name, path in self._tables.items()})
 
     def _connect(self):
         if self._backend == "duckdb":

@@ -22,7 +22,6 @@ with the project's configuration (``conf/base/parameters_hub.yml``) and credenti
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import re
 import shutil
@@ -45,6 +44,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from credit_scoring.data.schema import needed_columns
 from credit_scoring.decisions import DecisionPolicy, load_code_free
+from credit_scoring.io.provenance import file_sha256
 from credit_scoring.models.families import file_kinds, format_of_file, load_flavour_folder
 from credit_scoring.models.model_files import (
     PICKLE_SUFFIXES,
@@ -67,14 +67,6 @@ OPT_IN = (
     "HubModelDataset entry) only for a source you trust, pinned by revision and sha256: "
     "it lets the download run its author's code on this machine."
 )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_sha256(path: Path, expected: str, what: str) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -26,6 +27,8 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from credit_scoring.io.model_store import log_pd_model
+from credit_scoring.io.printing import HOW_TO, print_pdf
+from credit_scoring.io.provenance import code_version
 from credit_scoring.io.tracking import CANDIDATE_TAG, STAGE_TAG, flatten_params, log_figures
 from credit_scoring.models.evaluation import out_of_fold_metrics
 from credit_scoring.models.selection import (
@@ -43,6 +46,10 @@ created: how a test stands in for the timing of a real ``kill -9``. Read nowhere
 OOF_ARTIFACT = "oof_predictions.parquet"
 """Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
 FOLDS_TAG = "folds_fingerprint"
+CODE_TAG = "code_version"
+"""The git commit (``+dirty`` when the working copy differed) a version was trained with."""
+VERDICT_TAG = "validation_verdict"
+"""A model version's verdict, written when its validation report is."""
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +63,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     A saved value holds ``model`` (a ``scorer.PDScorer`` with its contract, decision
     policy and drift baselines), ``params``, ``metrics``, ``tags`` (written to the model
     version with the policy's cut-off and costs), ``description`` (of the model version,
-    Markdown), ``input_example`` (raw applicant rows), ``selection_metric`` (a metric name
+    plain text: the registry lists it as written), ``decision_report`` (Markdown: the
+    cut-off decision and score bands, an artifact of the run), ``input_example`` (raw applicant rows), ``selection_metric`` (a metric name
     of ``evaluation.METRICS``), ``min_improvement`` (how much better than the champion it
     must be), ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training
     row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows),
@@ -115,6 +123,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                               tags=tags) as run:
             mlflow.log_params(flatten_params(data["params"]))
             mlflow.log_metrics(data["metrics"])
+            mlflow.log_text(data["decision_report"], "decision_report.md")
             log_figures(data.get("figures", {}), self._plots_dir)
             with tempfile.TemporaryDirectory() as tmp:
                 oof_file = Path(tmp) / OOF_ARTIFACT
@@ -134,7 +143,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 client.update_registered_model(self._name, description=self._description)
             metric = f"cv_{data['selection_metric']}_mean"
             version_tags = {**data["tags"], metric: data["metrics"][metric],
-                            FOLDS_TAG: data["folds_fingerprint"], **policy.registry_tags()}
+                            FOLDS_TAG: data["folds_fingerprint"], **policy.registry_tags(),
+                            CODE_TAG: code_version()}
             for key, value in version_tags.items():
                 client.set_model_version_tag(self._name, version, key, str(value))
             rule = ChampionRule(data["selection_metric"], data["min_improvement"],
@@ -219,7 +229,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             "folds_fingerprint": data["folds_fingerprint"],
         }
         (self._local_dir / "champion.json").write_text(json.dumps(record, indent=2, default=str))
-        (self._local_dir / "decision_report.md").write_text(data["description"])
+        (self._local_dir / "decision_report.md").write_text(data["decision_report"])
 
     def model_version(self) -> ModelVersion:
         """The registry entry holding the alias (tags, run id), e.g. to publish it."""
@@ -306,9 +316,13 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
 
 class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
     """Save: the validation report's files in ``folder`` and as artifacts of the model
-    version's MLflow run (``validation/``), so the registry shows each version's report.
+    version's MLflow run (``validation/``), so the registry shows each version's report;
+    the HTML also printed to an A4 PDF (``io.printing``: headless Chromium, when present);
+    the verdict as the version's ``validation_verdict`` tag.
 
-    Saved: ``run_id`` and ``files`` (file name -> text content).
+    Saved: ``run_id``, ``name`` and ``version`` (of the model version), ``verdict``,
+    ``files`` (file name -> text content) and ``attachments`` (file name -> a file copied
+    beside them, e.g. the data card).
     """
 
     def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
@@ -322,9 +336,28 @@ class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
         raise DatasetError("ValidationReportDataset is write-only: open the HTML file.")
 
     def _save(self, data: dict[str, Any]) -> None:
+        attachments = data.get("attachments", {})
+        for source in attachments.values():  # before anything is written
+            if not Path(source).is_file():
+                raise DatasetError(f"{source} (validation.model_card.data_card) does not exist: "
+                                   "point it at the data card, or set it to null.")
         self._folder.mkdir(parents=True, exist_ok=True)
+        written = []
         for name, content in data["files"].items():
             (self._folder / name).write_text(content, encoding="utf-8")
+            written.append(name)
+        for name, source in attachments.items():
+            shutil.copyfile(source, self._folder / name)
+            written.append(name)
+        for page in [name for name in written if name.endswith(".html")]:
+            pdf = Path(page).with_suffix(".pdf").name
+            (self._folder / pdf).unlink(missing_ok=True)  # never a PDF of an older report
+            failure = print_pdf(self._folder / page, self._folder / pdf)
+            if failure:
+                logger.warning("No PDF of %s (%s): %s.", page, failure, HOW_TO)
+            else:
+                written.append(pdf)
         client = MlflowClient()
-        for name in data["files"]:
+        for name in written:
             client.log_artifact(data["run_id"], str(self._folder / name), "validation")
+        client.set_model_version_tag(data["name"], data["version"], VERDICT_TAG, data["verdict"])

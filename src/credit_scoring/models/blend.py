@@ -235,4 +235,4 @@ def fit_blend(candidate: dict[str, Any], X: pd.DataFrame, y: pd.Series,
 families.FORMATS["blend"] = families.NativeFormat(
     "scikit-learn", (".blend",), lambda model, path: model.save(path), BlendedPD.load)
 families.FAMILIES[families.BLEND] = families.Family(
-    "blend", lambda blend, inputs: blend.contributions(inputs))
+    "blend", lambda blend, inputs: blend.contributions(inputs), complexity=4)

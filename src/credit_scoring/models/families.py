@@ -39,6 +39,9 @@ from credit_scoring.models.model_files import (
     mlmodel,
 )
 
+COMPLEXITY = {0: "prior only", 1: "logistic regression", 2: "scorecard",
+              3: "a single forest or boosted model", 4: "a blend"}
+"""The complexity order of the champion candidates, simplest first."""
 BLEND = "credit_scoring.models.blend.BlendedPD"
 """The blended candidate thresholding builds from the best single candidates (not a YAML one)."""
 
@@ -206,6 +209,9 @@ class Family:
     # estimator arguments that constrain the effect of each input column (+1 increasing,
     # -1 decreasing, 0 free); None: the family cannot be constrained
     monotone: Callable[[list[int]], dict[str, Any]] | None = None
+    # how hard the model is to explain and challenge (``COMPLEXITY``): a simpler model
+    # that performs as well is preferred
+    complexity: int = 3
 
 
 def _constraint_text(directions: list[int]) -> dict[str, Any]:
@@ -214,8 +220,9 @@ def _constraint_text(directions: list[int]) -> dict[str, Any]:
 
 
 FAMILIES = {
-    "sklearn.dummy.DummyClassifier": Family("sklearn", None),
-    "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear, centred=True),
+    "sklearn.dummy.DummyClassifier": Family("sklearn", None, complexity=0),
+    "sklearn.linear_model.LogisticRegression": Family("sklearn", _linear, centred=True,
+                                                      complexity=1),
     "sklearn.ensemble.RandomForestClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",),
                                                       log_odds=False),
     "sklearn.ensemble.ExtraTreesClassifier": Family("sklearn", _sklearn_tree_shap, ("shap",),

@@ -10,6 +10,7 @@ from credit_scoring import public_face
 _HOMES = {
     "auc_confidence": "statistics",
     "auc_difference": "statistics",
+    "band_monotonicity": "statistics",
     "baseline": "stability",
     "feature_baselines": "stability",
     "gains_table": "statistics",
@@ -27,6 +28,7 @@ _HOMES = {
 __all__ = [
     "auc_confidence",
     "auc_difference",
+    "band_monotonicity",
     "baseline",
     "feature_baselines",
     "gains_table",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -25,17 +26,61 @@ EFFECT_COLOURS = {"as expected": "#2e7d32", "flat": "#f9a825", "reversed": "#c62
 COLOURS = {**LIGHT_COLOURS, **STATUS_COLOURS, **EFFECT_COLOURS}
 """Cell values drawn with a coloured dot: Jeffreys lights, PSI statuses, feature effects."""
 
+VERDICT_COLOURS = {"fit for use": "#2e7d32", "fit with findings": "#f9a825",
+                   "not fit": "#c62828"}
+SEVERITY_COLOURS = {"high": "#c62828", "medium": "#f9a825", "low": "#90a4ae"}
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
+.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+td.text { text-align: left; } td.long { min-width: 14em; overflow-wrap: anywhere; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 .light { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 50%; }
+.verdict { font-size: 1.3em; font-weight: 700; padding: 0.4em 0.8em; color: #fff;
+           display: inline-block; border-radius: 0.3em; }
 nav ol { columns: 2; } .note { color: #555; font-size: 0.9em; }
+@media (max-width: 600px) { nav ol { columns: 1; } body { margin: 1em auto; } }
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9pt; }
+  .scroll { overflow: visible; }
+  table { font-size: 7pt; width: 100%; table-layout: auto; }
+  th, td { padding: 0.1em 0.3em; overflow-wrap: anywhere; }
+  td.long { min-width: 0; }
+  tr, figure { break-inside: avoid; } h2 { break-after: avoid; }
+  section#model-card, section#discrimination { break-before: page; }
+}
 """
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table block: an optional caption (its heading), and columns whose values link to
+    the section of that id."""
+
+    frame: pd.DataFrame
+    caption: str | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Items:
+    """A bulleted list under a heading."""
+
+    heading: str
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
 
 
 def svg(figure: Figure) -> str:
@@ -52,19 +97,42 @@ def svg(figure: Figure) -> str:
     return text[text.index("<svg"):]
 
 
-def table_html(table: pd.DataFrame, digits: int = 4) -> str:
-    """A table as HTML; lights and statuses (``COLOURS``) drawn as coloured dots."""
-    def cell(value: Any) -> str:
-        if isinstance(value, str) and value in COLOURS:
-            return f'<span class="light" style="background:{COLOURS[value]}"></span> {value}'
-        if isinstance(value, float):
-            return "" if math.isnan(value) else f"{value:.{digits}f}"  # NaN: not applicable
-        return html.escape(str(value))
+def table_html(table: pd.DataFrame | Table, digits: int = 4) -> str:
+    """A table as HTML in a box that scrolls sideways on a narrow screen; lights and
+    statuses (``COLOURS``) and severities drawn as coloured dots; long text left-aligned."""
+    block = table if isinstance(table, Table) else Table(table)
 
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
-                   for row in table.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    def cell(column: str, value: Any) -> str:
+        if column in block.links:
+            return f"<td><a href='#{html.escape(str(value))}'>{html.escape(str(value))}</a></td>"
+        if isinstance(value, str) and (value in COLOURS or column == "severity"):
+            colour = COLOURS.get(value) or SEVERITY_COLOURS.get(value, "#888")
+            return f'<td><span class="light" style="background:{colour}"></span> {value}</td>'
+        if isinstance(value, float):
+            return "<td></td>" if math.isnan(value) else f"<td>{value:.{digits}f}</td>"
+        if not isinstance(value, str):
+            return f"<td>{html.escape(str(value))}</td>"
+        return f"<td class='text{' long' * (len(value) > 40)}'>{html.escape(value)}</td>"
+
+    columns = [str(c) for c in block.frame.columns]
+    caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(columns, row, strict=True))
+                   + "</tr>" for row in block.frame.itertuples(index=False))
+    return (f"<div class='scroll'><table>{caption}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def block_html(block: Any) -> str:
+    """A section's block: a table, a bulleted list, a link or a figure (SVG markup)."""
+    if isinstance(block, pd.DataFrame | Table):
+        return table_html(block)
+    if isinstance(block, Items):
+        return (f"<h3>{html.escape(block.heading)}</h3><ul>"
+                + "".join(f"<li>{html.escape(item)}</li>" for item in block.items) + "</ul>")
+    if isinstance(block, Link):
+        return f"<p><a href='{html.escape(block.href)}'>{html.escape(block.text)}</a></p>"
+    return f"<figure>{block}</figure>"
 
 
 def _axes(title: str, xlabel: str, ylabel: str, size=(6.4, 4.6)):
@@ -196,21 +264,24 @@ def render(title: str, summary: pd.DataFrame, sections: list[dict[str, Any]]) ->
     """The HTML page: title, summary table, contents, then each section's text, tables, charts.
 
     Args:
+        summary: ``item``/``value`` rows; an item ``verdict`` is also shown as a banner.
         sections: ``{"id", "title", "text", "blocks"}``, where each block is a table
-            (DataFrame) or a figure (SVG markup).
+            (DataFrame or ``Table``), ``Items``, a ``Link`` or a figure (SVG markup).
     """
+    verdict = summary.set_index("item")["value"].get("verdict")
+    banner = (f"<p class='verdict' style='background:{VERDICT_COLOURS.get(verdict, '#555')}'>"
+              f"Verdict: {html.escape(verdict)}</p>" if verdict else "")
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>", table_html(summary),
+             f"<h1>{html.escape(title)}</h1>", banner, table_html(summary),
              "<nav><h2>Contents</h2><ol>",
              *[f"<li><a href='#{s['id']}'>{html.escape(s['title'])}</a></li>" for s in sections],
              "</ol></nav>"]
     for section in sections:
         parts.append(f"<section id='{section['id']}'><h2>{html.escape(section['title'])}</h2>"
                      f"<p class='note'>{html.escape(section['text'])}</p>")
-        for block in section["blocks"]:
-            parts.append(table_html(block) if isinstance(block, pd.DataFrame)
-                         else f"<figure>{block}</figure>")
+        parts += [block_html(block) for block in section["blocks"]]
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

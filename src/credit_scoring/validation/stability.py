@@ -98,3 +98,33 @@ def stability_report(baselines: dict[str, dict[str, list]], model_input: pd.Data
 def stability_status(values: pd.Series, watch: float, alarm: float) -> np.ndarray:
     """stable / watch / shift by the PSI thresholds."""
     return np.select([values > alarm, values > watch], ["shift", "watch"], default="stable")
+
+
+def population_checks(train: pd.DataFrame, test: pd.DataFrame,
+                      categories: dict[str, list[str]]) -> pd.DataFrame:
+    """Per feature, what a new sample holds that the development sample did not.
+
+    Returns:
+        ``feature``, the missing share in train and test and its increase; for numeric
+        features the share of test values outside the training range; for categorical
+        features (``categories``: the training levels) the share of test values at a level
+        never seen in training.
+    """
+    rows = []
+    for column in test.columns:
+        values, reference = test[column], train[column]
+        row = {"feature": column, "missing_train": reference.isna().mean(),
+               "missing_test": values.isna().mean(), "out_of_range_share": 0.0,
+               "unseen_share": 0.0}
+        known = values.dropna()
+        if column in categories:
+            row["unseen_share"] = (~known.astype(str).isin(categories[column])).sum() / max(
+                len(values), 1)
+        elif pd.api.types.is_numeric_dtype(values) and len(known):
+            outside = (known < reference.min()) | (known > reference.max())
+            row["out_of_range_share"] = outside.sum() / max(len(values), 1)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["feature", "missing_train", "missing_test",
+                                        "out_of_range_share", "unseen_share"])
+    table.insert(3, "missing_increase", table["missing_test"] - table["missing_train"])
+    return table

@@ -10,14 +10,17 @@
   grade's mean PD is the one-sided p-value of "the PD is not too low";
 - ``hosmer_lemeshow``: observed vs expected bads over PD groups, chi-squared with g - 2
   degrees of freedom (g on a holdout sample);
-- ``gains_table``: bads captured, bad rate and lift per PD decile.
+- ``gains_table``: bads captured, bad rate and lift per PD decile;
+- ``band_monotonicity``: do default rates fall from each score band to the next? Fisher's
+  exact one-sided test of a reversal per adjacent pair, with the power the pair had to
+  tell the two bands apart at their mean PDs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta, chi2, norm, rankdata
+from scipy.stats import beta, chi2, fisher_exact, norm, rankdata
 
 from credit_scoring.models.evaluation import ks_statistic
 
@@ -156,3 +159,32 @@ def gains_table(y, pd_scores, n_groups: int = 10) -> pd.DataFrame:
     gains["cumulative_bads_captured"] = gains["bads"].cumsum() / y.sum()
     gains["lift"] = gains["bad_rate"] / y.mean()
     return gains.reset_index()
+
+
+def band_monotonicity(applicants, bads, mean_pd, alpha: float = 0.05) -> pd.DataFrame:
+    """Per adjacent pair of score bands (riskiest first): is the next band's default rate
+    significantly *higher* (a reversal), and could the pair have shown the expected order?
+
+    ``p_value`` is Fisher's exact one-sided test of "the safer band defaults more". ``power``
+    is that of a one-sided two-proportion z-test at ``alpha`` to tell the two bands apart
+    when their default rates are their mean PDs: a pair with little power can neither
+    confirm nor refute the order, whatever it shows.
+
+    Returns:
+        One row per pair: ``band`` and ``next_band`` (positions 1..k), both default rates,
+        ``reversed`` (the next band defaults more), ``p_value`` and ``power``.
+    """
+    n, d, p = (np.asarray(v, dtype=float) for v in (applicants, bads, mean_pd))
+    rows = []
+    for k in range(len(n) - 1):
+        table = [[d[k + 1], n[k + 1] - d[k + 1]], [d[k], n[k] - d[k]]]
+        p_value = float(fisher_exact(table, alternative="greater").pvalue)
+        spread = np.sqrt(p[k] * (1 - p[k]) / n[k] + p[k + 1] * (1 - p[k + 1]) / n[k + 1])
+        power = (float(norm.cdf((p[k] - p[k + 1]) / spread - norm.ppf(1 - alpha)))
+                 if spread > 0 else np.nan)
+        rows.append({"band": k + 1, "next_band": k + 2, "default_rate": d[k] / n[k],
+                     "next_default_rate": d[k + 1] / n[k + 1],
+                     "reversed": bool(d[k + 1] / n[k + 1] > d[k] / n[k]),
+                     "p_value": p_value, "power": power})
+    return pd.DataFrame(rows, columns=["band", "next_band", "default_rate", "next_default_rate",
+                                       "reversed", "p_value", "power"])

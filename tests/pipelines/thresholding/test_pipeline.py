@@ -77,7 +77,7 @@ def test_the_calibration_with_the_lowest_out_of_fold_log_loss_is_chosen_and_logg
     np.testing.assert_allclose(oof["pd"], expected)
     for name in ("cv_brier_mean", "cv_brier_uncalibrated", "test_brier", "test_brier_uncalibrated"):
         assert 0 < metrics[name] < 0.25
-    markdown = catalog.load("thresholding.metrics_markdown")
+    markdown = catalog.load("thresholding.decision_markdown")
     assert "Decline when PD >=" in markdown and "Score bands" in markdown
     bands = catalog.load("thresholding.score_band_report")
     assert bands["applicants"].sum() == 100
@@ -126,8 +126,13 @@ def test_champion_alias_moves_only_to_a_model_that_is_not_worse(outputs, trackin
     assert float(version.tags["cutoff"]) == pytest.approx(catalog.load("thresholding.cutoff")["cutoff"])
     assert version.tags["cost_accept_bad"] == "5"
     assert version.tags["calibration"] == champion["params"]["calibration"]
-    assert version.description.startswith(  # what the registry's list of versions shows
-        f"# Cut-off decision: decline when PD >= {float(version.tags['cutoff']):.4f} (score ")
+    # what the registry's list of versions shows: plain text with its numbers
+    cutoff = float(version.tags["cutoff"])
+    assert version.description.startswith(
+        f"Declines when PD \u2265 {cutoff:.4f}, score {version.tags['cutoff_score']}. Costs: "
+        "accepting a bad 5, declining a good 1. On test: approves ")
+    assert "#" not in version.description and "**" not in version.description
+    assert "decision_report.md" in {a.path for a in client.list_artifacts(version.run_id)}
 
 
 def test_a_candidate_with_an_undefined_metric_is_never_promoted(registry, caplog):

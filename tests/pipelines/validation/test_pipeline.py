@@ -4,6 +4,7 @@ checked by hand, the files on disk and in the model version's MLflow run."""
 import copy
 import json
 import shutil
+import unicodedata
 
 import pandas as pd
 import pytest
@@ -21,9 +22,9 @@ from credit_scoring.io.registry import (
 )
 from credit_scoring.pipelines.validation import create_pipeline
 from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
-from tests.conftest import KeptDataset
+from tests.conftest import PROJECT_ROOT, KeptDataset
 
-SECTIONS = ("discrimination", "calibration", "stability", "feature-effects", "challenger",
+SECTIONS = ("findings", "model-card", "discrimination", "calibration", "stability", "feature-effects", "challenger",
             "decisions", "reasons", "fairness", "data-quality")
 EXPECTED_EFFECTS = {"loan_to_income": 1, "income": 1, "term_months": -1}
 
@@ -34,6 +35,7 @@ PROTECTED = {"policy": "allow", "columns": ["region", "income"],
              "sources": {"region": ["region"], "income": ["income"],
                          "loan_to_income": ["income"]},
              "bands": {"income": [20_000, 30_000]}}
+SOURCE = {"path": "data/01_raw/loans.csv", "sha256": "ab" * 32, "bytes": 123_456}
 DATA_QUALITY = {"train_rows": 300, "test_rows": 100, "test_rows_seen_in_training": 7,
                 "dropped_features": {"branch": "constant: 'north' on every training row"}}
 
@@ -48,6 +50,8 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
     folder = tmp_path / "validation"
     outputs = {name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()}
     outputs["validation.report"] = ValidationReportDataset(folder=str(folder))
+    params = copy.deepcopy(project_params)  # the data card, wherever the test runs
+    params["validation"]["model_card"]["data_card"] = str(PROJECT_ROOT / "data/01_raw/README.md")
     validation_catalog = DataCatalog(datasets={
         "champion@version": MlflowModelVersionDataset(registered_model_name="test_pd"),
         "holdout_applicants": MemoryDataset(catalog.load("holdout_applicants")),
@@ -56,8 +60,10 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         # the loan book's risk rises with loan / income: declaring income "increasing" is wrong
         "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS,
                                          "protected_attributes": PROTECTED}),
-        "params:validation": MemoryDataset(copy.deepcopy(project_params["validation"])),
+        "params:validation": MemoryDataset(params["validation"]),
+        "parameters": MemoryDataset(params),
         "data_quality": MemoryDataset(DATA_QUALITY),
+        "feature_build_report": MemoryDataset({"sources": {"applicants": SOURCE}}),
         "latest_batch_stability": OptionalDataset(dataset={
             "type": "pandas.CSVDataset", "filepath": str(tmp_path / "no_batch_yet.csv")}),
         **outputs,
@@ -79,11 +85,53 @@ def test_the_report_is_one_html_page_with_every_section_and_a_json_of_its_figure
     assert set(content["figures"]["curves"]) == {"train (out-of-fold)", "test"}
 
 
-def test_the_report_is_logged_to_the_model_versions_run(validated):
+def test_the_report_is_logged_to_the_model_versions_run_with_its_verdict(validated):
     version = MlflowClient().get_model_version_by_alias("test_pd", "champion")
     logged = {a.path for a in MlflowClient().list_artifacts(version.run_id, "validation")}
-    assert logged == {"validation/validation_report.html", "validation/validation_report.json",
-                      "validation/challenger_scorecard.csv"}
+    assert logged == {f"validation/{name}" for name in (
+        "validation_report.html", "validation_report.json", "validation_report.pdf",
+        "challenger_scorecard.csv", "data_card.md")}
+    content = json.loads((validated[1] / "validation_report.json").read_text())
+    assert version.tags["validation_verdict"] == content["verdict"]
+
+
+def test_the_report_opens_with_its_verdict_ranked_findings_and_the_model_card(validated):
+    _, folder = validated
+    page = (folder / "validation_report.html").read_text()
+    content = json.loads((folder / "validation_report.json").read_text())
+    assert content["verdict"] in ("fit for use", "fit with findings", "not fit")
+    # the verdict, then the findings, then the model card, before any statistic
+    assert (page.index(f"Verdict: {content['verdict']}") < page.index("id='findings'")
+            < page.index("id='model-card'") < page.index("id='discrimination'"))
+    findings = pd.DataFrame(content["findings"]["ranked"])
+    order = {"high": 0, "medium": 1, "low": 2}
+    assert findings["severity"].map(order).is_monotonic_increasing
+    # this loan book has 7 test rows seen in training, an effect against its declared
+    # direction (income), no dates, and more declines than not
+    assert {"test_rows_seen", "effects_reversed", "out_of_time"} <= set(findings["check"])
+    assert content["verdict"] == "not fit"  # a reversed effect is high
+    for row in findings.itertuples():  # each links to its section and says what to do
+        assert f"href='#{row.section}'" in page and row.action
+    card = pd.DataFrame(content["tables"]["model_card"]).set_index("item")["value"]
+    assert card["default definition"].startswith("defaulted = 'Y' (bad), against every other")
+    assert "300 applicants" in card["development sample"]
+    provenance = pd.DataFrame(content["tables"]["provenance"]).set_index("item")["value"]
+    assert provenance["data: applicants"] == (f"data/01_raw/loans.csv sha256 {'ab' * 32} "
+                                              "(123,456 bytes)")
+    assert "scikit-learn" in provenance["packages"] and "seed" in provenance["seeds"]
+    assert provenance["MLflow run"] == MlflowClient().get_model_version_by_alias(
+        "test_pd", "champion").run_id
+    assert any("No out-of-time sample" in note for note in content["limitations"])
+    assert "href='data_card.md'" in page and (folder / "data_card.md").exists()
+    for role in ("prepared by", "approved by"):
+        assert role in page
+
+
+def test_band_edges_are_whole_scores_and_the_gains_table_has_a_heading(validated):
+    catalog, folder = validated
+    bands = catalog.load("validation.score_band_table")
+    assert bands["scores"].str.fullmatch(r"(< \d+|\d+ to < \d+|>= \d+)").all()
+    assert "<caption>Gains by PD decile (test)" in (folder / "validation_report.html").read_text()
 
 
 def test_test_auc_is_that_of_the_raw_rows_scored_by_the_model_with_an_interval(validated):
@@ -205,8 +253,35 @@ def test_the_report_reads_in_a_real_browser_offline_without_console_errors(valid
         # nothing wider than the window: every chart and table reads without scrolling sideways
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         page.screenshot(path=str(tmp_path / "report.png"))
+        # a phone (390 px): the page never scrolls sideways, wide tables scroll in their box
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("section#findings .scroll table").count() == 1
+        # printed on A4 (186 mm between the margins at 96 px per inch): no table is cut
+        page.set_viewport_size({"width": 703, "height": 1000})
+        page.emulate_media(media="print")
+        cut = page.evaluate("""[...document.querySelectorAll('table, figure svg')]
+            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .length""")
+        assert cut == 0
         browser.close()
     assert problems == [] and requests == []
+
+
+def test_the_pdf_beside_the_report_holds_every_section_on_a4(validated):
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    _, folder = validated
+    reader = PdfReader(folder / "validation_report.pdf")
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)  # A4, in mm
+    text = "".join("".join(unicodedata.normalize("NFKC", page.extract_text()).split())
+                   for page in reader.pages)
+    content = json.loads((folder / "validation_report.json").read_text())
+    for title in (f"Verdict: {content['verdict']}", "Model and data card", "Discrimination",
+                  "Calibration", "Stability", "Feature effects", "Challenger", "Decisions",
+                  "Reasons", "Fairness screen", "Data quality", "Sign-off", "approved by"):
+        assert "".join(title.split()) in text, title
 
 
 def test_the_re_chosen_cut_offs_keep_the_models_approval_constraint(validated, project_params):

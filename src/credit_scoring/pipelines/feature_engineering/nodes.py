@@ -20,15 +20,18 @@ def build_applicant_features(
     ``preparation`` is data_processing's settings (training) or the model's copy of them
     (scoring); its ``id_column`` links the related tables. With no related tables configured
     the application table passes through unchanged, so a single-table data set (the German
-    Credit default) needs no recipe.
+    Credit default) needs no recipe. The report names the source files with their SHA-256
+    (what the datasets read them as), so a model's data can be traced to the bytes.
     """
+    sources = {"applicants": applicants.attrs.get("source"),
+               **getattr(related_tables, "sources", {})}
     tables = recipe.get("tables") or {}
     if not tables:
         return applicants, {"applicants": len(applicants), "tables": {}, "features": 0,
-                            "recipe": recipe}
+                            "recipe": recipe, "sources": sources}
     features, report = build_features(applicants, related_tables, tables,
                                       preparation.get("id_column"))
-    return features, report | {"recipe": recipe}
+    return features, report | {"recipe": recipe, "sources": sources}
 
 
 def stored_feature_build(scoring_model: PyFuncModel) -> tuple[dict[str, Any], dict[str, Any]]:

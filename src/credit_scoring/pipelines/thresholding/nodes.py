@@ -320,7 +320,6 @@ def decision_markdown(
     policy = champion_model.policy
     costs = policy.costs
     return "\n".join([
-        # the first line is what the registry's list of versions shows
         f"# Cut-off decision: decline when PD >= {policy.cutoff:.4f} "
         f"(score {policy.cutoff_score})",
         "",
@@ -338,6 +337,22 @@ def decision_markdown(
         plots.markdown_table(score_bands),
         "",
     ])
+
+
+def registry_description(policy: DecisionPolicy, metrics: dict[str, float],
+                         selection_metric: str) -> str:
+    """The model version's description in the registry: plain text, numbers first, since the
+    registry's list of versions shows its first line as written."""
+    return (f"Declines when PD \u2265 {policy.cutoff:.4f}, score {policy.cutoff_score}. "
+            f"Costs: accepting a bad {policy.costs.accept_bad:g}, declining a good "
+            f"{policy.costs.decline_good:g}. On test: approves "
+            f"{metrics['test_approval_rate']:.0%} of applicants, "
+            f"{metrics['test_bad_rate_approved']:.1%} of them bad; expected cost "
+            f"{metrics['test_expected_cost']:.3f} per applicant "
+            f"({metrics['test_expected_cost_at_0.5']:.3f} at PD 0.5). "
+            f"cv_{selection_metric}_mean {metrics[f'cv_{selection_metric}_mean']:.4f}. "
+            "The cut-off decision and score "
+            "bands: decision_report.md in the run's artifacts.")
 
 
 def threshold_plots(
@@ -423,8 +438,9 @@ def champion_candidate(
 ) -> dict[str, Any]:
     """Everything the champion's MLflow run and model version carry, its plots included.
 
-    The Markdown decision summary becomes the model version's description, so the
-    registry shows a reviewer the cut-off, its effect on test and the score bands. The
+    The version's description is plain text with the cut-off and its effect on test
+    (``registry_description``); the Markdown decision summary, with the score bands, is
+    the champion's local ``decision_report.md`` and an artifact of its run. The
     selection metric, compared on the same folds (their fingerprint and the out-of-fold
     PDs travel with the candidate), decides whether the registry alias moves.
     """
@@ -448,7 +464,9 @@ def champion_candidate(
         "metrics": metrics,
         "tags": {"candidate": champion_spec["candidate"],
                  "calibration": calibration},
-        "description": decision_summary,
+        "description": registry_description(policy, metrics,
+                                            config.champion.selection_metric),
+        "decision_report": decision_summary,
         # raw rows, as the model receives them: the signature and the serving example
         "input_example": unlinked_rows(holdout_applicants, 20, champion_spec["random_state"]),
         "selection_metric": config.champion.selection_metric,

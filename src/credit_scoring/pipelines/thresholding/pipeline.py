@@ -89,7 +89,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 decision_markdown,
                 inputs=["decision_report", "score_band_report", "champion_model"],
-                outputs="metrics_markdown",
+                outputs="decision_markdown",
                 name="decision_markdown",
                 tags=["reporting"],
             ),
@@ -119,7 +119,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=dict(
                     champion_model="champion_model",
                     metrics="champion_metrics",
-                    decision_summary="metrics_markdown",
+                    decision_summary="decision_markdown",
                     champion_spec="champion_spec",
                     calibration_oof="oof_predictions",
                     calibration_report="calibration_report",

@@ -7,7 +7,6 @@ figure data; ``validation_report`` renders them into one HTML page and one JSON 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,10 +17,8 @@ from sklearn.metrics import brier_score_loss, roc_curve
 
 from credit_scoring import decisions
 from credit_scoring.data.schema import features, target
-from credit_scoring.io.datasets import spreadsheet_safe
 from credit_scoring.models import families
 from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
-from credit_scoring.validation import report
 from credit_scoring.validation.stability import psi_from_baseline, stability_status
 from credit_scoring.validation.statistics import (
     auc_confidence,
@@ -33,8 +30,6 @@ from credit_scoring.validation.statistics import (
     pd_groups,
     traffic_light,
 )
-
-from .reasons_fairness import example_declines, fairness_blocks, reason_findings, statements_table
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +151,9 @@ def calibration(
 
 
 def _band_scores(edges: list[float]) -> dict[int, str]:
-    """The score range of each band (band 1: the lowest scores, riskiest)."""
-    bounds = [f"{edge:g}" for edge in edges]
+    """The score range of each band (band 1: the lowest scores, riskiest), in whole points
+    as every score is shown."""
+    bounds = [f"{edge:.0f}" for edge in edges]
     ranges = [f"< {bounds[0]}",
               *[f"{low} to < {high}" for low, high in zip(bounds[:-1], bounds[1:], strict=True)],
               f">= {bounds[-1]}"]
@@ -350,176 +346,3 @@ def decision_sensitivity(
     curve = decisions.cost_curve(oof["bad"], oof["pd"], policy.costs).sort_values("cutoff")
     return pd.DataFrame(rows), reasons, _thinned(cutoff=curve["cutoff"],
                                                  expected_cost=curve["expected_cost"])
-
-
-def _test_aucs(challenger_table: pd.DataFrame) -> pd.DataFrame:
-    """The two models' test AUCs, as the ROC figure labels its curves."""
-    test = challenger_table[(challenger_table["sample"] == "test")
-                            & challenger_table["model"].isin(["champion", "challenger"])]
-    return pd.DataFrame({"sample": test["model"] + " (test)", "auc": test["auc"],
-                         "auc_low": test["low"], "auc_high": test["high"]})
-
-
-def _per_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
-    """The scorecard per feature: classes, IV, coefficient and the range of its points."""
-    return scorecard.groupby("Variable", sort=False).agg(
-        classes=("Bin", "size"), iv=("IV", "sum"), coefficient=("Coefficient", "first"),
-        lowest_points=("Points", "min"), highest_points=("Points", "max")).reset_index()
-
-
-def data_quality_table(data_quality: dict[str, Any]) -> pd.DataFrame:
-    """The split's findings as rows a reader scans: check, result, what it means."""
-    seen, test_rows = data_quality["test_rows_seen_in_training"], data_quality["test_rows"]
-    rows = [{"check": "test applicants identical to a training applicant",
-             "result": f"{seen} of {test_rows} ({seen / max(test_rows, 1):.1%})",
-             "meaning": "none: the test set is unseen" if not seen else
-             "the test figures are optimistic: deduplicate the applicant table"}]
-    dropped = data_quality["dropped_features"]
-    rows.append({"check": "features dropped as empty or constant",
-                 "result": str(len(dropped)),
-                 "meaning": "; ".join(f"{c}: {why}" for c, why in dropped.items()) or "none"})
-    return pd.DataFrame(rows)
-
-
-def validation_report(
-    model_version: dict[str, Any],
-    discrimination_table: pd.DataFrame,
-    curves: dict[str, Any],
-    gains: pd.DataFrame,
-    calibration_table: pd.DataFrame,
-    band_table: pd.DataFrame,
-    reliability: dict[str, Any],
-    stability_table: pd.DataFrame,
-    latest_batch_note: str,
-    cost_scenarios: pd.DataFrame,
-    reason_table: pd.DataFrame,
-    cost_curve: dict[str, Any],
-    challenger_table: pd.DataFrame,
-    challenger_scorecard: pd.DataFrame,
-    challenger_curves: dict[str, Any],
-    effects_table: pd.DataFrame,
-    dependence: dict[str, Any],
-    data_quality: dict[str, Any],
-    fairness_table: pd.DataFrame,
-    test_scores: pd.DataFrame,
-    params: dict[str, Any],
-) -> dict[str, Any]:
-    """One HTML page and one JSON file with every table and the data of every figure.
-
-    Returns:
-        The model version's ``run_id`` and ``files`` (name -> content), which
-        ``io.registry.ValidationReportDataset`` writes and logs to that run.
-    """
-    scorer = model_version["model"]
-    policy = scorer.policy
-    summary = pd.DataFrame({"item": ["model", "candidate", "family", "decline when",
-                                     "costs (accept bad / decline good)", "MLflow run"],
-                            "value": [f"{model_version['name']} version {model_version['version']}",
-                                      model_version["tags"].get("candidate", "?"), scorer.family,
-                                      f"PD >= {policy.cutoff:.4f} (score {policy.cutoff_score})",
-                                      f"{policy.costs.accept_bad} / {policy.costs.decline_good}",
-                                      model_version["run_id"]]})
-    level = f"{params['confidence_level']:.0%}"
-    quality_table = data_quality_table(data_quality)
-    statements = statements_table(scorer)
-    reason_notes = reason_findings(scorer, statements, test_scores)
-    examples = example_declines(test_scores)
-    rules = params["fairness"]
-    test = "test"
-    sections = [
-        {"id": "discrimination", "title": "Discrimination",
-         "text": f"AUC with DeLong's {level} interval (Gini = 2 AUC - 1, the same interval), KS "
-                 f"with a stratified bootstrap interval ({params['bootstrap']['resamples']} "
-                 "resamples, seeded), on out-of-fold PDs of the training rows and on the test set.",
-         "blocks": [discrimination_table, report.svg(report.roc_figure(curves, discrimination_table)),
-                    report.svg(report.cap_figure(curves, discrimination_table)),
-                    report.svg(report.ks_figure(curves, discrimination_table)), gains]},
-        {"id": "calibration", "title": "Calibration",
-         "text": "Brier score and Hosmer-Lemeshow test per sample (g - 2 degrees of freedom out "
-                 "of fold, g on test); per score band the Jeffreys test of the observed default "
-                 "rate against the mean PD (red: the PD is significantly too low, p < "
-                 f"{params['jeffreys']['red_below']}; amber: p < "
-                 f"{params['jeffreys']['amber_below']}); the light tests underestimation only, "
-                 "so pd_vs_interval also says when the PD lies above the band's interval "
-                 "(conservative).",
-         "blocks": [calibration_table, report.svg(report.reliability_figure(reliability)),
-                    report.svg(report.band_figure(band_table, test)), band_table]},
-        {"id": "stability", "title": "Stability",
-         "text": "PSI of the score and CSI of every feature, test against the development "
-                 f"sample the model stores: below {params['psi']['watch']} stable, up to "
-                 f"{params['psi']['alarm']} watch, above it a shift. {latest_batch_note}",
-         "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
-                                                params["psi"]["alarm"])), stability_table]},
-        {"id": "feature-effects", "title": "Feature effects",
-         "text": "For each feature with a declared direction (data_processing.expected_effects), "
-                 "the sign of the model's effect: Spearman's rho between the feature's value and "
-                 "its contribution to the log-odds on "
-                 f"{params['feature_effects']['sample_rows']:,} test applicants. Reversed is a "
-                 f"violation; |rho| below {params['feature_effects']['flat_below']} is flat (no "
-                 "clear effect). 'constrained': the model was fitted with monotone constraints.",
-         "blocks": [effects_table, *([report.svg(report.effects_figure(dependence, effects_table))]
-                                     if dependence else [])]},
-        {"id": "challenger", "title": "Challenger: WoE-logistic scorecard",
-         "text": "A scorecard developed on the same folds (features screened by information "
-                 "value, monotonic optimal classes by optbinning, logistic regression on the "
-                 "WoE, points on the model's scale), its AUC next to the model's, and DeLong's "
-                 "paired test of the difference (model minus challenger). Out of fold the "
-                 "comparison favours the model, which was tuned and chosen on these folds; "
-                 "on test both are unbiased. Every class of every feature is in "
-                 "challenger_scorecard.csv; per feature here.",
-         "blocks": [challenger_table,
-                    report.svg(report.roc_figure(challenger_curves, _test_aucs(challenger_table))),
-                    _per_feature(challenger_scorecard)]},
-        {"id": "decisions", "title": "Decisions",
-         "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
-                 "changes (under the model's approval and bad-rate constraints), its approval "
-                 "and bad rates on test, and the principal reason of "
-                 "each declined test applicant.",
-         "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
-                    report.svg(report.reasons_figure(reason_table)), reason_table]},
-        {"id": "reasons", "title": "Reasons",
-         "text": "A declined applicant is given at most "
-                 f"{decisions.MAX_REASONS} reasons: the factors that raised the applicant's risk "
-                 "against the development sample's approved applicants (contribution minus their "
-                 "average contribution, above zero), largest first, each with a stable code, a "
-                 "statement and the value with its unit. "
-                 + " ".join(reason_notes) + " The first declined test applicants follow, as "
-                 "they read their reasons.",
-         "blocks": [statements, examples]},
-        {"id": "fairness", "title": "Fairness screen",
-         "text": "Per group of each protected attribute, on test and out of fold: approval "
-                 "rate and the adverse impact ratio against the most-approved group (below "
-                 f"{rules['adverse_impact_below']}: adverse impact, the four-fifths rule), bad "
-                 f"rate, AUC with DeLong's {level} interval, mean PD against the default rate "
-                 "with its Jeffreys interval and p-value (small: the PD is too low for the "
-                 "group), and the principal reasons of its declines (test). Groups with fewer "
-                 f"than {rules['min_applicants']} applicants or {rules['min_bads']} bads or "
-                 "goods are too small to test. A screen, not a fairness audit: a flag calls for "
-                 "a look at the drivers, not a conclusion.",
-         "blocks": fairness_blocks(fairness_table)},
-        {"id": "data-quality", "title": "Data quality",
-         "text": "What data_processing found when it split the development sample: test "
-                 "applicants identical, feature for feature, to a training applicant (they "
-                 "flatter the test figures above), and features dropped as empty or constant.",
-         "blocks": [quality_table]},
-    ]
-    title = f"Model validation report: {model_version['name']} version {model_version['version']}"
-    tables = {"summary": summary, "data_quality": quality_table, "discrimination": discrimination_table, "gains": gains,
-              "calibration": calibration_table, "score_bands": band_table,
-              "stability": stability_table, "cost_scenarios": cost_scenarios,
-              "principal_reasons": reason_table, "challenger": challenger_table,
-              "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table,
-              "reason_statements": statements, "example_declines": examples,
-              "fairness": fairness_table}
-    figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
-               "challenger_curves": challenger_curves, "feature_dependence": dependence}
-    content = {"title": title,
-               "findings": {"reasons": reason_notes},
-               "tables": {name: json.loads(table.to_json(orient="records"))
-                                          for name, table in tables.items()},
-               "figures": figures}
-    return {"run_id": model_version["run_id"],
-            "files": {"validation_report.html": report.render(title, summary, sections),
-                      "validation_report.json": json.dumps(content, indent=1),
-                      "challenger_scorecard.csv":
-                          spreadsheet_safe(challenger_scorecard).to_csv(index=False)}}

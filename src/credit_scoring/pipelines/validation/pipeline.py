@@ -10,6 +10,7 @@ and logs both to the model version's MLflow run.
 
 from kedro.pipeline import Node, Pipeline
 
+from .conclusions import conclusions, data_quality_checks, model_card
 from .nodes import (
     calibration,
     challenger,
@@ -18,9 +19,9 @@ from .nodes import (
     feature_effects,
     score_test_applicants,
     stability,
-    validation_report,
 )
 from .reasons_fairness import fairness
+from .report_page import validation_report
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -98,6 +99,47 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fairness",
             ),
             Node(
+                data_quality_checks,
+                inputs=["model_input_train", "model_input_test", "feature_schema"],
+                outputs="population_checks",
+                name="data_quality_checks",
+            ),
+            Node(
+                conclusions,
+                inputs=dict(
+                    model_version="model_version",
+                    discrimination_table="discrimination_table",
+                    calibration_table="calibration_table",
+                    band_table="score_band_table",
+                    stability_table="stability_table",
+                    challenger_table="challenger_table",
+                    cost_scenarios="cost_scenarios",
+                    effects_table="effects_table",
+                    population_table="population_checks",
+                    data_quality="data_quality",
+                    fairness_table="fairness_table",
+                    test_scores="test_scores",
+                    feature_schema="feature_schema",
+                    params="params:validation",
+                ),
+                outputs="conclusions",
+                name="conclusions",
+            ),
+            Node(
+                model_card,
+                inputs=dict(
+                    model_version="model_version",
+                    feature_schema="feature_schema",
+                    discrimination_table="discrimination_table",
+                    band_table="score_band_table",
+                    data_quality="data_quality",
+                    feature_build_report="feature_build_report",
+                    parameters="parameters",
+                ),
+                outputs="model_card",
+                name="model_card",
+            ),
+            Node(
                 validation_report,
                 inputs=dict(
                     model_version="model_version",
@@ -119,7 +161,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     dependence="dependence",
                     data_quality="data_quality",
                     fairness_table="fairness_table",
+                    population_table="population_checks",
                     test_scores="test_scores",
+                    conclusions="conclusions",
+                    card="model_card",
                     params="params:validation",
                 ),
                 outputs="report",
@@ -129,8 +174,9 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="validation",
         inputs={**{name: name for name in ("holdout_applicants", "model_input_train",
                                            "model_input_test", "feature_schema",
-                                           "latest_batch_stability", "data_quality")},
+                                           "latest_batch_stability", "data_quality",
+                                           "feature_build_report")},
                 "model_version": "champion@version"},
-        parameters={"params:validation"},
+        parameters={"params:validation", "parameters"},
         tags=["validation"],
     )

@@ -1,0 +1,100 @@
+"""Nodes of the validation pipeline's front page: the findings and verdict, the model card.
+
+The rules are ``validation.findings`` (one per check: threshold and severity); the checks
+themselves are pure functions in ``credit_scoring.validation.findings``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from credit_scoring.data.schema import features
+from credit_scoring.io import provenance
+from credit_scoring.models import families
+from credit_scoring.validation import findings as rules_of
+from credit_scoring.validation import model_card as cards
+from credit_scoring.validation.stability import population_checks
+
+
+def data_quality_checks(model_input_train: pd.DataFrame, model_input_test: pd.DataFrame,
+                        feature_schema: dict[str, Any]) -> pd.DataFrame:
+    """Per feature: the test sample's missing share against training, its values outside
+    the training range, its categories never seen in training."""
+    return population_checks(features(model_input_train, feature_schema),
+                             features(model_input_test, feature_schema),
+                             feature_schema.get("categories") or {})
+
+
+def conclusions(
+    model_version: dict[str, Any],
+    discrimination_table: pd.DataFrame,
+    calibration_table: pd.DataFrame,
+    band_table: pd.DataFrame,
+    stability_table: pd.DataFrame,
+    challenger_table: pd.DataFrame,
+    cost_scenarios: pd.DataFrame,
+    effects_table: pd.DataFrame,
+    population_table: pd.DataFrame,
+    data_quality: dict[str, Any],
+    fairness_table: pd.DataFrame,
+    test_scores: pd.DataFrame,
+    feature_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Every check against its rule; the findings ranked by severity and the verdict.
+
+    Returns:
+        ``verdict`` (``fit for use``, ``fit with findings`` or ``not fit``) and ``findings``
+        (a table: severity, title, evidence, action, section, check).
+    """
+    rules = rules_of.FindingRules.model_validate(params["findings"])
+    scorer = model_version["model"]
+    family = families.FAMILIES.get(scorer.family)
+    protected = feature_schema.get("protected_attributes") or {}
+    in_model = [c for c in protected.get("columns", []) if c in scorer.features]
+    found = [
+        *rules_of.discrimination_findings(discrimination_table, rules,
+                                          f"{params['confidence_level']:.0%}"),
+        *rules_of.calibration_findings(calibration_table, band_table, rules),
+        *rules_of.stability_findings(stability_table, rules, params["psi"]["watch"],
+                                     params["psi"]["alarm"]),
+        *rules_of.effect_findings(effects_table, rules),
+        *rules_of.challenger_findings(challenger_table, family.complexity if family else 3,
+                                      rules),
+        *rules_of.decision_findings(cost_scenarios, test_scores, rules),
+        *rules_of.fairness_findings(fairness_table, in_model, rules),
+        *rules_of.data_quality_findings(population_table,
+                                        data_quality["test_rows_seen_in_training"],
+                                        data_quality["test_rows"], rules),
+        *rules_of.out_of_time_findings(bool(feature_schema.get("date_column")), rules),
+    ]
+    ranked = rules_of.ranked(found)
+    return {"verdict": rules_of.verdict(ranked), "findings": rules_of.findings_table(ranked)}
+
+
+def model_card(
+    model_version: dict[str, Any],
+    feature_schema: dict[str, Any],
+    discrimination_table: pd.DataFrame,
+    band_table: pd.DataFrame,
+    data_quality: dict[str, Any],
+    feature_build_report: dict[str, Any],
+    parameters: dict[str, Any],
+) -> dict[str, Any]:
+    """Page one: the model and data card, provenance, limitations, overrides, sign-off."""
+    card = parameters["validation"]["model_card"]
+    return {
+        "card": cards.model_card(model_version, feature_schema, discrimination_table,
+                                 data_quality, card),
+        "provenance": cards.provenance(
+            model_version, provenance.code_version(), provenance.package_versions(),
+            feature_build_report.get("sources") or {}, cards.seeds_of(parameters),
+            datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        "limitations": cards.limitations(feature_schema, band_table, card),
+        "overrides": cards.overrides_table(card.get("overrides") or []),
+        "sign_off": cards.sign_off_table(),
+        "data_card": card.get("data_card"),
+    }

@@ -1,0 +1,245 @@
+"""The validation pipeline's last node: every section's tables and figures, behind a front
+page that concludes (verdict, findings, model card), as one HTML page and one JSON file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from credit_scoring import decisions
+from credit_scoring.io.datasets import spreadsheet_safe
+from credit_scoring.validation import report
+
+from .reasons_fairness import example_declines, fairness_blocks, reason_findings, statements_table
+
+DATA_CARD = "data_card.md"
+"""The data card's name beside the report (a copy of validation.model_card.data_card)."""
+
+
+def _test_aucs(challenger_table: pd.DataFrame) -> pd.DataFrame:
+    """The two models' test AUCs, as the ROC figure labels its curves."""
+    test = challenger_table[(challenger_table["sample"] == "test")
+                            & challenger_table["model"].isin(["champion", "challenger"])]
+    return pd.DataFrame({"sample": test["model"] + " (test)", "auc": test["auc"],
+                         "auc_low": test["low"], "auc_high": test["high"]})
+
+
+def _per_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard per feature: classes, IV, coefficient and the range of its points."""
+    return scorecard.groupby("Variable", sort=False).agg(
+        classes=("Bin", "size"), iv=("IV", "sum"), coefficient=("Coefficient", "first"),
+        lowest_points=("Points", "min"), highest_points=("Points", "max")).reset_index()
+
+
+def data_quality_table(data_quality: dict[str, Any]) -> pd.DataFrame:
+    """The split's findings as rows a reader scans: check, result, what it means."""
+    seen, test_rows = data_quality["test_rows_seen_in_training"], data_quality["test_rows"]
+    rows = [{"check": "test applicants identical to a training applicant",
+             "result": f"{seen} of {test_rows} ({seen / max(test_rows, 1):.1%})",
+             "meaning": "none: the test set is unseen" if not seen else
+             "the test figures are optimistic: deduplicate the applicant table"}]
+    dropped = data_quality["dropped_features"]
+    rows.append({"check": "features dropped as empty or constant",
+                 "result": str(len(dropped)),
+                 "meaning": "; ".join(f"{c}: {why}" for c, why in dropped.items()) or "none"})
+    return pd.DataFrame(rows)
+
+
+def _finding_counts(findings: pd.DataFrame) -> str:
+    counts = findings["severity"].value_counts()
+    return ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if s in counts) or "none"
+
+
+def _notable(population: pd.DataFrame) -> pd.DataFrame:
+    """The features where test differs from training in missing values, range or levels."""
+    return population[(population["missing_increase"].abs() > 0)
+                      | (population["out_of_range_share"] > 0) | (population["unseen_share"] > 0)]
+
+
+def validation_report(
+    model_version: dict[str, Any],
+    discrimination_table: pd.DataFrame,
+    curves: dict[str, Any],
+    gains: pd.DataFrame,
+    calibration_table: pd.DataFrame,
+    band_table: pd.DataFrame,
+    reliability: dict[str, Any],
+    stability_table: pd.DataFrame,
+    latest_batch_note: str,
+    cost_scenarios: pd.DataFrame,
+    reason_table: pd.DataFrame,
+    cost_curve: dict[str, Any],
+    challenger_table: pd.DataFrame,
+    challenger_scorecard: pd.DataFrame,
+    challenger_curves: dict[str, Any],
+    effects_table: pd.DataFrame,
+    dependence: dict[str, Any],
+    data_quality: dict[str, Any],
+    fairness_table: pd.DataFrame,
+    population_table: pd.DataFrame,
+    test_scores: pd.DataFrame,
+    conclusions: dict[str, Any],
+    card: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """One HTML page and one JSON file with every table and the data of every figure,
+    opening with the verdict, the findings and the model card.
+
+    Returns:
+        The model version's ``run_id``, ``verdict``, ``files`` (name -> content) and
+        ``attachments`` (name -> a file to copy beside them: the data card), which
+        ``io.registry.ValidationReportDataset`` writes (and prints to PDF) and logs to
+        that run.
+    """
+    scorer = model_version["model"]
+    policy = scorer.policy
+    findings = conclusions["findings"]
+    summary = pd.DataFrame({"item": ["verdict", "findings", "model", "candidate", "family",
+                                     "decline when", "costs (accept bad / decline good)",
+                                     "declined (test)", "MLflow run"],
+                            "value": [conclusions["verdict"], _finding_counts(findings),
+                                      f"{model_version['name']} version {model_version['version']}",
+                                      model_version["tags"].get("candidate", "?"), scorer.family,
+                                      f"PD >= {policy.cutoff:.4f} (score {policy.cutoff_score})",
+                                      f"{policy.costs.accept_bad:g} / {policy.costs.decline_good:g}",
+                                      f"{(test_scores['decision'] == 'decline').mean():.0%} of "
+                                      f"{len(test_scores):,} applicants",
+                                      model_version["run_id"]]})
+    level = f"{params['confidence_level']:.0%}"
+    quality_table = data_quality_table(data_quality)
+    statements = statements_table(scorer)
+    reason_notes = reason_findings(scorer, statements, test_scores)
+    examples = example_declines(test_scores)
+    rules = params["fairness"]
+    test = "test"
+    data_card = ([report.Link("Data card: the source, licence and known limitations of the "
+                              "data", DATA_CARD)] if card["data_card"] else [])
+    sections = [
+        {"id": "findings", "title": f"Verdict: {conclusions['verdict']}",
+         "text": "The findings, most severe first: each with its evidence, what to do and the "
+                 "section that holds the detail. Every check has its rule (threshold and "
+                 "severity) in validation.findings; high makes the model not fit, medium fit "
+                 "with findings, low is an observation.",
+         "blocks": [report.Table(findings[["severity", "title", "evidence", "action",
+                                           "section"]], links=("section",))
+                    if len(findings) else pd.DataFrame({"finding": ["none"]})]},
+        {"id": "model-card", "title": "Model and data card",
+         "text": "What the model is, where it comes from, what this validation cannot show, "
+                 "and the sign-off.",
+         "blocks": [report.Table(card["card"], caption="The model"),
+                    report.Table(card["provenance"], caption="Provenance"),
+                    report.Items("Limitations", card["limitations"] or ["none generated"]),
+                    report.Table(card["overrides"], caption="Overrides"), *data_card,
+                    report.Table(card["sign_off"], caption="Sign-off")]},
+        {"id": "discrimination", "title": "Discrimination",
+         "text": f"AUC with DeLong's {level} interval (Gini = 2 AUC - 1, the same interval), KS "
+                 f"with a stratified bootstrap interval ({params['bootstrap']['resamples']} "
+                 "resamples, seeded), on out-of-fold PDs of the training rows and on the test set.",
+         "blocks": [discrimination_table, report.svg(report.roc_figure(curves, discrimination_table)),
+                    report.svg(report.cap_figure(curves, discrimination_table)),
+                    report.svg(report.ks_figure(curves, discrimination_table)),
+                    report.Table(gains, caption="Gains by PD decile (test): applicants, bads "
+                                                "captured, bad rate and lift")]},
+        {"id": "calibration", "title": "Calibration",
+         "text": "Brier score and Hosmer-Lemeshow test per sample (g - 2 degrees of freedom out "
+                 "of fold, g on test); per score band the Jeffreys test of the observed default "
+                 "rate against the mean PD (red: the PD is significantly too low, p < "
+                 f"{params['jeffreys']['red_below']}; amber: p < "
+                 f"{params['jeffreys']['amber_below']}); the light tests underestimation only, "
+                 "so pd_vs_interval also says when the PD lies above the band's interval "
+                 "(conservative).",
+         "blocks": [calibration_table, report.svg(report.reliability_figure(reliability)),
+                    report.svg(report.band_figure(band_table, test)), band_table]},
+        {"id": "stability", "title": "Stability",
+         "text": "PSI of the score and CSI of every feature, test against the development "
+                 f"sample the model stores: below {params['psi']['watch']} stable, up to "
+                 f"{params['psi']['alarm']} watch, above it a shift. {latest_batch_note}",
+         "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
+                                                params["psi"]["alarm"])), stability_table]},
+        {"id": "feature-effects", "title": "Feature effects",
+         "text": "For each feature with a declared direction (data_processing.expected_effects), "
+                 "the sign of the model's effect: Spearman's rho between the feature's value and "
+                 "its contribution to the log-odds on "
+                 f"{params['feature_effects']['sample_rows']:,} test applicants. Reversed is a "
+                 f"violation; |rho| below {params['feature_effects']['flat_below']} is flat (no "
+                 "clear effect). 'constrained': the model was fitted with monotone constraints.",
+         "blocks": [effects_table, *([report.svg(report.effects_figure(dependence, effects_table))]
+                                     if dependence else [])]},
+        {"id": "challenger", "title": "Challenger: WoE-logistic scorecard",
+         "text": "A scorecard developed on the same folds (features screened by information "
+                 "value, monotonic optimal classes by optbinning, logistic regression on the "
+                 "WoE, points on the model's scale), its AUC next to the model's, and DeLong's "
+                 "paired test of the difference (model minus challenger). Out of fold the "
+                 "comparison favours the model, which was tuned and chosen on these folds; "
+                 "on test both are unbiased. Every class of every feature is in "
+                 "challenger_scorecard.csv; per feature here.",
+         "blocks": [challenger_table,
+                    report.svg(report.roc_figure(challenger_curves, _test_aucs(challenger_table))),
+                    _per_feature(challenger_scorecard)]},
+        {"id": "decisions", "title": "Decisions",
+         "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
+                 "changes (under the model's approval and bad-rate constraints), its approval "
+                 "and bad rates on test, and the principal reason of "
+                 "each declined test applicant.",
+         "blocks": [report.svg(report.cost_figure(cost_curve, cost_scenarios)), cost_scenarios,
+                    report.svg(report.reasons_figure(reason_table)), reason_table]},
+        {"id": "reasons", "title": "Reasons",
+         "text": "A declined applicant is given at most "
+                 f"{decisions.MAX_REASONS} reasons: the factors that raised the applicant's risk "
+                 "against the development sample's approved applicants (contribution minus their "
+                 "average contribution, above zero), largest first, each with a stable code, a "
+                 "statement and the value with its unit. "
+                 + " ".join(reason_notes) + " The first declined test applicants follow, as "
+                 "they read their reasons.",
+         "blocks": [statements, examples]},
+        {"id": "fairness", "title": "Fairness screen",
+         "text": "Per group of each protected attribute, on test and out of fold: approval "
+                 "rate and the adverse impact ratio against the most-approved group (below "
+                 f"{rules['adverse_impact_below']}: adverse impact, the four-fifths rule), bad "
+                 f"rate, AUC with DeLong's {level} interval, mean PD against the default rate "
+                 "with its Jeffreys interval and p-value (small: the PD is too low for the "
+                 "group), and the principal reasons of its declines (test). Groups with fewer "
+                 f"than {rules['min_applicants']} applicants or {rules['min_bads']} bads or "
+                 "goods are too small to test. A screen, not a fairness audit: a flag calls for "
+                 "a look at the drivers, not a conclusion.",
+         "blocks": fairness_blocks(fairness_table)},
+        {"id": "data-quality", "title": "Data quality",
+         "text": "What data_processing found when it split the development sample: test "
+                 "applicants identical, feature for feature, to a training applicant (they "
+                 "flatter the test figures above), and features dropped as empty or constant; "
+                 "per feature, test against training: the missing share, values outside the "
+                 "training range and categories never seen in training (features with any "
+                 "of these; every feature in the JSON).",
+         "blocks": [quality_table, _notable(population_table)]},
+    ]
+    title = f"Model validation report: {model_version['name']} version {model_version['version']}"
+    tables = {"summary": summary, "findings": findings, "model_card": card["card"],
+              "provenance": card["provenance"], "overrides": card["overrides"],
+              "data_quality": quality_table, "population_checks": population_table,
+              "discrimination": discrimination_table, "gains": gains,
+              "calibration": calibration_table, "score_bands": band_table,
+              "stability": stability_table, "cost_scenarios": cost_scenarios,
+              "principal_reasons": reason_table, "challenger": challenger_table,
+              "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table,
+              "reason_statements": statements, "example_declines": examples,
+              "fairness": fairness_table}
+    figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
+               "challenger_curves": challenger_curves, "feature_dependence": dependence}
+    content = {"title": title, "verdict": conclusions["verdict"],
+               # ranked: the verdict's findings (as tables.findings); reasons: the Reasons
+               # section's notes on the reason statements
+               "findings": {"ranked": json.loads(findings.to_json(orient="records")),
+                            "reasons": reason_notes},
+               "limitations": card["limitations"],
+               "tables": {name: json.loads(table.to_json(orient="records"))
+                                          for name, table in tables.items()},
+               "figures": figures}
+    return {"run_id": model_version["run_id"], "name": model_version["name"],
+            "version": model_version["version"], "verdict": conclusions["verdict"],
+            "attachments": {DATA_CARD: card["data_card"]} if card["data_card"] else {},
+            "files": {"validation_report.html": report.render(title, summary, sections),
+                      "validation_report.json": json.dumps(content, indent=1),
+                      "challenger_scorecard.csv":
+                          spreadsheet_safe(challenger_scorecard).to_csv(index=False)}}
