@@ -87,11 +87,23 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
     record = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
     assert float(champion.tags["cutoff"]) == pytest.approx(record["policy"]["cutoff"])
     assert champion.tags["cost_accept_bad"] == "5" and champion.tags["cost_decline_good"] == "1"
-    # chosen among every candidate on the shared folds: the ranking's first
+    # chosen among every candidate on the shared folds: the simplest within one standard
+    # error of the best, and the run says why, naming each runner-up
     ranking = pd.read_csv(project_copy / "data/08_reporting/thresholding/candidate_ranking.csv")
     assert set(ranking["candidate"]) >= {"baselines.logistic_regression", "baselines.prior_only",
-                                         "model_comparison.xgboost"}
-    assert champion.tags["candidate"] == ranking["candidate"].iloc[0] == record["candidate"]
+                                         "model_comparison.xgboost", "thresholding.blend"}
+    chosen = ranking[ranking["chosen"]].iloc[0]
+    assert champion.tags["candidate"] == chosen["candidate"] == record["candidate"]
+    assert chosen["within_one_se"] and chosen["complexity"] == ranking.loc[
+        ranking["within_one_se"], "complexity"].min()
+    reason = champion.tags["selection_reason"]
+    assert reason.startswith(f"{chosen['candidate']} (cv_roc_auc_mean")
+    for runner_up in ranking.loc[~ranking["chosen"], "candidate"]:
+        assert runner_up in reason
+    # the blend competed with its own run, before any of it was refitted
+    blend = candidate_runs(runs, "thresholding").loc["blend"]
+    assert blend["metrics.cv_roc_auc_mean"] == pytest.approx(
+        ranking.set_index("candidate").loc["thresholding.blend", "cv_roc_auc_mean"])
     in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
     holdout = pd.read_csv(project_copy / "data/05_model_input/holdout_applicants.csv")
     scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion", holdout)

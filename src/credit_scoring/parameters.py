@@ -392,6 +392,7 @@ class Thresholding(Strict):
     reason_codes: Annotated[StrictInt, Field(ge=0, le=MAX_REASONS)]
     psi_bins: Annotated[StrictInt, Field(ge=2)]
     blend: Blend
+    selection: Literal["one_standard_error", "best"]
     champion: Champion
 
 

@@ -166,8 +166,10 @@ def test_a_blended_champion_goes_from_thresholding_to_the_registry_and_the_hub(
     lightgbm = copy.deepcopy(members[1]["spec"])
     lightgbm["params"]["n_estimators"] = 200
     comparison = {"logistic": members[0]["spec"], "lightgbm": lightgbm}
+    # the best candidate wins (thresholding.selection: best), to carry a blend through
+    params = {**thresholding_params(project_params), "selection": "best"}
     catalog, _, _ = run_thresholding(two_sided_loan_book(2000, 2), copy.deepcopy(LOAN_BOOK_PARAMS),
-                                     thresholding_params(project_params), comparison=comparison)
+                                     params, comparison=comparison)
     ranking = catalog.load("thresholding.candidate_ranking_report")
     assert ranking.iloc[0]["candidate"] == CANDIDATE, ranking
     champion = catalog.load("champion@registry")

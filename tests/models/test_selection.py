@@ -8,6 +8,7 @@ import pytest
 from credit_scoring.models.selection import (
     ChampionRule,
     RegisteredChampion,
+    choose_candidate,
     promotion,
     rank_candidates,
 )
@@ -30,6 +31,65 @@ def test_the_best_mean_cv_value_wins_and_a_tie_goes_to_the_candidate_listed_firs
     assert rank_candidates(table, "roc_auc")["rank"].tolist() == [1, 2, 3]
     with pytest.raises(ValueError, match="Unknown selection metric 'auc'"):
         rank_candidates(table, "auc")
+
+
+# the case: a forest wins by 0.0035 with a fold SD of 0.009 over 5 folds (SE 0.004)
+RANKED = rank_candidates(pd.DataFrame({
+    "candidate": ["baselines.prior_only", "baselines.logistic_regression",
+                  "model_comparison.random_forest", "thresholding.blend"],
+    "cv_roc_auc_mean": [0.5, 0.7930, 0.7965, 0.7940],
+    "cv_roc_auc_std": [0.0, 0.010, 0.009, 0.012]}), "roc_auc")
+COMPLEXITY = {"baselines.prior_only": 0, "baselines.logistic_regression": 1,
+              "model_comparison.random_forest": 3, "thresholding.blend": 4}
+
+
+def test_one_standard_error_chooses_the_simplest_candidate_that_ties_the_best():
+    table, reason = choose_candidate(RANKED, "roc_auc", "one_standard_error", COMPLEXITY, 5)
+    se = 0.009 / math.sqrt(5)  # 0.0040: the best candidate's fold SD / sqrt(5)
+    assert table.set_index("candidate")["within_one_se"].to_dict() == {
+        "model_comparison.random_forest": True, "thresholding.blend": True,
+        "baselines.logistic_regression": True,   # 0.7965 - 0.7930 = 0.0035 < 0.0040
+        "baselines.prior_only": False}
+    assert table.loc[table["chosen"], "candidate"].tolist() == ["baselines.logistic_regression"]
+    assert reason.startswith(
+        "baselines.logistic_regression (cv_roc_auc_mean 0.7930): the simplest candidate "
+        f"(logistic regression) within one standard error ({se:.4f}) of the best "
+        "cv_roc_auc_mean 0.7965 (model_comparison.random_forest). Runners-up: "
+        "model_comparison.random_forest 0.7965 (within it, but more complex); "
+        "thresholding.blend 0.7940 (within it, but more complex); baselines.prior_only 0.5000 "
+        f"(beyond one standard error: below {0.7965 - se:.4f}).")
+
+
+def test_best_chooses_the_first_of_the_ranking_and_one_se_needs_a_real_tie():
+    table, reason = choose_candidate(RANKED, "roc_auc", "best", COMPLEXITY, 5)
+    assert table.loc[table["chosen"], "candidate"].tolist() == ["model_comparison.random_forest"]
+    assert "thresholding.blend 0.7940 (ranked lower)" in reason
+    # a logistic regression 0.0050 behind (more than one SE) loses to the forest
+    behind = RANKED.assign(cv_roc_auc_mean=RANKED["candidate"].map({
+        "baselines.prior_only": 0.5, "baselines.logistic_regression": 0.7915,
+        "model_comparison.random_forest": 0.7965, "thresholding.blend": 0.7940}))
+    table, _ = choose_candidate(rank_candidates(behind, "roc_auc"), "roc_auc",
+                                "one_standard_error", COMPLEXITY, 5)
+    assert table.loc[table["chosen"], "candidate"].tolist() == ["model_comparison.random_forest"]
+
+
+@pytest.mark.parametrize(("selection", "complexity", "score", "promoted"), [
+    ("one_standard_error", 1, 0.797, True),   # simpler, 0.003 below: within SE 0.004
+    ("one_standard_error", 1, 0.795, False),  # simpler, but 0.005 below
+    ("one_standard_error", 3, 0.797, False),  # as complex: must not be worse
+    ("best", 1, 0.797, False),                # the rule is off
+])
+def test_a_simpler_candidate_may_replace_the_champion_within_one_standard_error(
+        selection, complexity, score, promoted):
+    rule = ChampionRule("roc_auc", selection=selection)
+    held = RegisteredChampion("3", FOLDS, lambda: 0.80, complexity=3)
+    decision = promotion(rule, score, FOLDS, held, complexity, standard_error=0.004)
+    assert decision.promoted is promoted
+    if promoted:
+        assert decision.verdict == (
+            "promoted to champion: cv_roc_auc_mean 0.7970; replaces version 3 (0.8000): "
+            "simpler (logistic regression against a single forest or boosted model) and "
+            "within one standard error (0.0040)")
 
 
 def test_the_first_model_ever_registered_is_promoted():

@@ -68,7 +68,10 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     of ``evaluation.METRICS``), ``min_improvement`` (how much better than the champion it
     must be), ``oof_predictions`` (``bad``, ``fold`` and calibrated ``pd`` per training
     row), ``folds_fingerprint`` (``evaluation.folds_fingerprint`` of those rows),
-    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds) and
+    ``on_other_folds`` (``keep`` or ``promote`` a candidate measured on other folds),
+    ``selection`` (``thresholding.selection``: under ``one_standard_error`` a simpler
+    candidate may replace the champion within one standard error; the tag ``complexity``
+    says how simple it is) and
     optionally ``figures`` (name -> matplotlib figure: the cut-off's plots).
 
     Every candidate becomes a model version with its own run, named
@@ -148,9 +151,13 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             for key, value in version_tags.items():
                 client.set_model_version_tag(self._name, version, key, str(value))
             rule = ChampionRule(data["selection_metric"], data["min_improvement"],
-                                data["on_other_folds"], self._alias)
-            decision = promotion(rule, float(data["metrics"][metric]), data["folds_fingerprint"],
-                                 self._registered_champion(client, rule.selection_metric))
+                                data["on_other_folds"], self._alias, data["selection"])
+            folds = data["oof_predictions"]["fold"].nunique()
+            decision = promotion(
+                rule, float(data["metrics"][metric]), data["folds_fingerprint"],
+                self._registered_champion(client, rule.selection_metric),
+                int(data["tags"]["complexity"]),
+                data["metrics"][f"cv_{data['selection_metric']}_std"] / math.sqrt(folds))
             if decision.promoted:
                 client.set_registered_model_alias(self._name, self._alias, version)
             client.set_model_version_tag(self._name, version, "champion_decision",
@@ -196,9 +203,11 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             current = client.get_model_version_by_alias(self._name, self._alias)
         except MlflowException:
             return None
+        complexity = current.tags.get("complexity")
         return RegisteredChampion(
             current.version, current.tags.get(FOLDS_TAG),
-            lambda: self._champion_metric(client, current, selection_metric))
+            lambda: self._champion_metric(client, current, selection_metric),
+            int(complexity) if complexity is not None else None)
 
     @staticmethod
     def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:

@@ -102,7 +102,8 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
 
     Each saved value maps a candidate name to a dict with ``model`` (a fitted
     scikit-learn ``Pipeline`` of preprocessing steps and a final estimator exposing
-    ``predict_proba``; logged as a PD-only ``scorer.PDModel``), ``params`` (a dict,
+    ``predict_proba``; logged as a PD-only ``scorer.PDModel``; absent for thresholding's
+    blend, which is fitted only if it wins), ``params`` (a dict,
     flattened into run params), ``metrics`` (name -> float), ``input_example`` (a few
     raw input rows, used for the model signature) and optionally ``figures`` (name ->
     matplotlib figure, logged as ``plots/<name>.png``) and ``trials`` (a tuning study's
@@ -133,9 +134,10 @@ class MlflowCandidateRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict
                                   nested=mlflow.active_run() is not None):
                 mlflow.log_params(flatten_params(result["params"]))
                 mlflow.log_metrics(result["metrics"])
-                model = result["model"]
-                log_pd_model(PDScorer(family_name(model[-1]), model[:-1], model[-1]),
-                             result["input_example"])
+                model = result.get("model")
+                if model is not None:  # a blend competes before any member is refitted
+                    log_pd_model(PDScorer(family_name(model[-1]), model[:-1], model[-1]),
+                                 result["input_example"])
                 log_figures(result.get("figures", {}),
                             self._plots_dir / name if self._plots_dir else None)
                 if result.get("trials") is not None:

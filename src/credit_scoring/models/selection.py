@@ -1,7 +1,12 @@
-"""The two rules that choose a model, as pure functions.
+"""The rules that choose a model, as pure functions.
 
-- ``rank_candidates``: which candidate of a run wins (best mean CV value of the selection
-  metric; the simpler candidate, listed first, wins a tie).
+- ``rank_candidates``: candidates best first by the mean CV value of the selection metric
+  (the simpler candidate, listed first, ranks first on a tie).
+- ``choose_candidate``: which candidate of a run wins. ``best``: the first of the ranking.
+  ``one_standard_error`` (the default): the simplest candidate (``families.COMPLEXITY``)
+  whose mean CV value lies within one standard error (the best candidate's fold SD / the
+  square root of the number of folds) of the best: a more complex model must earn its
+  place by more than the noise of the folds.
 - ``promotion``: whether that winner replaces the registered champion. It must be
   measurable, validated on the same CV folds as the champion (unless the user says
   otherwise), and not worse by the configured margin.
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from credit_scoring.models.evaluation import HIGHER_IS_BETTER, METRICS
+from credit_scoring.models.families import COMPLEXITY as COMPLEXITY_NAMES
 
 
 def rank_candidates(metrics: pd.DataFrame, selection_metric: str) -> pd.DataFrame:
@@ -34,6 +40,53 @@ def rank_candidates(metrics: pd.DataFrame, selection_metric: str) -> pd.DataFram
     return ranked.assign(rank=range(1, len(ranked) + 1))
 
 
+SELECTION_RULES = ("one_standard_error", "best")
+
+
+def choose_candidate(ranking: pd.DataFrame, selection_metric: str, rule: str,
+                     complexity: dict[str, int], n_folds: int) -> tuple[pd.DataFrame, str]:
+    """The winner of a ranked table (``rank_candidates``) under ``rule``, and why.
+
+    Returns:
+        The ranking with ``complexity``, ``within_one_se`` (a bool per candidate) and
+        ``chosen`` columns; a sentence naming the winner, the rule, and each runner-up with
+        why it lost.
+    """
+    column = f"cv_{selection_metric}_mean"
+    higher = HIGHER_IS_BETTER[selection_metric]
+    best = ranking.iloc[0]
+    se = float(best[f"cv_{selection_metric}_std"]) / math.sqrt(n_folds)
+    bound = best[column] - se if higher else best[column] + se
+    table = ranking.assign(
+        complexity=ranking["candidate"].map(complexity).astype(int),
+        within_one_se=(ranking[column] >= bound) if higher else (ranking[column] <= bound))
+    if rule == "best":
+        chosen = table.index[0]
+        why = f"the best {column} ({best[column]:.4f}; thresholding.selection: best)"
+    else:
+        eligible = table[table["within_one_se"]]
+        chosen = eligible["complexity"].idxmin()  # first of the simplest: the best of them
+        why = (f"the simplest candidate ({COMPLEXITY_NAMES[table.loc[chosen, 'complexity']]}) "
+               f"within one standard error ({se:.4f}) of the best {column} {best[column]:.4f}"
+               f" ({best['candidate']})")
+    table["chosen"] = table.index == chosen
+    winner = table.loc[chosen]
+
+    def lost(row) -> str:
+        if rule == "best" or not row.within_one_se:
+            return f"{row.candidate} {getattr(row, column):.4f} (" + (
+                "ranked lower" if rule == "best" else
+                f"beyond one standard error: {'below' if higher else 'above'} {bound:.4f}") + ")"
+        if row.complexity > winner["complexity"]:
+            return f"{row.candidate} {getattr(row, column):.4f} (within it, but more complex)"
+        return f"{row.candidate} {getattr(row, column):.4f} (as simple, ranked lower)"
+
+    runners_up = [lost(row) for row in table[~table["chosen"]].itertuples()]
+    reason = (f"{winner['candidate']} ({column} {winner[column]:.4f}): {why}. Runners-up: "
+              + ("; ".join(runners_up) or "none") + ".")
+    return table, reason
+
+
 @dataclass(frozen=True)
 class RegisteredChampion:
     """What the registry says of the model version that holds the alias."""
@@ -43,6 +96,8 @@ class RegisteredChampion:
     cv_value: Callable[[], float | None]
     """Reads its CV value of the candidate's selection metric (None when it can be neither
     read nor computed); called only when the two are compared, on the same folds."""
+    complexity: int | None = None
+    """Its place in ``families.COMPLEXITY`` (None: registered before versions carried it)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +108,21 @@ class ChampionRule:
     min_improvement: float = 0.0
     on_other_folds: str = "keep"  # keep | promote
     alias: str = "champion"
+    selection: str = "best"  # one_standard_error: a simpler candidate may be within 1 SE
+
+
+SIMPLER_MAY_TIE = "simpler may tie"
+"""``_refusal``'s mark on a refusal by value alone, which a simpler candidate may overturn."""
+
+
+def _simpler_within_one_se(rule: ChampionRule, score: float, champion: RegisteredChampion,
+                           complexity: int | None, standard_error: float) -> bool:
+    if rule.selection != "one_standard_error" or None in (complexity, champion.complexity):
+        return False
+    held = champion.cv_value()
+    higher = HIGHER_IS_BETTER[rule.selection_metric]
+    return complexity < champion.complexity and (
+        score >= held - standard_error if higher else score <= held + standard_error)
 
 
 @dataclass(frozen=True)
@@ -64,15 +134,28 @@ class Promotion:
 
 
 def promotion(rule: ChampionRule, cv_value: float, folds_fingerprint: str,
-              champion: RegisteredChampion | None) -> Promotion:
+              champion: RegisteredChampion | None, complexity: int | None = None,
+              standard_error: float = 0.0) -> Promotion:
     """Move the alias to the candidate unless it cannot be shown not worse; say why.
 
     Both models are compared on the same metric, direction and CV folds. A candidate whose
     metric is undefined (NaN, e.g. a fold without a single bad) is never promoted, nor,
     unless ``on_other_folds`` is ``promote``, one validated on other folds than the champion.
+    The two rules combine: a candidate must not be worse than the champion (by
+    ``min_improvement``); under ``one_standard_error`` a candidate *simpler* than the
+    champion may instead lie within one ``standard_error`` (its folds' SD / sqrt(folds))
+    below it, the same trade the run's own choice makes.
     """
     metric = f"cv_{rule.selection_metric}_mean"
     refusal, replaced = _refusal(rule, metric, cv_value, folds_fingerprint, champion)
+    if (refusal and replaced == SIMPLER_MAY_TIE and champion is not None
+            and _simpler_within_one_se(rule, cv_value, champion, complexity, standard_error)):
+        held = champion.cv_value()
+        return Promotion(True, f"promoted to {rule.alias}: {metric} {cv_value:.4f}; replaces "
+                               f"version {champion.version} ({held:.4f}): simpler "
+                               f"({COMPLEXITY_NAMES[complexity]} against "
+                               f"{COMPLEXITY_NAMES[champion.complexity]}) and within one "
+                               f"standard error ({standard_error:.4f})")
     if refusal:
         return Promotion(False, f"not promoted, {rule.alias} unchanged: {refusal}")
     return Promotion(True, f"promoted to {rule.alias}: {metric} {cv_value:.4f}; {replaced}")
@@ -107,5 +190,5 @@ def _refusal(rule: ChampionRule, metric: str, score: float, folds_fingerprint: s
             f"{held + margin if higher else held - margin:.4f})")
         verb = "is worse than" if margin == 0 else "does not improve on"
         return (f"{metric} {score:.4f} {verb} version {champion.version}'s {held:.4f}"
-                f"{required}"), ""
+                f"{required}"), SIMPLER_MAY_TIE
     return None, f"replaces version {champion.version} ({held:.4f})"

@@ -232,7 +232,7 @@ def test_families_ranked_on_a_sample_do_not_compete_for_champion(
               catalog.load("tuned_oof_predictions"), catalog.load("params:baselines"),
               comparison, catalog.load("tuned_model_spec"), thresholding_params(project_params)]
     with caplog.at_level(logging.INFO):
-        spec, _, ranking = rank_champion_candidates(*inputs)
+        spec, _, ranking, _ = rank_champion_candidates(*inputs)
     assert "model_comparison.perfect" not in set(ranking["candidate"])
     assert spec["candidate"] == "tuning.tuned"
     assert "do not compete for champion" in caplog.text

@@ -28,8 +28,8 @@ from credit_scoring.models.evaluation import (
     out_of_fold_metrics,
     pd_metrics,
 )
-from credit_scoring.models.families import centring_reference, family_name
-from credit_scoring.models.selection import rank_candidates
+from credit_scoring.models.families import FAMILIES, centring_reference, family_name
+from credit_scoring.models.selection import choose_candidate, rank_candidates
 from credit_scoring.parameters import Thresholding
 from credit_scoring.validation.stability import baseline, feature_baselines
 
@@ -60,9 +60,14 @@ def rank_champion_candidates(
     (``credit_scoring.models.blend``: a logistic stack, cross-fitted on the same folds) competes
     too, last, so it wins only by being strictly better.
 
+    The winner follows ``thresholding.selection`` (``models.selection.choose_candidate``:
+    by default the simplest candidate within one standard error of the best).
+
     Returns:
-        The chosen candidate's specification (what ``calibrate_pd_model`` refits), its
-        out-of-fold PDs with target and fold, and the ranking (one row per candidate).
+        The chosen candidate's specification (what ``calibrate_pd_model`` refits) with the
+        reason it won, its out-of-fold PDs with target and fold, the ranking (one row per
+        candidate: its CV metrics, complexity, whether within one standard error, chosen),
+        and the blend's own MLflow run (its members and CV metrics; none without a blend).
     """
     tables = dict(zip(STAGES, (baselines_oof, comparison_oof, tuned_oof), strict=True))
     specs = {
@@ -97,12 +102,26 @@ def rank_champion_candidates(
         oof_pds[BLEND_CANDIDATE] = pd.Series(blended, index=y.index)
         rows.append({"candidate": BLEND_CANDIDATE, **out_of_fold_metrics(y, oof_pds[BLEND_CANDIDATE], folds)})
     ranking = rank_candidates(pd.DataFrame(rows), metric)
-    ranking = ranking[["rank", "candidate", *[c for c in ranking if c.startswith("cv_")]]]
-    chosen = ranking.iloc[0]["candidate"]
-    logger.info("Champion candidate: %s (CV %s %.4f) out of %d candidates.", chosen, metric,
-                ranking.iloc[0][f"cv_{metric}_mean"], len(ranking))
+    ranking, reason = choose_candidate(
+        ranking[["rank", "candidate", *[c for c in ranking if c.startswith("cv_")]]], metric,
+        config.selection, {name: _complexity(specs[name]) for name in oof_pds}, folds.nunique())
+    chosen = ranking.loc[ranking["chosen"], "candidate"].iloc[0]
+    logger.info("Champion candidate out of %d: %s", len(ranking), reason)
     oof = model_input_train[[target_column, fold_column]].assign(pd_uncalibrated=oof_pds[chosen])
-    return {**specs[chosen], "candidate": chosen}, oof, ranking
+    blend_spec = specs.get(BLEND_CANDIDATE, {}).get("spec", {})
+    runs = ({"blend": {"params": {"intercept": blend_spec["intercept"],
+                                  "weights": {m["candidate"]: m["weight"]
+                                              for m in blend_spec["members"]}},
+                       "metrics": ranking.set_index("candidate").loc[
+                           BLEND_CANDIDATE, [c for c in ranking if c.startswith("cv_")]].to_dict()}}
+            if members else {})
+    return ({**specs[chosen], "candidate": chosen, "selection_reason": reason}, oof, ranking,
+            runs)
+
+
+def _complexity(spec: dict[str, Any]) -> int:
+    """A candidate's place in ``families.COMPLEXITY``."""
+    return FAMILIES[spec["spec"]["estimator"]].complexity
 
 
 def _stage_spec(name: str, spec: dict[str, Any], stage_params: dict[str, Any]) -> dict[str, Any]:
@@ -463,7 +482,9 @@ def champion_candidate(
         },
         "metrics": metrics,
         "tags": {"candidate": champion_spec["candidate"],
-                 "calibration": calibration},
+                 "calibration": calibration,
+                 "complexity": _complexity(champion_spec),
+                 "selection_reason": champion_spec["selection_reason"]},
         "description": registry_description(policy, metrics,
                                             config.champion.selection_metric),
         "decision_report": decision_summary,
@@ -472,6 +493,7 @@ def champion_candidate(
         "selection_metric": config.champion.selection_metric,
         "min_improvement": config.champion.min_improvement,
         "on_other_folds": config.champion.on_other_folds,
+        "selection": config.selection,
         # what a later candidate is compared on: same folds, any metric
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),
