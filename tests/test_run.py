@@ -87,6 +87,25 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
     record = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
     assert float(champion.tags["cutoff"]) == pytest.approx(record["policy"]["cutoff"])
     assert champion.tags["cost_accept_bad"] == "5" and champion.tags["cost_decline_good"] == "1"
+    in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
+    holdout = pd.read_csv(project_copy / "data/05_model_input/holdout_applicants.csv")
+    scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion", holdout)
+    assert (scored["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()
+    np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
+    decisions = pd.read_csv(project_copy / "data/08_reporting/thresholding/decision.csv")
+    naive, chosen = decisions["expected_cost"]
+    assert chosen < naive  # the 5:1 cost matrix makes 0.5 a poor cut-off
+    thresholding = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
+                                                                         "thresholding")]
+    for name in ("score_band.csv", "decision.md", "cutoff.json"):
+        assert f"thresholding/{name}" in thresholding
+
+
+def test_the_champion_is_the_simplest_adequate_candidate_and_its_run_says_why(default_run):
+    project_copy = default_run
+    runs = tracked_runs(project_copy)
+    champion = mlflow.MlflowClient().get_model_version_by_alias("credit_scoring_pd", "champion")
+    record = json.loads((project_copy / "data/06_models/champion/champion.json").read_text())
     # chosen among every candidate on the shared folds: the simplest within one standard
     # error of the best, and the run says why, naming each runner-up
     ranking = pd.read_csv(project_copy / "data/08_reporting/thresholding/candidate_ranking.csv")
@@ -104,18 +123,6 @@ def test_default_run_tracks_every_candidate_side_by_side(default_run):
     blend = candidate_runs(runs, "thresholding").loc["blend"]
     assert blend["metrics.cv_roc_auc_mean"] == pytest.approx(
         ranking.set_index("candidate").loc["thresholding.blend", "cv_roc_auc_mean"])
-    in_memory = pd.read_parquet(project_copy / "data/07_model_output/thresholding/test_scores.parquet")
-    holdout = pd.read_csv(project_copy / "data/05_model_input/holdout_applicants.csv")
-    scored = score_in_new_process(project_copy, "models:/credit_scoring_pd@champion", holdout)
-    assert (scored["decision"].to_numpy() == in_memory["decision"].to_numpy()).all()
-    np.testing.assert_allclose(scored["pd"], in_memory["pd"], rtol=1e-9)
-    decisions = pd.read_csv(project_copy / "data/08_reporting/thresholding/decision.csv")
-    naive, chosen = decisions["expected_cost"]
-    assert chosen < naive  # the 5:1 cost matrix makes 0.5 a poor cut-off
-    thresholding = [a.path for a in mlflow.MlflowClient().list_artifacts(parent["run_id"],
-                                                                         "thresholding")]
-    for name in ("score_band.csv", "decision.md", "cutoff.json"):
-        assert f"thresholding/{name}" in thresholding
 
 
 def score_in_new_process(project: Path, model_uri: str, rows: pd.DataFrame) -> pd.DataFrame:
