@@ -167,10 +167,12 @@ def kedro_run(project: Path, *pipelines: str, check: bool = True, params: str | 
     return result
 
 
-def kedro_run_in_process(project: Path, *pipelines: str) -> BaseException | None:
-    """What `kedro run --pipelines ...` does, in this process: the same session, hooks and
-    runner, without the ~5 s of start-up a new interpreter costs. Returns the exception the
-    run raised (None if it completed); log records reach pytest's ``caplog``.
+def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = None
+                         ) -> BaseException | None:
+    """What `kedro run --pipelines ... [--params ...]` does, in this process: the same
+    session, hooks and runner, without the ~5 s of start-up a new interpreter costs. Returns
+    the exception the run raised (None if it completed); log records reach pytest's
+    ``caplog``.
 
     The working directory is the project's while it runs (the catalog's paths are
     relative). kedro-mlflow points MLflow's process-wide tracking and registry URIs (and
@@ -183,7 +185,7 @@ def kedro_run_in_process(project: Path, *pipelines: str) -> BaseException | None
     os.chdir(project)
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project) as session:
+        with KedroSession.create(project_path=project, runtime_params=params) as session:
             session.run(pipeline_names=list(pipelines) or None)
     except Exception as error:  # noqa: BLE001  (the run's failure is the result)
         return error
@@ -211,6 +213,16 @@ def default_run(tmp_path_factory) -> Path:
     result = kedro_run(project)
     (project / "kedro_run.log").write_text(result.stdout + result.stderr)  # what the user saw
     return project
+
+
+def trained_copy(default_run: Path, root: Path) -> Path:
+    """A copy of the default run's project, with its own tracking database copy."""
+    shutil.copytree(default_run, root, ignore=shutil.ignore_patterns("team_store", "*.png"))
+    mlflow_yml = root / "conf/local/mlflow.yml"
+    config = yaml.safe_load(mlflow_yml.read_text())
+    config["server"]["mlflow_tracking_uri"] = tracking_uri(root)
+    write_yaml(mlflow_yml, config)
+    return root
 
 
 def tracking_uri(project: Path) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import shutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from mlflow.exceptions import MlflowException
 
 from .conftest import (
@@ -31,7 +29,7 @@ from .conftest import (
     kedro_run_in_process,
     make_project_copy,
     tracking_client,
-    tracking_uri,
+    trained_copy,
     write_yaml,
 )
 
@@ -263,16 +261,6 @@ CASES = [
 
 
 # ---- the trained project each case starts from ------------------------------------------
-def trained_copy(default_run: Path, root: Path) -> Path:
-    """A copy of the default run's project, with its own tracking database copy."""
-    shutil.copytree(default_run, root, ignore=shutil.ignore_patterns("team_store", "*.png"))
-    mlflow_yml = root / "conf/local/mlflow.yml"
-    config = yaml.safe_load(mlflow_yml.read_text())
-    config["server"]["mlflow_tracking_uri"] = tracking_uri(root)
-    write_yaml(mlflow_yml, config)
-    return root
-
-
 def files(project: Path, folders=GUARDED) -> dict[str, str]:
     return {
         str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()

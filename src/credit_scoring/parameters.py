@@ -461,6 +461,7 @@ class Validation(Strict):
     fairness: Fairness
     findings: FindingRules
     model_card: ModelCardSettings
+    gate: Literal["enforce", "warn"]
 
 
 

@@ -9,6 +9,7 @@ from credit_scoring.models.selection import (
     ChampionRule,
     RegisteredChampion,
     choose_candidate,
+    gate,
     promotion,
     rank_candidates,
 )
@@ -161,3 +162,18 @@ def test_a_champion_without_a_value_to_compare_is_kept():
 def test_the_alias_is_named_in_the_verdict():
     decision = promotion(ChampionRule("roc_auc", alias="production"), 0.8, FOLDS, None)
     assert decision.verdict.startswith("promoted to production:")
+
+
+@pytest.mark.parametrize(("verdict", "awaiting", "holds", "exists", "mode", "alias", "alarm"), [
+    ("fit with findings", True, False, True, "enforce", "champion", False),
+    ("not fit", True, False, True, "enforce", "challenger", True),   # the gate refuses
+    ("not fit", True, False, True, "warn", "champion", True),        # ... or warns
+    ("not fit", True, False, False, "enforce", "champion", True),    # a fresh registry
+    ("fit for use", False, False, True, "enforce", None, False),     # CV refused it
+    ("fit for use", None, False, True, "enforce", None, False),      # not awaiting
+    ("not fit", None, True, True, "enforce", None, True),            # the champion, again
+])
+def test_the_registry_gate(verdict, awaiting, holds, exists, mode, alias, alarm):
+    decision = gate(verdict, awaiting, holds, exists, mode)
+    assert (decision.alias, decision.alarm) == (alias, alarm)
+    assert decision.message

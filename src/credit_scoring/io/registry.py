@@ -46,9 +46,18 @@ created: how a test stands in for the timing of a real ``kill -9``. Read nowhere
 OOF_ARTIFACT = "oof_predictions.parquet"
 """Artifact of a champion candidate's run: bad, fold and calibrated PD of every training row."""
 FOLDS_TAG = "folds_fingerprint"
+PROMOTION_TAG = "credit_scoring.promotion"
+"""``awaiting validation`` or ``refused``: what thresholding's comparison with the champion
+said of a version registered with ``await_validation``; the gate reads it."""
+AWAITING = "awaiting validation"
+CANDIDATE_ALIAS = "candidate"
+"""The alias of the newest version awaiting validation (removed by its gate)."""
+RECORD = "champion.json"
 CODE_TAG = "code_version"
 """The git commit (``+dirty`` when the working copy differed) a version was trained with."""
 VERDICT_TAG = "validation_verdict"
+GATE_TAG = "validation_gate"
+"""What the registry gate did with a validated version, in a sentence."""
 """A model version's verdict, written when its validation report is."""
 
 logger = logging.getLogger(__name__)
@@ -78,7 +87,12 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
     ``thresholding/<candidate> v<version>`` (its metrics, out-of-fold PDs, plots and
     decision report; the plots also go to ``plots_dir``); only a promotion moves the alias
     and rewrites the champion's local record in ``local_dir`` (``champion.json``,
-    ``decision_report.md``).
+    ``decision_report.md``, both also artifacts of the run).
+
+    With ``await_validation`` (the catalog's setting) a promotion does not move the alias:
+    the version is tagged ``credit_scoring.promotion`` = ``awaiting validation`` (or
+    ``refused``) and takes the alias ``candidate``; the validation pipeline validates that
+    version and its gate (``ValidationReportDataset``) moves the aliases.
     """
 
     def __init__(
@@ -88,12 +102,15 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         local_dir: str | None = None,
         plots_dir: str | None = None,
         description: str | None = None,
+        await_validation: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """
         Args:
             registered_model_name: name in the MLflow Model Registry.
             alias: the alias that marks the model version in use.
+            await_validation: a promoted version waits for its validation (alias
+                ``candidate``) instead of taking ``alias`` at once.
             description: the registered model's description (Markdown: what it scores,
                 its input and output, how to load it), set when a version is registered.
             local_dir: folder for the champion's local record, rewritten on promotion only.
@@ -105,6 +122,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         self._local_dir = Path(local_dir) if local_dir else None
         self._plots_dir = Path(plots_dir) if plots_dir else None
         self._description = description
+        self._await_validation = await_validation
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -158,16 +176,23 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
                 self._registered_champion(client, rule.selection_metric),
                 int(data["tags"]["complexity"]),
                 data["metrics"][f"cv_{data['selection_metric']}_std"] / math.sqrt(folds))
-            if decision.promoted:
+            record = self._record(version, run.info.run_id, data)
+            mlflow.log_text(json.dumps(record, indent=2, default=str), RECORD)
+            if self._await_validation:
+                client.set_model_version_tag(self._name, version, PROMOTION_TAG,
+                                             AWAITING if decision.promoted else "refused")
+                client.set_registered_model_alias(self._name, CANDIDATE_ALIAS, version)
+            elif decision.promoted:
                 client.set_registered_model_alias(self._name, self._alias, version)
             client.set_model_version_tag(self._name, version, "champion_decision",
                                          decision.verdict)
             mlflow.set_tag("champion_decision", decision.verdict)
             log = logger.info if decision.promoted else logger.warning
-            log("%s version %s (run %s): %s", self._name, version, run.info.run_id,
-                decision.verdict)
-        if decision.promoted and self._local_dir is not None:
-            self._write_local_record(client.get_model_version(self._name, version), data)
+            log("%s version %s (run %s): %s%s", self._name, version, run.info.run_id,
+                decision.verdict, "; awaiting validation (alias candidate)"
+                if self._await_validation else "")
+        if decision.promoted and not self._await_validation and self._local_dir is not None:
+            write_local_record(self._local_dir, record, data["decision_report"])
         client.set_model_version_tag(self._name, version, REGISTRATION_TAG, "complete")
 
     def mark_incomplete_versions(self, client: MlflowClient) -> list[str]:
@@ -222,23 +247,20 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             return None
         return out_of_fold_metrics(oof["bad"], oof["pd"], oof["fold"])[f"cv_{name}_mean"]
 
-    def _write_local_record(self, version: ModelVersion, data: dict[str, Any]) -> None:
-        """The champion's cut-off, policy and decision report on disk, for humans and git."""
-        self._local_dir.mkdir(parents=True, exist_ok=True)
-        record = {
+    def _record(self, version: str, run_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The champion's record: version, run, policy, metrics (champion.json)."""
+        return {
             "registered_model_name": self._name,
             "alias": self._alias,
-            "version": version.version,
-            "run_id": version.run_id,
-            "model_uri": f"models:/{self._name}/{version.version}",
+            "version": int(version),
+            "run_id": run_id,
+            "model_uri": f"models:/{self._name}/{version}",
             **data["params"],
             "policy": data["model"].policy.as_config(),
             "selection_metric": data["selection_metric"],
             "metrics": data["metrics"],
             "folds_fingerprint": data["folds_fingerprint"],
         }
-        (self._local_dir / "champion.json").write_text(json.dumps(record, indent=2, default=str))
-        (self._local_dir / "decision_report.md").write_text(data["decision_report"])
 
     def model_version(self) -> ModelVersion:
         """The registry entry holding the alias (tags, run id), e.g. to publish it."""
@@ -262,17 +284,27 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
 
 
 
+def write_local_record(folder: Path, record: dict[str, Any], decision_report: str) -> None:
+    """The champion's cut-off, policy and decision report on disk, for humans and git."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).write_text(json.dumps(record, indent=2, default=str))
+    (folder / "decision_report.md").write_text(decision_report)
+
+
 class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
     """Load: one registered PD model version, with what its validation needs.
 
-    The version is a number or an alias (``champion`` by default); the catalog sets it from
-    the runtime parameter ``validation.model_version`` (``kedro run --pipelines validation
-    --params validation.model_version=3``). Loaded: ``model`` (the ``PDScorer``), ``name``,
-    ``version``, ``run_id``, ``tags`` and ``oof_predictions`` (bad, fold and PD of every
-    training row, stored with the version's run).
+    The version is a number or an alias; the catalog sets it from the runtime parameter
+    ``validation.model_version`` (``kedro run --pipelines validation --params
+    validation.model_version=3``). By default, ``candidate``: the version thresholding
+    registered awaiting validation, or the champion when none awaits. Loaded: ``model`` (the
+    ``PDScorer``), ``name``, ``version``, ``run_id``, ``tags``, ``oof_predictions`` (bad,
+    fold and PD of every training row, stored with the version's run), and for the gate
+    ``awaiting`` (True/False: thresholding's comparison; None: not registered awaiting
+    validation), ``holds_champion`` and ``champion_exists``.
     """
 
-    def __init__(self, registered_model_name: str, model_version: str | int = "champion",
+    def __init__(self, registered_model_name: str, model_version: str | int = CANDIDATE_ALIAS,
                  metadata: dict[str, Any] | None = None) -> None:
         self._name = registered_model_name
         self._version = str(model_version)
@@ -298,6 +330,11 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
         try:
             if self._version.isdigit():
                 return client.get_model_version(self._name, self._version)
+            if self._version == CANDIDATE_ALIAS:  # none awaiting validation: the champion
+                try:
+                    return client.get_model_version_by_alias(self._name, CANDIDATE_ALIAS)
+                except MlflowException:
+                    return client.get_model_version_by_alias(self._name, "champion")
             return client.get_model_version_by_alias(self._name, self._version)
         except MlflowException as error:
             raise DatasetError(
@@ -318,9 +355,21 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
                 f"({OOF_ARTIFACT} in run {version.run_id}): it was registered by an older "
                 "credit_scoring; rerun thresholding to validate a new version."
             ) from error
+        promotion_tag = version.tags.get(PROMOTION_TAG)
+        champion = _version_with_alias(MlflowClient(), self._name, "champion")
         return {"model": model.unwrap_python_model().scorer, "name": self._name,
                 "version": version.version, "run_id": version.run_id, "tags": version.tags,
-                "oof_predictions": oof}
+                "oof_predictions": oof,
+                "awaiting": None if promotion_tag is None else promotion_tag == AWAITING,
+                "holds_champion": champion == str(version.version),
+                "champion_exists": champion is not None}
+
+
+def _version_with_alias(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
 
 
 class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
@@ -334,8 +383,10 @@ class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
     beside them, e.g. the data card).
     """
 
-    def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, folder: str, champion_dir: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
         self._folder = Path(folder)
+        self._champion_dir = Path(champion_dir) if champion_dir else None
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -370,3 +421,24 @@ class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
         for name in written:
             client.log_artifact(data["run_id"], str(self._folder / name), "validation")
         client.set_model_version_tag(data["name"], data["version"], VERDICT_TAG, data["verdict"])
+        if data.get("gate"):
+            self._apply_gate(client, data["name"], data["version"], data["run_id"], data["gate"])
+
+    def _apply_gate(self, client: MlflowClient, name: str, version: str, run_id: str,
+                    gate: dict[str, Any]) -> None:
+        """Move the aliases as the gate decided, only now that the report is filed; the
+        champion's local record follows the alias."""
+        if gate["alias"]:
+            client.set_registered_model_alias(name, gate["alias"], version)
+        if _version_with_alias(client, name, CANDIDATE_ALIAS) == str(version):
+            client.delete_registered_model_alias(name, CANDIDATE_ALIAS)
+        client.set_model_version_tag(name, version, GATE_TAG, gate["message"])
+        if gate["alias"] == "champion" and self._champion_dir is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                record = json.loads(Path(mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=RECORD, dst_path=tmp)).read_text())
+                report = Path(mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path="decision_report.md", dst_path=tmp)).read_text()
+            write_local_record(self._champion_dir, record, report)
+        (logger.error if gate["alarm"] else logger.info)(
+            "%s version %s: %s.", name, version, gate["message"])

@@ -192,3 +192,51 @@ def _refusal(rule: ChampionRule, metric: str, score: float, folds_fingerprint: s
         return (f"{metric} {score:.4f} {verb} version {champion.version}'s {held:.4f}"
                 f"{required}"), SIMPLER_MAY_TIE
     return None, f"replaces version {champion.version} ({held:.4f})"
+
+
+GATES = ("enforce", "warn")
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """What validation does with the version it validated: the alias it takes (``champion``,
+    ``challenger``, or None: aliases unchanged), why, and whether to say it in red."""
+
+    alias: str | None
+    message: str
+    alarm: bool = False
+
+
+def gate(verdict: str, awaiting: bool | None, holds_champion: bool, champion_exists: bool,
+         mode: str) -> GateDecision:
+    """The registry gate (``validation.gate``): a version takes ``champion`` only after its
+    validation, and under ``enforce`` never with the verdict ``not fit``.
+
+    Args:
+        verdict: the validation's verdict of this version.
+        awaiting: True when thresholding found it not worse than the champion on the same
+            folds (``promotion``) and registered it awaiting validation; False when that
+            comparison refused it; None when it was not registered awaiting validation.
+        holds_champion: the version already holds ``champion`` (a re-validation).
+        champion_exists: some version holds ``champion``.
+        mode: ``enforce`` or ``warn``.
+    """
+    not_fit = verdict == "not fit"
+    if holds_champion:
+        return GateDecision(None, f"already the champion; verdict {verdict}", alarm=not_fit)
+    if not awaiting:
+        return GateDecision(None, "not awaiting validation: aliases unchanged" if awaiting is None
+                            else "not better than the champion on the same folds: registered, "
+                                 "aliases unchanged")
+    if not champion_exists:
+        return GateDecision("champion", (
+            "takes champion as the first version although its verdict is not fit: a fresh "
+            "registry must end with a champion; fix the findings before any use") if not_fit
+            else f"takes champion as the first version; verdict {verdict}", alarm=not_fit)
+    if not_fit and mode == "enforce":
+        return GateDecision("challenger", "verdict not fit: the champion stays "
+                                          "(validation.gate: enforce); registered as challenger",
+                            alarm=True)
+    return GateDecision("champion", "takes champion although its verdict is not fit "
+                                    "(validation.gate: warn)" if not_fit
+                        else f"takes champion; verdict {verdict}", alarm=not_fit)

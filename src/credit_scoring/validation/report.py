@@ -45,6 +45,7 @@ figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 .verdict { font-size: 1.3em; font-weight: 700; padding: 0.4em 0.8em; color: #fff;
            display: inline-block; border-radius: 0.3em; }
 nav ol { columns: 2; } .note { color: #555; font-size: 0.9em; }
+.alarm { color: #c62828; font-weight: 700; border-left: 4px solid #c62828; padding-left: 0.6em; }
 @media (max-width: 600px) { nav ol { columns: 1; } body { margin: 1em auto; } }
 @page { size: A4; margin: 12mm; }
 @media print {
@@ -260,11 +261,13 @@ def reasons_figure(reasons: pd.DataFrame, top: int = 15) -> Figure:
     return figure
 
 
-def render(title: str, summary: pd.DataFrame, sections: list[dict[str, Any]]) -> str:
+def render(title: str, summary: pd.DataFrame, sections: list[dict[str, Any]],
+           alarm: str | None = None) -> str:
     """The HTML page: title, summary table, contents, then each section's text, tables, charts.
 
     Args:
         summary: ``item``/``value`` rows; an item ``verdict`` is also shown as a banner.
+        alarm: a sentence the reader must not miss (the registry gate's), shown in red.
         sections: ``{"id", "title", "text", "blocks"}``, where each block is a table
             (DataFrame or ``Table``), ``Items``, a ``Link`` or a figure (SVG markup).
     """
@@ -274,7 +277,9 @@ def render(title: str, summary: pd.DataFrame, sections: list[dict[str, Any]]) ->
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              "<meta name='viewport' content='width=device-width, initial-scale=1'>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>", banner, table_html(summary),
+             f"<h1>{html.escape(title)}</h1>", banner,
+             f"<p class='alarm'>{html.escape(alarm)}</p>" if alarm else "",
+             table_html(summary),
              "<nav><h2>Contents</h2><ol>",
              *[f"<li><a href='#{s['id']}'>{html.escape(s['title'])}</a></li>" for s in sections],
              "</ol></nav>"]

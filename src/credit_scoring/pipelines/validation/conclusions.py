@@ -14,6 +14,7 @@ import pandas as pd
 from credit_scoring.data.schema import features
 from credit_scoring.io import provenance
 from credit_scoring.models import families
+from credit_scoring.models.selection import gate
 from credit_scoring.validation import findings as rules_of
 from credit_scoring.validation import model_card as cards
 from credit_scoring.validation.stability import population_checks
@@ -98,3 +99,15 @@ def model_card(
         "sign_off": cards.sign_off_table(),
         "data_card": card.get("data_card"),
     }
+
+
+def registry_gate(model_version: dict[str, Any], conclusions: dict[str, Any],
+                  params: dict[str, Any]) -> dict[str, Any]:
+    """What the registry does with this version now that it is validated
+    (``models.selection.gate`` under ``validation.gate``): ``alias`` it takes (or None),
+    ``message`` and ``alarm`` (said in red). The report dataset applies it once the report
+    is filed."""
+    decision = gate(conclusions["verdict"], model_version["awaiting"],
+                    model_version["holds_champion"], model_version["champion_exists"],
+                    params["gate"])
+    return {"alias": decision.alias, "message": decision.message, "alarm": decision.alarm}

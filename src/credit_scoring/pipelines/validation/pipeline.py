@@ -10,7 +10,7 @@ and logs both to the model version's MLflow run.
 
 from kedro.pipeline import Node, Pipeline
 
-from .conclusions import conclusions, data_quality_checks, model_card
+from .conclusions import conclusions, data_quality_checks, model_card, registry_gate
 from .nodes import (
     calibration,
     challenger,
@@ -126,6 +126,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="conclusions",
             ),
             Node(
+                registry_gate,
+                inputs=["model_version", "conclusions", "params:validation"],
+                outputs="gate",
+                name="registry_gate",
+            ),
+            Node(
                 model_card,
                 inputs=dict(
                     model_version="model_version",
@@ -164,6 +170,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     population_table="population_checks",
                     test_scores="test_scores",
                     conclusions="conclusions",
+                    gate="gate",
                     card="model_card",
                     params="params:validation",
                 ),

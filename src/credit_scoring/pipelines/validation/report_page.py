@@ -81,6 +81,7 @@ def validation_report(
     population_table: pd.DataFrame,
     test_scores: pd.DataFrame,
     conclusions: dict[str, Any],
+    gate: dict[str, Any],
     card: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
@@ -96,10 +97,12 @@ def validation_report(
     scorer = model_version["model"]
     policy = scorer.policy
     findings = conclusions["findings"]
-    summary = pd.DataFrame({"item": ["verdict", "findings", "model", "candidate", "family",
+    summary = pd.DataFrame({"item": ["verdict", "registry", "findings", "model", "candidate",
+                                     "family",
                                      "decline when", "costs (accept bad / decline good)",
                                      "declined (test)", "MLflow run"],
-                            "value": [conclusions["verdict"], _finding_counts(findings),
+                            "value": [conclusions["verdict"], gate["message"],
+                                      _finding_counts(findings),
                                       f"{model_version['name']} version {model_version['version']}",
                                       model_version["tags"].get("candidate", "?"), scorer.family,
                                       f"PD >= {policy.cutoff:.4f} (score {policy.cutoff_score})",
@@ -227,7 +230,7 @@ def validation_report(
               "fairness": fairness_table}
     figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
                "challenger_curves": challenger_curves, "feature_dependence": dependence}
-    content = {"title": title, "verdict": conclusions["verdict"],
+    content = {"title": title, "verdict": conclusions["verdict"], "registry": gate,
                # ranked: the verdict's findings (as tables.findings); reasons: the Reasons
                # section's notes on the reason statements
                "findings": {"ranked": json.loads(findings.to_json(orient="records")),
@@ -238,8 +241,10 @@ def validation_report(
                "figures": figures}
     return {"run_id": model_version["run_id"], "name": model_version["name"],
             "version": model_version["version"], "verdict": conclusions["verdict"],
+            "gate": gate,
             "attachments": {DATA_CARD: card["data_card"]} if card["data_card"] else {},
-            "files": {"validation_report.html": report.render(title, summary, sections),
+            "files": {"validation_report.html": report.render(
+                title, summary, sections, alarm=gate["message"] if gate["alarm"] else None),
                       "validation_report.json": json.dumps(content, indent=1),
                       "challenger_scorecard.csv":
                           spreadsheet_safe(challenger_scorecard).to_csv(index=False)}}
