@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from credit_scoring.data.schema import features
 from credit_scoring.io import provenance
 from credit_scoring.models import families
 from credit_scoring.models.selection import gate
@@ -20,12 +19,14 @@ from credit_scoring.validation import model_card as cards
 from credit_scoring.validation.stability import population_checks
 
 
-def data_quality_checks(model_input_train: pd.DataFrame, model_input_test: pd.DataFrame,
-                        feature_schema: dict[str, Any]) -> pd.DataFrame:
-    """Per feature: the test sample's missing share against training, its values outside
-    the training range, its categories never seen in training."""
-    return population_checks(features(model_input_train, feature_schema),
-                             features(model_input_test, feature_schema),
+def data_quality_checks(model_version: dict[str, Any], model_input_train: pd.DataFrame,
+                        model_input_test: pd.DataFrame, feature_schema: dict[str, Any]
+                        ) -> pd.DataFrame:
+    """Per feature of the version's model: the test sample's missing share against
+    training, its values outside the training range, its categories never seen in
+    training."""
+    used = model_version["model"].features
+    return population_checks(model_input_train[used], model_input_test[used],
                              feature_schema.get("categories") or {})
 
 

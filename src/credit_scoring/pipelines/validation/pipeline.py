@@ -100,7 +100,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 data_quality_checks,
-                inputs=["model_input_train", "model_input_test", "feature_schema"],
+                inputs=["model_version", "model_input_train", "model_input_test",
+                         "feature_schema"],
                 outputs="population_checks",
                 name="data_quality_checks",
             ),
