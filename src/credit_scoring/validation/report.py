@@ -39,7 +39,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
-td.text { text-align: left; } td.long { min-width: 14em; overflow-wrap: anywhere; }
+td.text { text-align: left; } td.nowrap { white-space: nowrap; } td.long { min-width: 14em; overflow-wrap: anywhere; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 .light { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 50%; }
 .verdict { font-size: 1.3em; font-weight: 700; padding: 0.4em 0.8em; color: #fff;
@@ -108,7 +108,8 @@ def table_html(table: pd.DataFrame | Table, digits: int = 4) -> str:
             return f"<td><a href='#{html.escape(str(value))}'>{html.escape(str(value))}</a></td>"
         if isinstance(value, str) and (value in COLOURS or column == "severity"):
             colour = COLOURS.get(value) or SEVERITY_COLOURS.get(value, "#888")
-            return f'<td><span class="light" style="background:{colour}"></span> {value}</td>'
+            return (f'<td class="nowrap"><span class="light" style="background:{colour}">'
+                    f'</span> {value}</td>')
         if isinstance(value, float):
             return "<td></td>" if math.isnan(value) else f"<td>{value:.{digits}f}</td>"
         if not isinstance(value, str):
