@@ -43,8 +43,9 @@ def test_a_version_validated_not_fit_does_not_take_the_champion_unless_the_gate_
     before = aliases(project)
     record = (project / "data/06_models/champion/champion.json").read_text()
     shuffle_the_target(project)
-    # the other rules let it through: the shuffled labels make other folds, which a reviewer
-    # may accept (on_other_folds: promote), so the CV comparison does not refuse it
+    # the other rules let it through: to the fold fingerprint (which hashes the labels)
+    # shuffled labels are other folds, which a reviewer may accept (on_other_folds:
+    # promote); then neither the fingerprint nor the CV comparison refuses it
     write_yaml(project / "conf/local/parameters.yml",
                {"thresholding": {"champion": {"on_other_folds": "promote"}}})
     assert kedro_run_in_process(project, "thresholding", "validation") is None
@@ -64,14 +65,20 @@ def test_a_version_validated_not_fit_does_not_take_the_champion_unless_the_gate_
     assert any(r.levelname == "ERROR" and "the champion stays" in r.getMessage()
                for r in caplog.records)  # red in the console
 
-    # under warn the same version takes the champion, and carries its verdict
-    write_yaml(project / "conf/local/parameters.yml",
-               {"validation": {"gate": "warn"}})
+    # validated again, the challenger stays where the gate put it: only the version
+    # awaiting validation is gated
     assert kedro_run_in_process(project, "validation",
                                 params={"validation": {"model_version": bad.version}}) is None
-    taken = client.get_model_version(MODEL, bad.version)
-    assert aliases(project)["champion"] == str(bad.version)
+    assert aliases(project) == {**before, "challenger": str(bad.version)}
+
+    # under warn the next such version takes the champion, and carries its verdict
+    write_yaml(project / "conf/local/parameters.yml",
+               {"thresholding": {"champion": {"on_other_folds": "promote"}},
+                "validation": {"gate": "warn"}})
+    assert kedro_run_in_process(project, "thresholding", "validation") is None
+    taken = max(client.search_model_versions(f"name='{MODEL}'"), key=lambda v: int(v.version))
+    assert aliases(project)["champion"] == str(taken.version) != str(bad.version)
     assert taken.tags["validation_verdict"] == "not fit"
     assert "(validation.gate: warn)" in taken.tags["validation_gate"]
     assert str(json.loads((project / "data/06_models/champion/champion.json").read_text())[
-        "version"]) == str(bad.version)
+        "version"]) == str(taken.version)

@@ -34,7 +34,7 @@ def test_the_best_mean_cv_value_wins_and_a_tie_goes_to_the_candidate_listed_firs
         rank_candidates(table, "auc")
 
 
-# the issue's case: a forest wins by 0.0035 with a fold SD of 0.009 over 5 folds (SE 0.004)
+# the issue's case: a forest wins by 0.0035 with a fold SD of 0.009 over 5 folds
 RANKED = rank_candidates(pd.DataFrame({
     "candidate": ["baselines.prior_only", "baselines.logistic_regression",
                   "model_comparison.random_forest", "thresholding.blend"],
@@ -46,10 +46,12 @@ COMPLEXITY = {"baselines.prior_only": 0, "baselines.logistic_regression": 1,
 
 def test_one_standard_error_chooses_the_simplest_candidate_that_ties_the_best():
     table, reason = choose_candidate(RANKED, "roc_auc", "one_standard_error", COMPLEXITY, 5)
-    se = 0.009 / math.sqrt(5)  # 0.0040: the best candidate's fold SD / sqrt(5)
+    # the best candidate's sample SD / sqrt(5); the CV metrics give the population SD
+    # (np.std), so the sample SD is 0.009 * sqrt(5 / 4) and the SE 0.009 / sqrt(4) = 0.0045
+    se = 0.009 / math.sqrt(4)
     assert table.set_index("candidate")["within_one_se"].to_dict() == {
         "model_comparison.random_forest": True, "thresholding.blend": True,
-        "baselines.logistic_regression": True,   # 0.7965 - 0.7930 = 0.0035 < 0.0040
+        "baselines.logistic_regression": True,   # 0.7965 - 0.7930 = 0.0035 < 0.0045
         "baselines.prior_only": False}
     assert table.loc[table["chosen"], "candidate"].tolist() == ["baselines.logistic_regression"]
     assert reason.startswith(
@@ -65,7 +67,7 @@ def test_best_chooses_the_first_of_the_ranking_and_one_se_needs_a_real_tie():
     table, reason = choose_candidate(RANKED, "roc_auc", "best", COMPLEXITY, 5)
     assert table.loc[table["chosen"], "candidate"].tolist() == ["model_comparison.random_forest"]
     assert "thresholding.blend 0.7940 (ranked lower)" in reason
-    # a logistic regression 0.0050 behind (more than one SE) loses to the forest
+    # a logistic regression 0.0050 behind (more than one SE, 0.0045) loses to the forest
     behind = RANKED.assign(cv_roc_auc_mean=RANKED["candidate"].map({
         "baselines.prior_only": 0.5, "baselines.logistic_regression": 0.7915,
         "model_comparison.random_forest": 0.7965, "thresholding.blend": 0.7940}))
@@ -177,3 +179,29 @@ def test_the_registry_gate(verdict, awaiting, holds, exists, mode, alias, alarm)
     decision = gate(verdict, awaiting, holds, exists, mode)
     assert (decision.alias, decision.alarm) == (alias, alarm)
     assert decision.message
+
+
+@pytest.mark.parametrize(("complexity", "score", "promoted"), [
+    (4, 0.803, False),  # a blend over a forest must beat it by one SE (0.004): 0.003 is not
+    (4, 0.805, True),
+    (3, 0.800, True),   # as complex: not worse is enough
+])
+def test_a_more_complex_candidate_must_beat_the_champion_by_one_standard_error(
+        complexity, score, promoted):
+    rule = ChampionRule("roc_auc", selection="one_standard_error")
+    held = RegisteredChampion("3", FOLDS, lambda: 0.80, complexity=3)
+    decision = promotion(rule, score, FOLDS, held, complexity, standard_error=0.004)
+    assert decision.promoted is promoted
+    if complexity == 4 and not promoted:
+        assert decision.verdict == (
+            "not promoted, champion unchanged: cv_roc_auc_mean 0.8030 does not beat version "
+            "3's 0.8000 by one standard error (0.0040), as a more complex model must (a blend "
+            "against a single forest or boosted model)")
+
+
+def test_the_gate_leaves_a_version_compared_with_a_champion_since_replaced():
+    decision = gate("fit for use", True, False, True, "enforce", champion_changed=True)
+    assert decision.alias is None and "rerun thresholding" in decision.message
+    refused = gate("fit for use", False, False, True, "enforce",
+                   comparison="not promoted, champion unchanged: cv_roc_auc_mean 0.7 is worse")
+    assert refused.alias is None and "cv_roc_auc_mean 0.7 is worse" in refused.message

@@ -59,7 +59,7 @@ def calibration(p_value: float) -> pd.DataFrame:
 def test_jeffreys_lights_and_hosmer_lemeshow():
     found = f.calibration_findings(calibration(0.04), bands(["red", "amber", "green"]), RULES)
     assert checks(found) == ["jeffreys_red", "jeffreys_amber", "hosmer_lemeshow"]
-    assert [x.severity for x in found] == ["high", "medium", "medium"]
+    assert [x.severity for x in found] == ["medium", "medium", "medium"]
     assert "band 1: 40 of 100 defaulted" in found[0].evidence
     assert f.calibration_findings(calibration(0.06), bands(["green"] * 3), RULES) == []
 
@@ -90,7 +90,7 @@ def test_monotonicity_rules():
                   mean_pd=(0.4, 0.3, 0.25))
     found = f.monotonicity_findings(small, RULES)
     assert checks(found) == ["monotonicity_power"]
-    assert "2 of 2 adjacent band pairs are too small" in found[0].title
+    assert found[0].title == "2 of 2 adjacent band pairs have power below 50%"
     assert "reversed but not significant: band 2 15% then band 3 20%" in found[0].evidence
 
 
@@ -99,27 +99,34 @@ def stability(score: float, csi: float) -> pd.DataFrame:
                          "index": [score, csi, 0.01]})
 
 
-def test_psi_and_csi_rules():
-    assert checks(f.stability_findings(stability(0.3, 0.12), RULES, 0.1, 0.25)) == [
-        "score_psi", "feature_csi"]
+def test_psi_and_csi_rules_in_their_two_bands():
     found = f.stability_findings(stability(0.3, 0.12), RULES, 0.1, 0.25)
-    assert "shift" in found[0].evidence and "age 0.120" in found[1].evidence
+    assert checks(found) == ["score_psi_shift", "feature_csi"]
+    assert [x.severity for x in found] == ["high", "low"]
+    assert "age 0.120" in found[1].evidence
+    found = f.stability_findings(stability(0.2, 0.3), RULES, 0.1, 0.25)
+    assert checks(found) == ["score_psi", "feature_csi_shift"]
+    assert [x.severity for x in found] == ["medium", "medium"]
     assert f.stability_findings(stability(0.09, 0.1), RULES, 0.1, 0.25) == []
 
 
-def challenger(p_value: float) -> pd.DataFrame:
+def challenger(difference: float, p_value: float) -> pd.DataFrame:
     return pd.DataFrame([{"sample": "test", "model": "champion", "auc": 0.803},
-                         {"sample": "test", "model": "challenger", "auc": 0.804},
-                         {"sample": "test", "model": "champion - challenger", "auc": -0.001,
+                         {"sample": "test", "model": "challenger", "auc": 0.803 - difference},
+                         {"sample": "test", "model": "champion - challenger", "auc": difference,
+                          "low": difference - 0.03, "high": difference + 0.03,
                           "p_value": p_value}])
 
 
-def test_a_simpler_model_that_performs_as_well():
-    found = f.challenger_findings(challenger(0.94), 3, RULES)
+def test_a_simpler_model_that_ties_or_beats_the_champion():
+    found = f.challenger_findings(challenger(-0.001, 0.94), 3, RULES)
     assert checks(found) == ["challenger_tie"]
-    assert found[0].title == "A simpler model performs as well"
-    assert f.challenger_findings(challenger(0.01), 3, RULES) == []  # the champion is better
-    assert f.challenger_findings(challenger(0.94), 1, RULES) == []  # it is as simple
+    assert found[0].title == "No significant difference from a simpler model"
+    assert "difference -0.001 [-0.031, +0.029], paired DeLong p = 0.94" in found[0].evidence
+    found = f.challenger_findings(challenger(-0.04, 0.01), 3, RULES)  # the scorecard is better
+    assert checks(found) == ["challenger_better"] and found[0].severity == "high"
+    assert f.challenger_findings(challenger(0.04, 0.01), 3, RULES) == []  # the champion is
+    assert f.challenger_findings(challenger(-0.001, 0.94), 1, RULES) == []  # it is as simple
 
 
 def scenarios(approvals: list[float]) -> pd.DataFrame:
@@ -181,6 +188,15 @@ def test_the_verdict_follows_the_most_severe_finding():
     assert f.verdict([finding("medium"), finding("high")]) == "not fit"
     assert [x.severity for x in f.ranked([finding("low"), finding("high"), finding("medium")])
             ] == ["high", "medium", "low"]
+
+
+def test_a_threshold_is_required_where_the_check_has_one_and_refused_where_not():
+    config = RULES.model_dump()
+    with pytest.raises(ValueError, match="gini_drop: needs a threshold"):
+        f.FindingRules.model_validate({**config, "gini_drop": {"severity": "medium"}})
+    with pytest.raises(ValueError, match="score_psi: takes no threshold"):
+        f.FindingRules.model_validate({**config, "score_psi": {"threshold": 0.2,
+                                                               "severity": "medium"}})
 
 
 def test_a_rule_without_its_severity_is_refused():

@@ -57,6 +57,8 @@ def fingerprint(path: str) -> dict[str, object]:
     files = sorted(glob.glob(f"{path}/**/*", recursive=True) if Path(path).is_dir()
                    else glob.glob(path))
     files = [f for f in files if Path(f).is_file()]
+    if not files:
+        return {"path": path, "sha256": None, "bytes": None}
     if len(files) == 1:
         return {"path": path, "sha256": file_sha256(files[0]),
                 "bytes": Path(files[0]).stat().st_size}

@@ -8,6 +8,7 @@ with the version's run.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -35,6 +36,7 @@ from credit_scoring.models.selection import (
     ChampionRule,
     RegisteredChampion,
     promotion,
+    standard_error,
 )
 
 REGISTRATION_TAG = "credit_scoring.registration"
@@ -50,6 +52,8 @@ PROMOTION_TAG = "credit_scoring.promotion"
 """``awaiting validation`` or ``refused``: what thresholding's comparison with the champion
 said of a version registered with ``await_validation``; the gate reads it."""
 AWAITING = "awaiting validation"
+COMPARED_TAG = "credit_scoring.compared_with"
+"""The champion version a version awaiting validation was compared with (``none``)."""
 CANDIDATE_ALIAS = "candidate"
 """The alias of the newest version awaiting validation (removed by its gate)."""
 RECORD = "champion.json"
@@ -171,16 +175,18 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             rule = ChampionRule(data["selection_metric"], data["min_improvement"],
                                 data["on_other_folds"], self._alias, data["selection"])
             folds = data["oof_predictions"]["fold"].nunique()
+            champion = self._registered_champion(client, rule.selection_metric)
             decision = promotion(
-                rule, float(data["metrics"][metric]), data["folds_fingerprint"],
-                self._registered_champion(client, rule.selection_metric),
+                rule, float(data["metrics"][metric]), data["folds_fingerprint"], champion,
                 int(data["tags"]["complexity"]),
-                data["metrics"][f"cv_{data['selection_metric']}_std"] / math.sqrt(folds))
+                standard_error(data["metrics"][f"cv_{data['selection_metric']}_std"], folds))
             record = self._record(version, run.info.run_id, data)
             mlflow.log_text(json.dumps(record, indent=2, default=str), RECORD)
             if self._await_validation:
                 client.set_model_version_tag(self._name, version, PROMOTION_TAG,
                                              AWAITING if decision.promoted else "refused")
+                client.set_model_version_tag(self._name, version, COMPARED_TAG,
+                                             champion.version if champion else "none")
                 client.set_registered_model_alias(self._name, CANDIDATE_ALIAS, version)
             elif decision.promoted:
                 client.set_registered_model_alias(self._name, self._alias, version)
@@ -231,7 +237,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         complexity = current.tags.get("complexity")
         return RegisteredChampion(
             current.version, current.tags.get(FOLDS_TAG),
-            lambda: self._champion_metric(client, current, selection_metric),
+            functools.cache(lambda: self._champion_metric(client, current, selection_metric)),
             int(complexity) if complexity is not None else None)
 
     @staticmethod
@@ -269,7 +275,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         except MlflowException as error:
             raise DatasetError(
                 f"No version of '{self._name}' has the alias '{self._alias}'; run "
-                "`kedro run --pipelines thresholding` to register a champion."
+                "`kedro run --pipelines thresholding,validation` to register and validate a champion."
             ) from error
 
     def _load(self) -> PyFuncModel:
@@ -279,7 +285,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         except MlflowException as error:
             raise DatasetError(
                 f"Cannot load {uri} ({error}); run `kedro run --pipelines thresholding` "
-                "to register a champion."
+                "and `kedro run --pipelines validation` to register and validate a champion."
             ) from error
 
 
@@ -300,8 +306,9 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
     registered awaiting validation, or the champion when none awaits. Loaded: ``model`` (the
     ``PDScorer``), ``name``, ``version``, ``run_id``, ``tags``, ``oof_predictions`` (bad,
     fold and PD of every training row, stored with the version's run), and for the gate
-    ``awaiting`` (True/False: thresholding's comparison; None: not registered awaiting
-    validation), ``holds_champion`` and ``champion_exists``.
+    ``awaiting`` (True/False: thresholding's comparison, for the version holding
+    ``candidate``; None for any other), ``champion_changed`` (the champion is no longer the
+    one it was compared with), ``holds_champion`` and ``champion_exists``.
     """
 
     def __init__(self, registered_model_name: str, model_version: str | int = CANDIDATE_ALIAS,
@@ -355,12 +362,17 @@ class MlflowModelVersionDataset(AbstractDataset[None, dict[str, Any]]):
                 f"({OOF_ARTIFACT} in run {version.run_id}): it was registered by an older "
                 "credit_scoring; rerun thresholding to validate a new version."
             ) from error
-        promotion_tag = version.tags.get(PROMOTION_TAG)
-        champion = _version_with_alias(MlflowClient(), self._name, "champion")
+        client = MlflowClient()
+        champion = _version_with_alias(client, self._name, "champion")
+        # only the version holding `candidate` awaits its gate; once gated it never again
+        awaiting = (version.tags.get(PROMOTION_TAG) == AWAITING
+                    if _version_with_alias(client, self._name, CANDIDATE_ALIAS)
+                    == str(version.version) else None)
         return {"model": model.unwrap_python_model().scorer, "name": self._name,
                 "version": version.version, "run_id": version.run_id, "tags": version.tags,
-                "oof_predictions": oof,
-                "awaiting": None if promotion_tag is None else promotion_tag == AWAITING,
+                "oof_predictions": oof, "awaiting": awaiting,
+                "champion_changed": bool(awaiting) and version.tags.get(COMPARED_TAG)
+                != (champion or "none"),
                 "holds_champion": champion == str(version.version),
                 "champion_exists": champion is not None}
 
@@ -432,6 +444,7 @@ class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
             client.set_registered_model_alias(name, gate["alias"], version)
         if _version_with_alias(client, name, CANDIDATE_ALIAS) == str(version):
             client.delete_registered_model_alias(name, CANDIDATE_ALIAS)
+            client.set_model_version_tag(name, version, PROMOTION_TAG, "validated")
         client.set_model_version_tag(name, version, GATE_TAG, gate["message"])
         if gate["alias"] == "champion" and self._champion_dir is not None:
             with tempfile.TemporaryDirectory() as tmp:

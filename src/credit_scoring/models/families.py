@@ -266,6 +266,11 @@ def family_name(estimator: Any) -> str:
     raise UnknownFamilyError(unknown_family_message(f"{cls.__module__}.{cls.__name__}"))
 
 
+def complexity(family: str) -> int:
+    """A family's place in ``COMPLEXITY`` (the blend's once ``models.blend`` is imported)."""
+    return FAMILIES[family].complexity
+
+
 def native_format(family: str) -> NativeFormat:
     return FORMATS[FAMILIES[family].format]
 

@@ -4,9 +4,9 @@
   (the simpler candidate, listed first, ranks first on a tie).
 - ``choose_candidate``: which candidate of a run wins. ``best``: the first of the ranking.
   ``one_standard_error`` (the default): the simplest candidate (``families.COMPLEXITY``)
-  whose mean CV value lies within one standard error (the best candidate's fold SD / the
-  square root of the number of folds) of the best: a more complex model must earn its
-  place by more than the noise of the folds.
+  whose mean CV value lies within one standard error (the best candidate's sample SD over
+  the folds / the square root of the number of folds) of the best: a more complex model
+  must earn its place by more than the noise of the folds.
 - ``promotion``: whether that winner replaces the registered champion. It must be
   measurable, validated on the same CV folds as the champion (unless the user says
   otherwise), and not worse by the configured margin.
@@ -40,7 +40,10 @@ def rank_candidates(metrics: pd.DataFrame, selection_metric: str) -> pd.DataFram
     return ranked.assign(rank=range(1, len(ranked) + 1))
 
 
-SELECTION_RULES = ("one_standard_error", "best")
+def standard_error(fold_sd: float, n_folds: int) -> float:
+    """The standard error of a mean over ``n_folds`` folds, from the folds' SD as the CV
+    metrics report it (population SD, ``np.std``): the sample SD / sqrt(folds)."""
+    return fold_sd / math.sqrt(n_folds - 1) if n_folds > 1 else float("nan")
 
 
 def choose_candidate(ranking: pd.DataFrame, selection_metric: str, rule: str,
@@ -55,12 +58,12 @@ def choose_candidate(ranking: pd.DataFrame, selection_metric: str, rule: str,
     column = f"cv_{selection_metric}_mean"
     higher = HIGHER_IS_BETTER[selection_metric]
     best = ranking.iloc[0]
-    se = float(best[f"cv_{selection_metric}_std"]) / math.sqrt(n_folds)
+    se = standard_error(float(best[f"cv_{selection_metric}_std"]), n_folds)
     bound = best[column] - se if higher else best[column] + se
     table = ranking.assign(
         complexity=ranking["candidate"].map(complexity).astype(int),
         within_one_se=(ranking[column] >= bound) if higher else (ranking[column] <= bound))
-    if rule == "best":
+    if rule == "best" or not table["within_one_se"].any():  # best undefined (NaN): no rule
         chosen = table.index[0]
         why = f"the best {column} ({best[column]:.4f}; thresholding.selection: best)"
     else:
@@ -111,18 +114,37 @@ class ChampionRule:
     selection: str = "best"  # one_standard_error: a simpler candidate may be within 1 SE
 
 
-SIMPLER_MAY_TIE = "simpler may tie"
-"""``_refusal``'s mark on a refusal by value alone, which a simpler candidate may overturn."""
+VALUE_REFUSAL = "refused on value"
+"""``_refusal``'s mark on a refusal by value alone, which the one-standard-error rule may overturn."""
 
 
-def _simpler_within_one_se(rule: ChampionRule, score: float, champion: RegisteredChampion,
-                           complexity: int | None, standard_error: float) -> bool:
-    if rule.selection != "one_standard_error" or None in (complexity, champion.complexity):
-        return False
+def _one_standard_error(rule: ChampionRule, metric: str, score: float,
+                        champion: RegisteredChampion, complexity: int, standard_error: float,
+                        refusal: str | None, replaced: str) -> tuple[str | None, str]:
+    """The run's own rule across runs, on the same folds: a simpler candidate may replace
+    the champion within one standard error below it; a more complex one must beat it by
+    one standard error; one as complex must not be worse (``refusal`` as it stands)."""
+    if complexity == champion.complexity:
+        return refusal, replaced
     held = champion.cv_value()
     higher = HIGHER_IS_BETTER[rule.selection_metric]
-    return complexity < champion.complexity and (
-        score >= held - standard_error if higher else score <= held + standard_error)
+    simpler = complexity < champion.complexity
+    bound = (held - standard_error if simpler else held + standard_error) if higher else (
+        held + standard_error if simpler else held - standard_error)
+    passes = score >= bound if higher else score <= bound
+    names = (f"{COMPLEXITY_NAMES[complexity]} against "
+             f"{COMPLEXITY_NAMES[champion.complexity]}")
+    if passes:
+        return None, (f"replaces version {champion.version} ({held:.4f}): "
+                      + (f"simpler ({names}) and within one standard error "
+                         f"({standard_error:.4f})" if simpler else
+                         f"more complex ({names}) and better by more than one standard "
+                         f"error ({standard_error:.4f})"))
+    return (f"{metric} {score:.4f} " + (
+        f"is more than one standard error ({standard_error:.4f}) below version "
+        f"{champion.version}'s {held:.4f}" if simpler else
+        f"does not beat version {champion.version}'s {held:.4f} by one standard error "
+        f"({standard_error:.4f}), as a more complex model must ({names})")), ""
 
 
 @dataclass(frozen=True)
@@ -142,20 +164,19 @@ def promotion(rule: ChampionRule, cv_value: float, folds_fingerprint: str,
     metric is undefined (NaN, e.g. a fold without a single bad) is never promoted, nor,
     unless ``on_other_folds`` is ``promote``, one validated on other folds than the champion.
     The two rules combine: a candidate must not be worse than the champion (by
-    ``min_improvement``); under ``one_standard_error`` a candidate *simpler* than the
-    champion may instead lie within one ``standard_error`` (its folds' SD / sqrt(folds))
-    below it, the same trade the run's own choice makes.
+    ``min_improvement``); under ``one_standard_error``, on the same folds, the run's own
+    trade applies instead when the two differ in complexity: a *simpler* candidate may lie
+    within one ``standard_error`` below the champion, a *more complex* one must beat it by
+    one standard error.
     """
     metric = f"cv_{rule.selection_metric}_mean"
     refusal, replaced = _refusal(rule, metric, cv_value, folds_fingerprint, champion)
-    if (refusal and replaced == SIMPLER_MAY_TIE and champion is not None
-            and _simpler_within_one_se(rule, cv_value, champion, complexity, standard_error)):
-        held = champion.cv_value()
-        return Promotion(True, f"promoted to {rule.alias}: {metric} {cv_value:.4f}; replaces "
-                               f"version {champion.version} ({held:.4f}): simpler "
-                               f"({COMPLEXITY_NAMES[complexity]} against "
-                               f"{COMPLEXITY_NAMES[champion.complexity]}) and within one "
-                               f"standard error ({standard_error:.4f})")
+    compared_on_value = refusal is None or replaced == VALUE_REFUSAL
+    if (compared_on_value and champion is not None and champion.folds_fingerprint ==
+            folds_fingerprint and rule.selection == "one_standard_error"
+            and None not in (complexity, champion.complexity)):
+        refusal, replaced = _one_standard_error(rule, metric, cv_value, champion, complexity,
+                                                standard_error, refusal, replaced)
     if refusal:
         return Promotion(False, f"not promoted, {rule.alias} unchanged: {refusal}")
     return Promotion(True, f"promoted to {rule.alias}: {metric} {cv_value:.4f}; {replaced}")
@@ -190,11 +211,8 @@ def _refusal(rule: ChampionRule, metric: str, score: float, folds_fingerprint: s
             f"{held + margin if higher else held - margin:.4f})")
         verb = "is worse than" if margin == 0 else "does not improve on"
         return (f"{metric} {score:.4f} {verb} version {champion.version}'s {held:.4f}"
-                f"{required}"), SIMPLER_MAY_TIE
+                f"{required}"), VALUE_REFUSAL
     return None, f"replaces version {champion.version} ({held:.4f})"
-
-
-GATES = ("enforce", "warn")
 
 
 @dataclass(frozen=True)
@@ -208,7 +226,7 @@ class GateDecision:
 
 
 def gate(verdict: str, awaiting: bool | None, holds_champion: bool, champion_exists: bool,
-         mode: str) -> GateDecision:
+         mode: str, champion_changed: bool = False, comparison: str = "") -> GateDecision:
     """The registry gate (``validation.gate``): a version takes ``champion`` only after its
     validation, and under ``enforce`` never with the verdict ``not fit``.
 
@@ -216,7 +234,10 @@ def gate(verdict: str, awaiting: bool | None, holds_champion: bool, champion_exi
         verdict: the validation's verdict of this version.
         awaiting: True when thresholding found it not worse than the champion on the same
             folds (``promotion``) and registered it awaiting validation; False when that
-            comparison refused it; None when it was not registered awaiting validation.
+            comparison refused it; None when it does not await validation (not registered
+            so, or gated already).
+        champion_changed: the champion is no longer the version it was compared with.
+        comparison: what thresholding's comparison said (its ``champion_decision``).
         holds_champion: the version already holds ``champion`` (a re-validation).
         champion_exists: some version holds ``champion``.
         mode: ``enforce`` or ``warn``.
@@ -226,8 +247,10 @@ def gate(verdict: str, awaiting: bool | None, holds_champion: bool, champion_exi
         return GateDecision(None, f"already the champion; verdict {verdict}", alarm=not_fit)
     if not awaiting:
         return GateDecision(None, "not awaiting validation: aliases unchanged" if awaiting is None
-                            else "not better than the champion on the same folds: registered, "
-                                 "aliases unchanged")
+                            else f"registered, aliases unchanged ({comparison})")
+    if champion_changed:
+        return GateDecision(None, "the champion changed since this version was compared with "
+                                  "it: aliases unchanged; rerun thresholding")
     if not champion_exists:
         return GateDecision("champion", (
             "takes champion as the first version although its verdict is not fit: a fresh "

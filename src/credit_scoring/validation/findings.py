@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from credit_scoring.validation.statistics import band_monotonicity
 
@@ -43,8 +43,11 @@ class FindingRules(BaseModel):
     monotonicity_power: Rule
     hosmer_lemeshow: Rule
     score_psi: Rule
+    score_psi_shift: Rule
     feature_csi: Rule
+    feature_csi_shift: Rule
     challenger_tie: Rule
+    challenger_better: Rule
     cutoff_sensitivity: Rule
     decline_share: Rule
     effects_reversed: Rule
@@ -56,6 +59,23 @@ class FindingRules(BaseModel):
     adverse_impact: Rule
     protected_in_model: Rule
     out_of_time: Rule
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> FindingRules:
+        for check, rule in self:
+            if (rule.threshold is None) == (check in THRESHOLDED):
+                raise ValueError(
+                    f"{check}: " + ("needs a threshold" if check in THRESHOLDED else
+                                    "takes no threshold (its level is set elsewhere)"))
+        return self
+
+
+THRESHOLDED = ("auc_lower_bound", "gini_drop", "monotonicity", "monotonicity_power",
+               "hosmer_lemeshow", "challenger_tie", "challenger_better", "cutoff_sensitivity",
+               "decline_share", "missing_share", "out_of_range", "unseen_categories",
+               "test_rows_seen")
+"""The checks whose rule needs a threshold; the others have none (their level is set
+elsewhere: the Jeffreys lights, the PSI bands, the fairness screen)."""
 
 
 @dataclass(frozen=True)
@@ -154,8 +174,10 @@ def monotonicity_findings(bands: pd.DataFrame, rules: FindingRules) -> list[Find
         reversed_weak = weak[weak["reversed"] & ~weak.index.isin(significant.index)]
         found.append(Finding(
             "monotonicity_power", power_rule.severity,
-            f"{len(weak)} of {len(pairs)} adjacent band pairs are too small to test",
-            f"power below {_pct(power_rule.threshold)} to tell the pair apart at its mean PDs"
+            f"{len(weak)} of {len(pairs)} adjacent band pairs have power below "
+            f"{_pct(power_rule.threshold)}",
+            "too few applicants to confirm the expected order at the bands' mean PDs (power "
+            "of a one-sided test at the rule's level)"
             + (f"; reversed but not significant: {describe(reversed_weak)}"
                if len(reversed_weak) else ""),
             "Read these bands' rates as noise; validate on a larger or later sample, or use "
@@ -165,43 +187,63 @@ def monotonicity_findings(bands: pd.DataFrame, rules: FindingRules) -> list[Find
 
 def stability_findings(table: pd.DataFrame, rules: FindingRules, watch: float, alarm: float
                        ) -> list[Finding]:
-    """PSI of the score and CSI of the features, against the development sample."""
+    """PSI of the score and CSI of the features against the development sample, in the
+    industry's two bands: above ``watch`` worth a look, above ``alarm`` a shift."""
     found = []
     score = table[table["kind"] == "PSI"].iloc[0]
-    rule = rules.score_psi
     if score["index"] > watch:
+        shifted = score["index"] > alarm
+        rule = rules.score_psi_shift if shifted else rules.score_psi
         found.append(Finding(
-            "score_psi", rule.severity, "The score's distribution has shifted",
-            f"score PSI {score['index']:.3f} on test ({'above' if score['index'] > alarm else 'between'} "
-            f"{watch} and {alarm}: {'shift' if score['index'] > alarm else 'watch'})",
+            "score_psi_shift" if shifted else "score_psi", rule.severity,
+            "The score's distribution has shifted" if shifted
+            else "The score's distribution has moved",
+            f"score PSI {score['index']:.3f} on test (watch above {watch}, shift above {alarm})",
             "Compare the test population with the development sample; the PDs may not hold.",
             "stability"))
-    shifted = table[(table["kind"] == "CSI") & (table["index"] > watch)]
-    rule = rules.feature_csi
-    if len(shifted):
-        found.append(Finding(
-            "feature_csi", rule.severity, f"{len(shifted)} feature distributions have shifted",
-            "; ".join(f"{r.variable} {r.index:.3f}" for r in shifted.head(8).itertuples())
-            + (" ..." if len(shifted) > 8 else "") + f" (CSI above {watch})",
-            "Check the shifted features' sources and definitions.", "stability"))
+    features = table[(table["kind"] == "CSI") & (table["index"] > watch)]
+    for shifted, check in ((True, "feature_csi_shift"), (False, "feature_csi")):
+        rows = features[(features["index"] > alarm) == shifted]
+        rule = getattr(rules, check)
+        if len(rows):
+            found.append(Finding(
+                check, rule.severity,
+                f"{len(rows)} feature distribution{'s' * (len(rows) > 1)} "
+                + ("shifted" if shifted else "moved"),
+                "; ".join(f"{r.variable} {r.index:.3f}" for r in rows.head(8).itertuples())
+                + (" ..." if len(rows) > 8 else "")
+                + (f" (CSI above {alarm})" if shifted else f" (CSI {watch} to {alarm})"),
+                "Check the shifted features' sources and definitions.", "stability"))
     return found
 
 
 def challenger_findings(table: pd.DataFrame, champion_complexity: int, rules: FindingRules
                         ) -> list[Finding]:
-    """A simpler model (the WoE scorecard) that performs as well on test."""
-    rule = rules.challenger_tie
+    """The simpler WoE scorecard against a more complex champion on test: significantly
+    better, or no significant difference (DeLong's paired test; not a test of equivalence,
+    so the interval of the difference is given)."""
     test = table[table["sample"] == "test"].set_index("model")
     difference = test.loc["champion - challenger"]
-    if champion_complexity <= 2 or difference["p_value"] <= rule.threshold:
+    if champion_complexity <= 2:
         return []
-    return [Finding(
-        "challenger_tie", rule.severity, "A simpler model performs as well",
-        f"test AUC: champion {test.loc['champion', 'auc']:.3f}, WoE scorecard "
-        f"{test.loc['challenger', 'auc']:.3f}; paired DeLong p = {difference['p_value']:.2f} "
-        f"(rule: p > {rule.threshold})",
-        "Justify the more complex model, or choose the scorecard "
-        "(thresholding.selection).", "challenger")]
+    evidence = (f"test AUC: champion {test.loc['champion', 'auc']:.3f}, WoE scorecard "
+                f"{test.loc['challenger', 'auc']:.3f}; difference {difference['auc']:+.3f} "
+                f"[{difference['low']:+.3f}, {difference['high']:+.3f}], paired DeLong "
+                f"p = {difference['p_value']:.2f}")
+    better, tie = rules.challenger_better, rules.challenger_tie
+    if difference["auc"] < 0 and difference["p_value"] < better.threshold:
+        return [Finding("challenger_better", better.severity,
+                        "A simpler model performs significantly better",
+                        f"{evidence} (rule: p < {better.threshold})",
+                        "Choose the scorecard, or find why the champion ranks worse.",
+                        "challenger")]
+    if difference["p_value"] > tie.threshold:
+        return [Finding("challenger_tie", tie.severity,
+                        "No significant difference from a simpler model",
+                        f"{evidence} (rule: p > {tie.threshold})",
+                        "Justify the more complex model, or choose the scorecard "
+                        "(thresholding.selection).", "challenger")]
+    return []
 
 
 def decision_findings(cost_scenarios: pd.DataFrame, test_scores: pd.DataFrame,
@@ -218,7 +260,7 @@ def decision_findings(cost_scenarios: pd.DataFrame, test_scores: pd.DataFrame,
             f"model's costs: cut-off {base['cutoff']:.3f}, approval {_pct(base['approval_rate'])}; "
             + "; ".join(f"{r.scenario}: cut-off {r.cutoff:.3f}, approval "
                         f"{_pct(r.approval_rate)}" for r in others.itertuples())
-            + f" (rule: a swing above {_pct(rule.threshold)})",
+            + f" (rule: a swing above {rule.threshold * 100:.0f} percentage points)",
             "Confirm the costs (thresholding.costs) with the business; the cost curve shows "
             "where the cut-off could move.", "decisions"))
     declined, rule = (test_scores["decision"] == "decline").mean(), rules.decline_share

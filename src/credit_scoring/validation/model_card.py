@@ -70,19 +70,16 @@ def model_card(model_version: dict[str, Any], feature_schema: dict[str, Any],
             + (" (not model features; kept for the fairness screen)"
                if protected["policy"] == "exclude" else " (model features, never cited)"))
          if protected.get("columns") else "none configured"),
-        ("method", f"{scorer.family} ({families.COMPLEXITY[_complexity(scorer.family)]}), "
+        ("method", f"{scorer.family} ({families.COMPLEXITY[families.complexity(scorer.family)]}), "
                    f"candidate {model_version['tags'].get('candidate', '?')}; calibration "
                    f"{model_version['tags'].get('calibration', '?')}"),
+        ("why this candidate", model_version["tags"].get(
+            "selection_reason", "not recorded (registered before versions carried it)")),
         ("cut-off rule", f"decline when PD >= {policy.cutoff:.4f} (score {policy.cutoff_score}): "
                          f"the least expected cost on out-of-fold PDs for costs accept-bad "
                          f"{policy.costs.accept_bad:g}, decline-good {policy.costs.decline_good:g}"
                          + (f", constraints {constraints}" if constraints else "")),
     ])
-
-
-def _complexity(family: str) -> int:
-    entry = families.FAMILIES.get(family)
-    return entry.complexity if entry else 3
 
 
 def provenance(model_version: dict[str, Any], code_version: str, packages: dict[str, str],

@@ -28,7 +28,7 @@ from credit_scoring.models.evaluation import (
     out_of_fold_metrics,
     pd_metrics,
 )
-from credit_scoring.models.families import FAMILIES, centring_reference, family_name
+from credit_scoring.models.families import centring_reference, complexity, family_name
 from credit_scoring.models.selection import choose_candidate, rank_candidates
 from credit_scoring.parameters import Thresholding
 from credit_scoring.validation.stability import baseline, feature_baselines
@@ -121,7 +121,7 @@ def rank_champion_candidates(
 
 def _complexity(spec: dict[str, Any]) -> int:
     """A candidate's place in ``families.COMPLEXITY``."""
-    return FAMILIES[spec["spec"]["estimator"]].complexity
+    return complexity(spec["spec"]["estimator"])
 
 
 def _stage_spec(name: str, spec: dict[str, Any], stage_params: dict[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,6 @@ def conclusions(
     """
     rules = rules_of.FindingRules.model_validate(params["findings"])
     scorer = model_version["model"]
-    family = families.FAMILIES.get(scorer.family)
     protected = feature_schema.get("protected_attributes") or {}
     in_model = [c for c in protected.get("columns", []) if c in scorer.features]
     found = [
@@ -64,7 +63,7 @@ def conclusions(
         *rules_of.stability_findings(stability_table, rules, params["psi"]["watch"],
                                      params["psi"]["alarm"]),
         *rules_of.effect_findings(effects_table, rules),
-        *rules_of.challenger_findings(challenger_table, family.complexity if family else 3,
+        *rules_of.challenger_findings(challenger_table, families.complexity(scorer.family),
                                       rules),
         *rules_of.decision_findings(cost_scenarios, test_scores, rules),
         *rules_of.fairness_findings(fairness_table, in_model, rules),
@@ -88,6 +87,8 @@ def model_card(
 ) -> dict[str, Any]:
     """Page one: the model and data card, provenance, limitations, overrides, sign-off."""
     card = parameters["validation"]["model_card"]
+    # the version's own training contract describes it (this run's schema may be newer)
+    feature_schema = model_version["model"].feature_schema or feature_schema
     return {
         "card": cards.model_card(model_version, feature_schema, discrimination_table,
                                  data_quality, card),
@@ -110,5 +111,6 @@ def registry_gate(model_version: dict[str, Any], conclusions: dict[str, Any],
     is filed."""
     decision = gate(conclusions["verdict"], model_version["awaiting"],
                     model_version["holds_champion"], model_version["champion_exists"],
-                    params["gate"])
+                    params["gate"], model_version["champion_changed"],
+                    model_version["tags"].get("champion_decision", ""))
     return {"alias": decision.alias, "message": decision.message, "alarm": decision.alarm}
