@@ -60,7 +60,7 @@ def test_jeffreys_lights_and_hosmer_lemeshow():
     found = f.calibration_findings(calibration(0.04), bands(["red", "amber", "green"]), RULES)
     assert checks(found) == ["jeffreys_red", "jeffreys_amber", "hosmer_lemeshow"]
     assert [x.severity for x in found] == ["medium", "medium", "medium"]
-    assert "band 1: 40 of 100 defaulted" in found[0].evidence
+    assert "band 1: 40 of 100 defaulted (40.0%) against a mean PD of 40.0%" in found[0].evidence
     assert f.calibration_findings(calibration(0.06), bands(["green"] * 3), RULES) == []
 
 

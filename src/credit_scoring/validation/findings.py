@@ -130,7 +130,7 @@ def calibration_findings(calibration_table: pd.DataFrame, band_table: pd.DataFra
                 f"jeffreys_{light}", rule.severity,
                 f"PD too low in {len(lit)} score band{'s' * (len(lit) > 1)} ({light} light)",
                 "; ".join(f"band {r.band}: {int(r.bads)} of {int(r.applicants)} defaulted "
-                          f"({_pct(r.default_rate)}) against a mean PD of {_pct(r.mean_pd)}, "
+                          f"({r.default_rate:.1%}) against a mean PD of {r.mean_pd:.1%}, "
                           f"Jeffreys p = {r.jeffreys_p_value:.3f}" for r in lit.itertuples()),
                 "Recalibrate (thresholding.calibration) or add a margin of conservatism to "
                 "these bands' PDs.", "calibration"))
