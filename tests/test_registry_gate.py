@@ -51,7 +51,8 @@ def test_a_version_validated_not_fit_does_not_take_the_champion_unless_the_gate_
     assert kedro_run_in_process(project, "thresholding", "validation") is None
     client = tracking_client(project)
     bad = max(client.search_model_versions(f"name='{MODEL}'"), key=lambda v: int(v.version))
-    assert bad.tags["credit_scoring.promotion"] == "awaiting validation"  # CV let it through
+    assert bad.tags["champion_decision"].startswith("promoted to champion")  # CV let it by
+    assert bad.tags["credit_scoring.promotion"] == "validated"  # gated once, never again
     assert bad.tags["validation_verdict"] == "not fit"
     assert aliases(project) == {**before, "challenger": str(bad.version)}  # champion unchanged
     assert "verdict not fit: the champion stays" in bad.tags["validation_gate"]

@@ -174,6 +174,15 @@ def test_fairness_rules():
     assert f.fairness_findings(table.iloc[[1]], [], RULES) == []
 
 
+def test_reason_statement_rules():
+    found = f.reason_statement_findings(100, 6, ["AMT_X", "flag_y"], "NSF", RULES)
+    assert checks(found) == ["reasons_no_single_factor", "reasons_unwritten"]
+    assert found[0].evidence.startswith("6 of 100 declined test applicants (6.0%) get code NSF")
+    assert "AMT_X, flag_y" in found[1].evidence
+    assert f.reason_statement_findings(100, 5, [], "NSF", RULES) == []   # 5 % is not above
+    assert f.reason_statement_findings(0, 0, [], "NSF", RULES) == []     # nobody declined
+
+
 def test_out_of_time_rule():
     assert checks(f.out_of_time_findings(False, RULES)) == ["out_of_time"]
     assert f.out_of_time_findings(True, RULES) == []

@@ -58,6 +58,8 @@ class FindingRules(BaseModel):
     test_rows_seen: Rule
     adverse_impact: Rule
     protected_in_model: Rule
+    reasons_no_single_factor: Rule
+    reasons_unwritten: Rule
     out_of_time: Rule
 
     @model_validator(mode="after")
@@ -73,7 +75,7 @@ class FindingRules(BaseModel):
 THRESHOLDED = ("auc_lower_bound", "gini_drop", "monotonicity", "monotonicity_power",
                "hosmer_lemeshow", "challenger_tie", "challenger_better", "cutoff_sensitivity",
                "decline_share", "missing_share", "out_of_range", "unseen_categories",
-               "test_rows_seen")
+               "test_rows_seen", "reasons_no_single_factor", "reasons_unwritten")
 """The checks whose rule needs a threshold; the others have none (their level is set
 elsewhere: the Jeffreys lights, the PSI bands, the fairness screen)."""
 
@@ -344,6 +346,29 @@ def fairness_findings(table: pd.DataFrame, protected_in_model: list[str],
             "allow); never cited as reasons",
             "Confirm the legal basis for using them, or set the policy to exclude.",
             "reasons"))
+    return found
+
+
+def reason_statement_findings(declined: int, no_factor: int, unwritten: list[str], nsf: str,
+                              rules: FindingRules) -> list[Finding]:
+    """Declines told of no single factor; attributes cited without a written statement."""
+    found = []
+    rule = rules.reasons_no_single_factor
+    if declined and no_factor / declined > rule.threshold:
+        found.append(Finding(
+            "reasons_no_single_factor", rule.severity, "Declines without a principal reason",
+            f"{no_factor} of {declined} declined test applicants ({no_factor / declined:.1%}) "
+            f"get code {nsf}: no factor raised their risk against the approved applicants "
+            f"(rule: above {_pct(rule.threshold)})",
+            "Review the cut-off and the reason reference; an adverse-action notice needs "
+            "specific reasons.", "reasons"))
+    rule = rules.reasons_unwritten
+    if len(unwritten) > rule.threshold:
+        found.append(Finding(
+            "reasons_unwritten", rule.severity, "Reasons without a written statement",
+            f"{len(unwritten)} attributes are cited by a readable version of their name: "
+            + ", ".join(unwritten[:8]) + (" ..." if len(unwritten) > 8 else ""),
+            "Add them to the reason dictionary (parameters_reasons.yml).", "reasons"))
     return found
 
 

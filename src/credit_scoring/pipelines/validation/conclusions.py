@@ -18,6 +18,8 @@ from credit_scoring.validation import findings as rules_of
 from credit_scoring.validation import model_card as cards
 from credit_scoring.validation.stability import population_checks
 
+from .reasons_fairness import reason_counts, statements_table
+
 
 def data_quality_checks(model_version: dict[str, Any], model_input_train: pd.DataFrame,
                         model_input_test: pd.DataFrame, feature_schema: dict[str, Any]
@@ -70,6 +72,8 @@ def conclusions(
         *rules_of.data_quality_findings(population_table,
                                         data_quality["test_rows_seen_in_training"],
                                         data_quality["test_rows"], rules),
+        *rules_of.reason_statement_findings(**reason_counts(
+            scorer, statements_table(scorer), test_scores), rules=rules),
         *rules_of.out_of_time_findings(bool(feature_schema.get("date_column")), rules),
     ]
     ranked = rules_of.ranked(found)

@@ -72,15 +72,26 @@ def statements_table(scorer: decisions.PDScorer) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reason_findings(scorer: decisions.PDScorer, statements: pd.DataFrame,
-                    test_scores: pd.DataFrame) -> list[str]:
-    """What a compliance reviewer should read first about the model's reasons."""
+def reason_counts(scorer: decisions.PDScorer, statements: pd.DataFrame,
+                  test_scores: pd.DataFrame) -> dict[str, Any]:
+    """Declined test applicants, those with no single factor (``nsf``: its code), and the
+    attributes cited by a readable name for want of a statement (``unwritten``)."""
     declined = test_scores[test_scores["decision"] == "decline"]
     nsf = (scorer.policy.statements.no_single_factor if scorer.policy.statements
            else decisions.NO_SINGLE_FACTOR).code
-    no_factor = int((declined["reason_1_code"] == nsf).sum()) if "reason_1_code" in declined \
-        else 0
-    unwritten = statements.loc[statements["source"] == "readable name", "attribute"].tolist()
+    return {"declined": len(declined), "nsf": nsf,
+            "no_factor": int((declined["reason_1_code"] == nsf).sum())
+            if "reason_1_code" in declined else 0,
+            "unwritten": statements.loc[statements["source"] == "readable name",
+                                        "attribute"].tolist()}
+
+
+def reason_findings(scorer: decisions.PDScorer, statements: pd.DataFrame,
+                    test_scores: pd.DataFrame) -> list[str]:
+    """What a compliance reviewer should read first about the model's reasons."""
+    counts = reason_counts(scorer, statements, test_scores)
+    nsf, no_factor, unwritten = counts["nsf"], counts["no_factor"], counts["unwritten"]
+    declined = test_scores[test_scores["decision"] == "decline"]
     protected = (scorer.feature_schema or {}).get("protected_attributes")
     in_model = [c for c in not_cited(scorer.feature_schema) if c in scorer.features]
     findings = [f"{no_factor} of {len(declined)} declined test applicants have no single factor "
