@@ -380,6 +380,10 @@ LOAN_BOOK_REASONS = {
 """A reason dictionary for the loan book: two attributes written, the rest readable names."""
 
 
+LOAN_BOOK_SOURCE = {"path": "data/01_raw/loans.csv", "sha256": "ab" * 32, "bytes": 123_456}
+"""What the feature build records of the loan book's raw file (a stand-in fingerprint)."""
+
+
 def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST, comparison=None):
     """The thresholding pipeline and a catalog on the synthetic loan book: ``spec`` (a small
     forest by default) stands in for the tuned model, the prior-only model for the
@@ -413,6 +417,7 @@ def thresholding_catalog(loan_book, loan_book_params, params, spec=FOREST, compa
             "params:model_comparison": MemoryDataset({**stage, "candidates": comparison}),
             "params:thresholding": MemoryDataset(params),
             "params:reasons": MemoryDataset(LOAN_BOOK_REASONS),
+            "feature_build_report": MemoryDataset({"sources": {"applicants": LOAN_BOOK_SOURCE}}),
             **{name: KeptDataset(copy_mode="assign") for name in pipeline.all_outputs()},
         }
     )

@@ -22,7 +22,7 @@ from credit_scoring.io.registry import (
 )
 from credit_scoring.pipelines.validation import create_pipeline
 from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
-from tests.conftest import PROJECT_ROOT, KeptDataset
+from tests.conftest import LOAN_BOOK_SOURCE, PROJECT_ROOT, KeptDataset
 
 SECTIONS = ("findings", "model-card", "discrimination", "calibration", "stability", "feature-effects", "challenger",
             "decisions", "reasons", "fairness", "data-quality")
@@ -35,7 +35,9 @@ PROTECTED = {"policy": "allow", "columns": ["region", "income"],
              "sources": {"region": ["region"], "income": ["income"],
                          "loan_to_income": ["income"]},
              "bands": {"income": [20_000, 30_000]}}
-SOURCE = {"path": "data/01_raw/loans.csv", "sha256": "ab" * 32, "bytes": 123_456}
+# the raw file as this validation run's feature build read it: changed since the version
+# was developed on LOAN_BOOK_SOURCE
+TODAYS_SOURCE = {**LOAN_BOOK_SOURCE, "sha256": "cd" * 32}
 DATA_QUALITY = {"train_rows": 300, "test_rows": 100, "test_rows_seen_in_training": 7,
                 "dropped_features": {"branch": "constant: 'north' on every training row"}}
 
@@ -63,7 +65,7 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         "params:validation": MemoryDataset(params["validation"]),
         "parameters": MemoryDataset(params),
         "data_quality": MemoryDataset(DATA_QUALITY),
-        "feature_build_report": MemoryDataset({"sources": {"applicants": SOURCE}}),
+        "feature_build_report": MemoryDataset({"sources": {"applicants": TODAYS_SOURCE}}),
         "latest_batch_stability": OptionalDataset(dataset={
             "type": "pandas.CSVDataset", "filepath": str(tmp_path / "no_batch_yet.csv")}),
         **outputs,
@@ -116,6 +118,7 @@ def test_the_report_opens_with_its_verdict_ranked_findings_and_the_model_card(va
     assert card["default definition"].startswith("defaulted = 'Y' (bad), against every other")
     assert "300 applicants" in card["development sample"]
     provenance = pd.DataFrame(content["tables"]["provenance"]).set_index("item")["value"]
+    # the data the version was developed on, as it recorded them, not today's file
     assert provenance["data: applicants"] == (f"data/01_raw/loans.csv sha256 {'ab' * 32} "
                                               "(123,456 bytes)")
     assert "scikit-learn" in provenance["packages"] and "seed" in provenance["seeds"]

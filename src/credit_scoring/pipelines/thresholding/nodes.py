@@ -8,6 +8,7 @@ and everything downstream scores with. Reports read the decision policy from it.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -453,9 +454,13 @@ def champion_candidate(
     holdout_applicants: pd.DataFrame,
     feature_schema: dict[str, Any],
     figures: dict[str, Figure],
+    feature_build_report: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything the champion's MLflow run and model version carry, its plots included.
+
+    The version records the data it was developed on: the feature build's fingerprint of
+    every raw file (path, SHA-256, bytes), as the tag ``data_fingerprints``.
 
     The version's description is plain text with the cut-off and its effect on test
     (``registry_description``); the Markdown decision summary, with the score bands, is
@@ -484,7 +489,8 @@ def champion_candidate(
         "tags": {"candidate": champion_spec["candidate"],
                  "calibration": calibration,
                  "complexity": _complexity(champion_spec),
-                 "selection_reason": champion_spec["selection_reason"]},
+                 "selection_reason": champion_spec["selection_reason"],
+                 "data_fingerprints": json.dumps(feature_build_report.get("sources") or {})},
         "description": registry_description(policy, metrics,
                                             config.champion.selection_metric),
         "decision_report": decision_summary,

@@ -127,6 +127,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     holdout_applicants="holdout_applicants",
                     feature_schema="feature_schema",
                     figures="figures",
+                    feature_build_report="feature_build_report",
                     params="params:thresholding",
                 ),
                 outputs="champion@registry",
@@ -137,7 +138,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         inputs={
             **{name: name for name in ("model_input_train", "model_input_test", "feature_schema",
                                        "tuned_model_spec", "tuned_oof_predictions",
-                                       "holdout_applicants")},
+                                       "holdout_applicants", "feature_build_report")},
             # every candidate stage's out-of-fold PDs, on the same folds
             "baselines_oof": "baselines.oof_predictions",
             "comparison_oof": "model_comparison.oof_predictions",

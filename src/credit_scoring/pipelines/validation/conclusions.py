@@ -6,6 +6,7 @@ themselves are pure functions in ``credit_scoring.validation.findings``.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,7 +99,7 @@ def model_card(
                                  data_quality, card),
         "provenance": cards.provenance(
             model_version, provenance.code_version(), provenance.package_versions(),
-            feature_build_report.get("sources") or {}, cards.seeds_of(parameters),
+            _sources(model_version, feature_build_report), cards.seeds_of(parameters),
             datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         "limitations": cards.limitations(feature_schema, band_table, card),
         "overrides": cards.overrides_table(card.get("overrides") or []),
@@ -118,3 +119,14 @@ def registry_gate(model_version: dict[str, Any], conclusions: dict[str, Any],
                     params["gate"], model_version["champion_changed"],
                     model_version["tags"].get("champion_decision", ""))
     return {"alias": decision.alias, "message": decision.message, "alarm": decision.alarm}
+
+
+def _sources(model_version: dict[str, Any], feature_build_report: dict[str, Any]
+             ) -> dict[str, Any]:
+    """The raw files the version was developed on (its tag ``data_fingerprints``); for a
+    version registered before it carried them, this run's, named as such."""
+    recorded = model_version["tags"].get("data_fingerprints")
+    if recorded is not None:
+        return json.loads(recorded)
+    return {f"{name} (this run's data, not recorded with the version)": source
+            for name, source in (feature_build_report.get("sources") or {}).items()}
