@@ -225,6 +225,30 @@ def trained_copy(default_run: Path, root: Path) -> Path:
     return root
 
 
+SCORECARD = "baselines.scorecard"
+
+
+@pytest.fixture(scope="session")
+def scorecard_champion(default_run, tmp_path_factory) -> tuple[Path, str, Path]:
+    """A trained copy where policy requires a scorecard (thresholding.eligible): the WoE
+    scorecard is registered by thresholding and validated, as a user's run would.
+    Returns the project, the scorecard's model version and its model folder as the
+    registry hands it out."""
+    root = tmp_path_factory.mktemp("scorecard")
+    project = trained_copy(default_run, root / "project")
+    error = kedro_run_in_process(project, "thresholding", "validation",
+                                 params={"thresholding": {"eligible": [SCORECARD]}})
+    assert error is None, error
+    client = tracking_client(project)
+    version = max(client.search_model_versions("name='credit_scoring_pd'"),
+                  key=lambda v: int(v.version))
+    assert version.tags["candidate"] == SCORECARD
+    folder = mlflow.artifacts.download_artifacts(
+        artifact_uri=client.get_model_version_download_uri("credit_scoring_pd", version.version),
+        dst_path=str(root / "registry"))
+    return project, str(version.version), Path(folder)
+
+
 def tracking_uri(project: Path) -> str:
     """The project copy's own tracking store and registry (conf/local/mlflow.yml points there)."""
     return f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"
@@ -368,6 +392,9 @@ def loan_book_model_input(loan_book, loan_book_params):
 
 PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "prior"},
          "preprocessing": "one_hot"}
+SCORECARD_SPEC = {"estimator": "credit_scoring.models.scorecard.WoEScorecard",
+                  "params": {"fine_classes": 10, "max_n_prebins": 10, "sample_rows": None},
+                  "preprocessing": "passthrough"}
 
 
 LOAN_BOOK_REASONS = {

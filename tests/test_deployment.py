@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 
 from credit_scoring.decisions import scorer_of
+from credit_scoring.decisions.scorer import load_code_free
 from credit_scoring.io.hub import build_release
+from credit_scoring.models.model_files import unsafe_files
 
 from .conftest import free_port, tracking_uri
 
@@ -44,12 +46,8 @@ def champion(default_run):
     mlflow.set_tracking_uri(previous)
 
 
-@pytest.fixture(scope="module")
-def clean_env(champion, tmp_path_factory):
-    """A virtual environment made from nothing but the champion's own requirements.txt."""
-    uri, _, _ = champion
-    root = tmp_path_factory.mktemp("clean_env")
-    requirements = mlflow.pyfunc.get_model_dependencies(CHAMPION)
+def make_env(root: Path, requirements: str) -> Path:
+    """A virtual environment at ``root/env`` made from nothing but a model's requirements."""
     # uv: the same venv and pinned installs as venv + pip, in seconds instead of minutes
     uv = str(Path(sys.executable).with_name("uv"))
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(root / "env")],
@@ -57,6 +55,13 @@ def clean_env(champion, tmp_path_factory):
     subprocess.run([uv, "pip", "install", "--quiet", "--python", str(root / "env/bin/python"),
                     "-r", requirements], check=True, cwd=root)
     return root
+
+
+@pytest.fixture(scope="module")
+def clean_env(champion, tmp_path_factory):
+    """A virtual environment made from nothing but the champion's own requirements.txt."""
+    return make_env(tmp_path_factory.mktemp("clean_env"),
+                    mlflow.pyfunc.get_model_dependencies(CHAMPION))
 
 
 def in_env(env: Path, uri: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -331,3 +336,76 @@ def test_spark_scores_raw_rows_like_pandas(champion, spark):
     np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=0, atol=1e-9)
     assert (scored["decision"] == expected["decision"]).all()
     assert (scored["band"] == expected["band"]).all()
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    folder: Path  # the registered version's model folder, downloaded
+    raw: pd.DataFrame
+    scored: pd.DataFrame  # by MLflow's own loader, in this process
+    env: Path  # a clean environment from the scorecard's own requirements
+
+
+@pytest.fixture(scope="module")
+def scorecard(scorecard_champion, tmp_path_factory):
+    """The WoE scorecard registered by thresholding (policy: thresholding.eligible), as a
+    deployer receives it: its model folder from the registry and raw rows of the data."""
+    project, _, folder = scorecard_champion
+    root = tmp_path_factory.mktemp("scorecard_deployment")
+    raw = pd.read_csv(project / "data/01_raw/germancredit.csv").drop(
+        columns="creditability").head(200)
+    scored = mlflow.pyfunc.load_model(str(folder)).predict(raw)
+    return Scorecard(folder, raw, scored, make_env(root, str(folder / "requirements.txt")))
+
+
+def test_a_scorecard_champion_is_its_table_and_needs_nothing_beyond_the_inference_stack(
+        scorecard):
+    files = {p.relative_to(scorecard.folder).as_posix()
+             for p in scorecard.folder.rglob("*") if p.is_file()}
+    assert "artifacts/estimator.json" in files
+    table = json.loads((scorecard.folder / "artifacts/estimator.json").read_text())
+    assert table["format"] == "credit_scoring.woe_scorecard/1"
+    assert {"dtype", "count", "bads", "woe", "coefficient"} <= set(table["attributes"][0])
+    assert unsafe_files(scorecard.folder / "artifacts") == {}  # data only, no pickle
+    packages = {line.split("==")[0] for line in
+                (scorecard.folder / "requirements.txt").read_text().split()}
+    assert not packages & {"optbinning", "shap", "xgboost", "lightgbm", "catboost"}
+    # the code-free loader (the installed package, nothing run from the folder) agrees
+    again = load_code_free(scorecard.folder).predict(scorecard.raw)
+    pd.testing.assert_frame_equal(again, scorecard.scored)
+    assert (scorecard.scored["decision"] == "decline").any()
+
+
+def test_a_scorecard_champion_scores_raw_rows_in_a_clean_environment_and_from_a_release(
+        scorecard):
+    env = scorecard.env
+    scorecard.raw.to_csv(env / "raw.csv", index=False)
+    assert in_env(env, "", "-c", "import optbinning").returncode != 0  # not installed
+    release = build_release(str(scorecard.folder), env / "release", "someone/credit-scorecard",
+                            {}, {"license": "cc-by-4.0", "project_url": "https://example.org",
+                                 "intended_use": "Tests.", "training_data": "German Credit.",
+                                 "limitations": "None known."})
+    for source, out in ((str(scorecard.folder), "scored.json"), ("release/model", "hub.json")):
+        script = (f"import mlflow, pandas as pd; model = mlflow.pyfunc.load_model({source!r}); "
+                  f"model.predict(pd.read_csv('raw.csv')).to_json({out!r}, orient='split', "
+                  "double_precision=15)")
+        result = in_env(env, "", "-c", script)
+        assert result.returncode == 0, result.stderr[-3000:]
+        scored = pd.read_json(env / out, orient="split")
+        np.testing.assert_allclose(scored["pd"], scorecard.scored["pd"], rtol=1e-9)
+        assert (scored["decision"] == scorecard.scored["decision"]).all()
+        assert (scored["reason_1_code"].fillna("-") == scorecard.scored["reason_1_code"]
+                .fillna("-")).all()
+    assert release.joinpath("SHA256SUMS").exists()
+
+
+def test_spark_scores_raw_rows_with_a_scorecard_champion_like_pandas(scorecard, spark):
+    udf = mlflow.pyfunc.spark_udf(
+        spark, str(scorecard.folder), env_manager="local",
+        result_type="input_row long, pd double, score long, band long, decision string",
+    )
+    frame = spark.createDataFrame(scorecard.raw)
+    scored = frame.select(udf(*scorecard.raw.columns).alias("scored")).select(
+        "scored.*").toPandas()
+    np.testing.assert_allclose(scored["pd"], scorecard.scored["pd"], rtol=0, atol=1e-9)
+    assert (scored["decision"] == scorecard.scored["decision"]).all()

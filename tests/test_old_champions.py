@@ -35,6 +35,12 @@ OLD_PACKAGE = MODEL / "code" / "credit_scoring"  # the wave-2 package, as the mo
 REMOVED = {
     "credit_scoring.decisions.scorecard_points": "decisions.ScoreScaling(...).points(pd)",
     "credit_scoring.parameters.Scorecard": "decisions.ScoreScaling",
+    # the WoE scorecard became an estimator (a candidate and the validator's challenger)
+    "credit_scoring.parameters.Challenger": "the scorecard candidate's params (baselines)",
+    "credit_scoring.scorecard.fit_scorecard": "models.scorecard.WoEScorecard(...).fit(X, y)",
+    "credit_scoring.scorecard.scorecard_pd": "WoEScorecard.predict_proba(X)[:, 1]",
+    "credit_scoring.scorecard.scorecard_table": "models.scorecard.points_table(card, scale)",
+    "credit_scoring.scorecard.cross_fitted_challenger": "a baselines candidate, cross-validated",
 }
 """Public names of wave 2 that were renamed, not moved (docs/development.md says how to migrate)."""
 

@@ -393,6 +393,8 @@ class Thresholding(Strict):
     psi_bins: Annotated[StrictInt, Field(ge=2)]
     blend: Blend
     selection: Literal["one_standard_error", "best"]
+    # the candidates that may become champion (names as in the ranking); null: every one
+    eligible: list[StrictStr] | None = None
     champion: Champion
 
 
@@ -424,16 +426,6 @@ class TrafficLight(Strict):
         return self
 
 
-class Challenger(Strict):
-    fine_classes: Annotated[StrictInt, Field(ge=2)]
-    min_iv: Annotated[Number, Field(ge=0)]
-    max_variables: Annotated[StrictInt, Field(ge=1)]
-    max_n_prebins: Annotated[StrictInt, Field(ge=2)]
-    min_bin_size: Annotated[Number, Field(gt=0, lt=0.5)]
-    sample_rows: Annotated[StrictInt, Field(ge=1000)] | None
-    seed: StrictInt
-
-
 class Fairness(Strict):
     min_applicants: Count
     min_bads: Count
@@ -456,7 +448,6 @@ class Validation(Strict):
     jeffreys: TrafficLight
     psi: Psi
     cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
-    challenger: Challenger
     feature_effects: FeatureEffects
     fairness: Fairness
     findings: FindingRules

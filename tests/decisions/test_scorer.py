@@ -39,6 +39,9 @@ SPECS = {
                       "params": {"n_estimators": 30, "min_samples_leaf": 5, "n_jobs": 1}},
     "logistic_regression": {"estimator": "sklearn.linear_model.LogisticRegression",
                             "preprocessing": "one_hot_scaled", "params": {"C": 0.5}},
+    "scorecard": {"estimator": "credit_scoring.models.scorecard.WoEScorecard",
+                  "preprocessing": "passthrough",
+                  "params": {"fine_classes": 10, "max_n_prebins": 10, "sample_rows": None}},
 }
 POLICY = DecisionPolicy.from_config({
     "decline_when": "pd >= cutoff", "cutoff": 0.3, "cutoff_score": 512,

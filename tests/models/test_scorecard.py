@@ -1,32 +1,42 @@
-"""The WoE-logistic challenger: features screened by IV, the scorecard on the model's points
-scale, monotonic classes, and development inside each fold (no leakage)."""
+"""The WoE-logistic scorecard: features screened by IV, monotonic classes, a points table on the
+model's scale, scored from its own table (what is stored), reasons as points below the maximum."""
 
 import copy
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from credit_scoring.data.schema import features, target
 from credit_scoring.decisions import ScoreScaling
+from credit_scoring.models.calibration import PDCalibrator
 from credit_scoring.models.scorecard import (
     TABLE_COLUMNS,
-    cross_fitted_challenger,
+    WoEScorecard,
     fine_classing,
-    fit_scorecard,
-    scorecard_pd,
-    scorecard_table,
+    load,
+    points_table,
+    save,
 )
 from tests.conftest import LOAN_BOOK_PARAMS, loan_book_model_input, make_loan_book
 
 SCALE = ScoreScaling(base_score=600, base_odds=50, pdo=20)
 PARAMS = {"fine_classes": 10, "min_iv": 0.02, "max_variables": 30, "max_n_prebins": 10,
-          "min_bin_size": 0.05, "sample_rows": None, "seed": 0}
+          "min_bin_size": 0.05, "sample_rows": None, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
 def loan_book_input():
     """A 1,200-applicant loan book after data_processing: (train with folds, test, schema)."""
     return loan_book_model_input(make_loan_book(1_200, seed=3), copy.deepcopy(LOAN_BOOK_PARAMS))
+
+
+@pytest.fixture(scope="module")
+def card(loan_book_input):
+    train, _, schema = loan_book_input
+    return WoEScorecard(**PARAMS).fit(features(train, schema), target(train, schema))
 
 
 def test_fine_classing_ranks_the_feature_that_drives_risk_first(loan_book_input):
@@ -36,55 +46,124 @@ def test_fine_classing_ranks_the_feature_that_drives_risk_first(loan_book_input)
     assert strength.is_monotonic_decreasing
 
 
-def test_the_scorecard_has_monotonic_classes_and_points_on_the_models_scale(loan_book_input):
+def test_the_table_scores_exactly_as_optbinning_classed_and_weighted(card, loan_book_input):
+    """The stored table is what scores: its WoE per row is optbinning's own transform."""
+    from optbinning import OptimalBinning  # noqa: PLC0415
+
     train, test, schema = loan_book_input
-    card = fit_scorecard(features(train, schema), target(train, schema), schema["categorical"],
-                         SCALE, PARAMS)
-    table = scorecard_table(card)
+    X, y = features(train, schema), target(train, schema).to_numpy()
+    rows = features(test, schema)
+    for k, entry in enumerate(card.attributes_):
+        name = entry["name"]
+        numeric = pd.api.types.is_numeric_dtype(X[name])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            binning = OptimalBinning(
+                name=name, max_n_prebins=10, min_bin_size=0.05,
+                **({"dtype": "numerical", "monotonic_trend": "auto_asc_desc"} if numeric
+                   else {"dtype": "categorical"})).fit(X[name].to_numpy(), y)
+            expected = binning.transform(rows[name].to_numpy(), metric="woe",
+                                         metric_missing="empirical", metric_special="empirical")
+        np.testing.assert_allclose(card.woe(rows)[:, k], expected, atol=1e-12, err_msg=name)
+
+
+def test_the_points_table_has_monotonic_classes_and_adds_up_to_the_score(card, loan_book_input):
+    _, test, schema = loan_book_input
+    table = points_table(card, SCALE)
     assert list(table.columns) == TABLE_COLUMNS
     for variable in set(table["Variable"]) - set(schema["categorical"]):
-        woe = table.loc[(table["Variable"] == variable)
-                        & ~table["Bin"].isin(["Missing", "Special"]), "WoE"]
+        woe = table.loc[(table["Variable"] == variable) & (table["Bin"] != "Missing"), "WoE"]
         assert woe.is_monotonic_increasing or woe.is_monotonic_decreasing, variable
-    # an applicant's points, looked up class by class in the table (by the class's WoE),
-    # add up to the champion's score of the challenger's PD
-    X = features(test, schema)
-    woe = card.woe(X)
-    summed = sum(
-        table[table["Variable"] == name].set_index(table["WoE"].round(9)[table["Variable"] == name])
-        ["Points"].loc[woe[:, j].round(9)].to_numpy()
-        for j, name in enumerate(card.binnings))
-    assert np.abs(summed - SCALE.points(scorecard_pd(card, X))).max() <= 1
     assert "Missing" in set(table["Bin"])  # the loan book's missing incomes are a class
     assert set(table.loc[table["Variable"] == "region", "Bin"]) >= {"north", "Missing"}
+    # an applicant's points, looked up class by class in the table, add up to the score
+    X = features(test, schema)
+    woe = card.woe(X)
+    summed = sum(table[table["Variable"] == entry["name"]].set_index("WoE")["Points"]
+                 .loc[woe[:, j]].to_numpy() for j, entry in enumerate(card.attributes_))
+    assert np.abs(summed - SCALE.points(card.predict_proba(X)[:, 1])).max() <= 1
+    # with Platt calibration folded in, they add up to the calibrated score
+    platt = PDCalibrator("platt").fit(card.predict_proba(X)[:, 1], target(test, schema))
+    calibrated = points_table(card, SCALE, platt)
+    summed = sum(calibrated[calibrated["Variable"] == entry["name"]].set_index("WoE")["Points"]
+                 .loc[woe[:, j]].to_numpy() for j, entry in enumerate(card.attributes_))
+    assert np.abs(summed - SCALE.points(platt.predict(card.predict_proba(X)[:, 1]))).max() <= 1
+
+
+def test_a_saved_table_scores_identically_without_optbinning(card, loan_book_input, tmp_path):
+    _, test, schema = loan_book_input
+    save(card, tmp_path / "estimator.json")
+    again = load(tmp_path / "estimator.json")
+    X = features(test, schema)
+    np.testing.assert_array_equal(again.predict_proba(X), card.predict_proba(X))
+    np.testing.assert_array_equal(again.contributions(X), card.contributions(X))
+    assert again.get_params() == card.get_params()
+    (tmp_path / "other.json").write_text('{"format": "xgboost"}')
+    with pytest.raises(ValueError, match="Not a WoE scorecard table"):
+        load(tmp_path / "other.json")
+
+
+def test_unseen_categories_and_missing_values_score_as_documented(card, loan_book_input):
+    _, test, schema = loan_book_input
+    X = features(test, schema).head(3).copy()
+    region = [k for k, e in enumerate(card.attributes_) if e["name"] == "region"][0]
+    entry = card.attributes_[region]
+    X["region"] = ["atlantis", None, "north"]
+    woe = card.woe(X)[:, region]
+    north = next(k for k, level in enumerate(entry["categories"]) if "north" in level)
+    assert woe[0] == 0.0                             # never seen: the average applicant
+    assert woe[1] == entry["woe"][-1]                # missing: the Missing class's WoE
+    assert woe[2] == entry["woe"][north]
+
+
+def test_reasons_are_points_below_each_attributes_maximum(card, loan_book_input):
+    """Contribution = coefficient x WoE above the attribute's best class: 0 at the class with
+    the most points, and the points lost are factor x contribution."""
+    _, test, schema = loan_book_input
+    X = features(test, schema)
+    contribution = pd.DataFrame(card.contributions(X), columns=card.feature_names_in_)
+    table = points_table(card, SCALE)
+    best = table.groupby("Variable")["Points"].max()
+    for j, entry in enumerate(card.attributes_):
+        lost = best[entry["name"]] - table[table["Variable"] == entry["name"]].set_index(
+            "WoE")["Points"].loc[card.woe(X)[:, j]].to_numpy()
+        np.testing.assert_allclose(SCALE.factor * contribution[entry["name"]], lost, atol=1e-9)
+        assert contribution[entry["name"]].min() >= -1e-12
+    unused = set(card.feature_names_in_) - {e["name"] for e in card.attributes_}
+    assert all((contribution[c] == 0).all() for c in unused)
 
 
 def test_too_strict_a_screen_is_refused_with_the_parameter_to_change(loan_book_input):
     train, _, schema = loan_book_input
-    with pytest.raises(ValueError, match=r"validation.challenger.min_iv = 50.*loan_to_income"):
-        fit_scorecard(features(train, schema), target(train, schema), schema["categorical"],
-                      SCALE, {**PARAMS, "min_iv": 50})
+    with pytest.raises(ValueError, match=r"min_iv = 50.*loan_to_income.*parameters_baselines"):
+        WoEScorecard(**{**PARAMS, "min_iv": 50}).fit(features(train, schema),
+                                                      target(train, schema))
 
 
-def test_each_fold_is_scored_by_a_scorecard_developed_without_it(loan_book_input):
+def test_each_fit_sees_a_seeded_stratified_sample_and_clones_like_any_estimator(loan_book_input):
     train, test, schema = loan_book_input
-    oof, test_pd, _ = cross_fitted_challenger(train, test, schema, SCALE, PARAMS)
-    assert oof.notna().all() and len(test_pd) == len(test)
-    # flipping fold 0's labels changes every scorecard except the one that scores fold 0
-    fold_0 = train[schema["fold_column"]] == 0
-    flipped = train.copy()
-    flipped.loc[fold_0, schema["target"]] = 1 - flipped.loc[fold_0, schema["target"]]
-    oof_flipped, test_flipped, _ = cross_fitted_challenger(flipped, test, schema, SCALE, PARAMS)
-    np.testing.assert_array_equal(oof[fold_0], oof_flipped[fold_0])
-    assert not np.allclose(oof[~fold_0], oof_flipped[~fold_0])
-    assert not np.allclose(test_pd, test_flipped)
+    X, y, rows = features(train, schema), target(train, schema), features(test, schema)
+    sampled = WoEScorecard(**{**PARAMS, "sample_rows": 500})
+    first = clone(sampled).fit(X, y).predict_proba(rows)
+    np.testing.assert_array_equal(first, clone(sampled).fit(X, y).predict_proba(rows))
+    assert not np.array_equal(first, WoEScorecard(**PARAMS).fit(X, y).predict_proba(rows))
+    weighted = WoEScorecard(**PARAMS).fit(X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    assert weighted.predict_proba(rows)[:, 1].mean() > first[:, 1].mean()  # bads weigh more
 
 
-def test_each_fit_sees_a_seeded_stratified_sample(loan_book_input):
-    train, test, schema = loan_book_input
-    sampled = {**PARAMS, "sample_rows": 500}
-    first = cross_fitted_challenger(train, test, schema, SCALE, sampled)
-    again = cross_fitted_challenger(train, test, schema, SCALE, sampled)
-    np.testing.assert_array_equal(first[1], again[1])
-    assert not np.array_equal(first[1], cross_fitted_challenger(train, test, schema, SCALE,
-                                                                PARAMS)[1])
+def test_a_rare_category_shares_a_class_and_scores_with_it():
+    """min_bin_size: a level held by 2 % of applicants is merged into a class of several."""
+    rng = np.random.default_rng(0)
+    level = rng.choice(list("abcz"), 3_000, p=[.33, .33, .32, .02])
+    risk = pd.Series(level).map({"a": .1, "b": .3, "c": .5, "z": .5})
+    X = pd.DataFrame({"grade": level, "noise": rng.normal(size=3_000)})
+    y = (rng.random(3_000) < risk).astype(int)
+    card = WoEScorecard(**PARAMS).fit(X, y)
+    grade = next(e for e in card.attributes_ if e["name"] == "grade")
+    merged = next(group for group in grade["categories"] if "z" in group)
+    assert len(merged) > 1
+    assert ", ".join(merged) in set(points_table(card, SCALE)["Bin"])
+    rows = pd.DataFrame({"grade": list("abcz"), "noise": 0.0})
+    pd_of = pd.Series(card.predict_proba(rows)[:, 1], index=list("abcz"))
+    assert pd_of["a"] < pd_of["b"] < pd_of["c"]
+    assert pd_of["z"] == pd_of[[c for c in merged if c != "z"][0]]

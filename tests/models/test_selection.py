@@ -8,6 +8,8 @@ import pytest
 from credit_scoring.models.selection import (
     ChampionRule,
     RegisteredChampion,
+    challenger_side,
+    challengers,
     choose_candidate,
     gate,
     promotion,
@@ -205,3 +207,16 @@ def test_the_gate_leaves_a_version_compared_with_a_champion_since_replaced():
     refused = gate("fit for use", False, False, True, "enforce",
                    comparison="not promoted, champion unchanged: cv_roc_auc_mean 0.7 is worse")
     assert refused.alias is None and "cv_roc_auc_mean 0.7 is worse" in refused.message
+
+
+def test_the_validators_challenger_sits_across_the_complexity_divide():
+    ranked = pd.DataFrame({"candidate": ["blend", "xgboost", "scorecard", "logistic", "prior"],
+                           "complexity": [4, 3, 2, 1, 0]})
+    assert challengers(ranked) == {"simpler": "scorecard", "complex": "blend"}
+    # without a scorecard the logistic regression is the simpler one; the prior is nobody's
+    assert challengers(ranked[ranked["candidate"] != "scorecard"])["simpler"] == "logistic"
+    assert challengers(ranked[ranked["complexity"] == 0]) == {"simpler": None, "complex": None}
+    # the best complex candidate, single or blend, whichever ranks first
+    assert challengers(ranked.iloc[[1, 0, 2]])["complex"] == "xgboost"
+    assert [challenger_side(c) for c in (4, 3, 2, 1, 0)] == ["simpler", "simpler", "complex",
+                                                             "complex", "complex"]

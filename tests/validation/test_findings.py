@@ -110,23 +110,40 @@ def test_psi_and_csi_rules_in_their_two_bands():
     assert f.stability_findings(stability(0.09, 0.1), RULES, 0.1, 0.25) == []
 
 
-def challenger(difference: float, p_value: float) -> pd.DataFrame:
-    return pd.DataFrame([{"sample": "test", "model": "champion", "auc": 0.803},
-                         {"sample": "test", "model": "challenger", "auc": 0.803 - difference},
-                         {"sample": "test", "model": "champion - challenger", "auc": difference,
-                          "low": difference - 0.03, "high": difference + 0.03,
-                          "p_value": p_value}])
+def challenger(difference: float, p_value: float, champion: int = 3, challenger: int = 2
+               ) -> pd.DataFrame:
+    """The test rows of a challenger table: a champion of complexity ``champion`` (3: a
+    forest) against a challenger of complexity ``challenger`` (2: the scorecard)."""
+    return pd.DataFrame([
+        {"sample": "test", "model": "champion", "candidate": "tuning.xgboost",
+         "complexity": champion, "auc": 0.803},
+        {"sample": "test", "model": "challenger", "candidate": "baselines.scorecard",
+         "complexity": challenger, "auc": 0.803 - difference},
+        {"sample": "test", "model": "champion - challenger", "auc": difference,
+         "low": difference - 0.03, "high": difference + 0.03, "p_value": p_value}])
 
 
 def test_a_simpler_model_that_ties_or_beats_the_champion():
-    found = f.challenger_findings(challenger(-0.001, 0.94), 3, RULES)
+    found = f.challenger_findings(challenger(-0.001, 0.94), RULES)
     assert checks(found) == ["challenger_tie"]
     assert found[0].title == "No significant difference from a simpler model"
-    assert "difference -0.001 [-0.031, +0.029], paired DeLong p = 0.94" in found[0].evidence
-    found = f.challenger_findings(challenger(-0.04, 0.01), 3, RULES)  # the scorecard is better
+    assert ("test AUC: champion 0.803, baselines.scorecard 0.804; difference -0.001 "
+            "[-0.031, +0.029], paired DeLong p = 0.94") in found[0].evidence
+    assert "choose baselines.scorecard" in found[0].action
+    found = f.challenger_findings(challenger(-0.04, 0.01), RULES)  # the scorecard is better
     assert checks(found) == ["challenger_better"] and found[0].severity == "high"
-    assert f.challenger_findings(challenger(0.04, 0.01), 3, RULES) == []  # the champion is
-    assert f.challenger_findings(challenger(-0.001, 0.94), 1, RULES) == []  # it is as simple
+    assert f.challenger_findings(challenger(0.04, 0.01), RULES) == []  # the champion is
+    assert f.challenger_findings(challenger(-0.001, 0.94, 2, 2), RULES) == []  # as simple
+    assert f.challenger_findings(challenger(-0.001, 0.94).iloc[:0], RULES) == []  # none
+
+
+def test_a_more_complex_model_significantly_better_than_a_scorecard_champion():
+    found = f.challenger_findings(challenger(-0.04, 0.01, 2, 3), RULES)
+    assert checks(found) == ["complex_better"] and found[0].severity == "medium"
+    assert found[0].title == "A more complex model performs significantly better"
+    # a tie with a more complex model is the simpler champion's justification: no finding
+    assert f.challenger_findings(challenger(-0.001, 0.94, 2, 3), RULES) == []
+    assert f.challenger_findings(challenger(-0.04, 0.06, 2, 3), RULES) == []  # not significant
 
 
 def scenarios(approvals: list[float]) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 A reason is a factor that raised this applicant's risk against the reference population,
 the development sample's approved applicants: the model's contribution of the attribute
 for the applicant, minus its average contribution among the approved
-(``reference_contributions``, computed once at training and stored with the model). Only
+(``reference_contributions``, computed once at training and stored with the model). A
+scorecard's reasons are its points below each attribute's maximum (the attribute's best
+class is the reference), the method scorecard lenders have long used for adverse action. Only
 factors above zero are cited, at most ``MAX_REASONS``, largest first; protected attributes
 and features built from them are never cited. A declined applicant without such a factor
 gets the ``no_single_factor`` statement.
@@ -208,13 +210,20 @@ def resolve_statements(features: list[str], dictionary: dict[str, Any],
         **_entry(nothing, "no single factor")) if nothing else NO_SINGLE_FACTOR)
 
 
-def reference_contributions(contribution: pd.DataFrame, model_input: pd.DataFrame
-                            ) -> dict[str, dict[str, float]]:
+def reference_contributions(contribution: pd.DataFrame, model_input: pd.DataFrame,
+                            from_best_class: bool = False) -> dict[str, dict[str, float]]:
     """What reasons are measured against, from the reference population's rows: each
     attribute's mean contribution, and each numeric attribute's mean value (which picks a
-    statement's ``high`` or ``low`` wording)."""
+    statement's ``high`` or ``low`` wording).
+
+    Args:
+        from_best_class: the contributions are already measured from each attribute's best
+            class (a scorecard's points below their maximum, the classic adverse-action
+            method): the reference contribution is 0.
+    """
     numeric = model_input.select_dtypes("number")
-    return {"contribution": {c: float(v) for c, v in contribution.mean().items()},
+    mean = contribution.mean() * (0.0 if from_best_class else 1.0)
+    return {"contribution": {c: float(v) for c, v in mean.items()},
             "value": {c: float(v) for c, v in numeric.mean().items() if np.isfinite(v)}}
 
 

@@ -31,10 +31,10 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from credit_scoring.models import families
 from credit_scoring.models.calibration import log_odds
+from credit_scoring.models.encoders import PREPROCESSING
 from credit_scoring.models.estimators import fit_candidate, predict_pd
 from credit_scoring.models.model_files import UnsafeModelError, check_savable, inside, load_skops
 
@@ -226,7 +226,7 @@ def fit_blend(candidate: dict[str, Any], X: pd.DataFrame, y: pd.Series,
         family = families.family_name(model[-1])
         members.append(Member(member["candidate"], family, model[:-1], model[-1],
                               member["weight"], families.centring_reference(family, model[:-1], X)))
-    passthrough = FunctionTransformer(feature_names_out="one-to-one").fit(X)
+    passthrough = PREPROCESSING["passthrough"](feature_schema).fit(X)
     return Pipeline([("preprocess", passthrough),
                      ("model", BlendedPD(members, candidate["spec"]["intercept"]))])
 

@@ -1,8 +1,8 @@
 """Encoders: how a candidate's model input columns become its estimator's inputs.
 
 The preprocessing recipes a candidate names in YAML (``PREPROCESSING``): one-hot with
-median imputation and missing flags (optionally scaled), or pandas categories for the
-boosting libraries that split on categories natively. Their classes are stored with every
+median imputation and missing flags (optionally scaled), pandas categories for the
+boosting libraries that split on categories natively, or the model input as it is. Their classes are stored with every
 model in skops, so their import paths are on ``model_files.SKOPS_TRUSTED_TYPES``.
 """
 
@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 
 def _one_hot(feature_schema: dict[str, Any], scale: bool) -> ColumnTransformer:
@@ -122,6 +122,9 @@ PREPROCESSING = {
     "one_hot_scaled": lambda schema: _one_hot(schema, scale=True),
     "one_hot": lambda schema: _one_hot(schema, scale=False),
     "native_categorical": lambda schema: NativeCategories(schema["categorical"]),
+    # the model input as it is: for an estimator that classes its inputs itself (the WoE
+    # scorecard: missing values and unseen categories are classes of its own) and the blend
+    "passthrough": lambda schema: FunctionTransformer(feature_names_out="one-to-one"),
 }
 """Preprocessing recipes a candidate can name in its ``preprocessing`` key."""
 

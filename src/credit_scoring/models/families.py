@@ -12,6 +12,8 @@ Contributions (per row and model input column, positive = pushes the PD up):
   trees the model predicts with: up to the best round when it stopped early);
 - scikit-learn tree ensembles: exact (path-dependent) TreeSHAP from ``shap``, in PD points;
 - logistic regression: coefficient x (standardised) input, in log-odds;
+- the WoE scorecard: coefficient x WoE above the attribute's best class (its points below
+  their maximum), in log-odds;
 - the prior-only benchmark has none (every applicant gets the same PD);
 - a blend (``credit_scoring.models.blend``): its members' contributions, weighted, in log-odds.
 """
@@ -30,6 +32,7 @@ import pandas as pd
 import skops.io
 
 from credit_scoring import moved_path
+from credit_scoring.models import scorecard
 from credit_scoring.models.encoders import original_feature
 from credit_scoring.models.model_files import (
     UnsafeModelError,
@@ -90,7 +93,8 @@ def _load_lightgbm(path: Path) -> LightGBMBinary:
 class NativeFormat:
     """How one framework stores a fitted model without code, and reads it back."""
 
-    package: str                        # pip distribution the deployed model needs
+    package: str | None                 # pip distribution the deployed model needs (None:
+                                        # the project's own code reads it)
     suffixes: tuple[str, ...]           # file name suffixes; the first is what we write
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
@@ -121,6 +125,8 @@ FORMATS = {
         "lightgbm", (".txt", ".lgb"), lambda model, path: model.booster_.save_model(str(path)),
         _load_lightgbm, "lightgbm", "data", (("model_class", ("lightgbm.basic.Booster",)),),
     ),
+    # the WoE scorecard's own table (classes, WoE, coefficients) as JSON: no optbinning, no pickle
+    "scorecard": NativeFormat(None, (".json",), scorecard.save, scorecard.load),
 }
 """Framework (top-level package of the estimator class) -> its native, code-free format.
 
@@ -212,6 +218,9 @@ class Family:
     # how hard the model is to explain and challenge (``COMPLEXITY``): a simpler model
     # that performs as well is preferred
     complexity: int = 3
+    # contributions measured from each attribute's best class (a scorecard's points below
+    # their maximum): reasons are cited against that, not the approved applicants' average
+    from_best_class: bool = False
 
 
 def _constraint_text(directions: list[int]) -> dict[str, Any]:
@@ -232,6 +241,9 @@ FAMILIES = {
     "lightgbm.LGBMClassifier": Family("lightgbm", _lightgbm_shap,
                                       early_stopping=_lightgbm_stopping,
                                       monotone=lambda d: {"monotone_constraints": list(d)}),
+    "credit_scoring.models.scorecard.WoEScorecard": Family(
+        "scorecard", lambda estimator, inputs: estimator.contributions(inputs), complexity=2,
+        from_best_class=True),
     "catboost.CatBoostClassifier": Family("catboost", _catboost_shap,
                                           early_stopping=_catboost_stopping,
                                           monotone=_constraint_text),
@@ -281,7 +293,8 @@ def requirements(family: str, estimator: Any = None) -> list[str]:
     if family == BLEND:
         return list(dict.fromkeys(package for member in estimator.members
                                   for package in requirements(member.family)))
-    return [native_format(family).package, *FAMILIES[family].packages]
+    package = native_format(family).package
+    return [*([package] if package else []), *FAMILIES[family].packages]
 
 
 def early_stopping_params(estimator: Any, inputs, y, rounds: int) -> dict[str, Any]:

@@ -90,6 +90,29 @@ def choose_candidate(ranking: pd.DataFrame, selection_metric: str, rule: str,
     return table, reason
 
 
+CHALLENGER_SIDES = {"simpler": ((2,), (1,)), "complex": ((3, 4),)}
+"""The validator's challenger of a champion, by the champion's complexity: a complex one
+(a forest, boosting, a blend) is set against the best *simpler* candidate (a scorecard,
+else a logistic regression); a scorecard or simpler one against the best *complex* one
+(single or blend). Each side: groups of complexity levels, in order of preference."""
+
+
+def challengers(table: pd.DataFrame) -> dict[str, str | None]:
+    """The best candidate of each challenger side of a ranked table with ``complexity``
+    (``choose_candidate``'s): side -> candidate name, or None when no candidate is of it.
+    The prior-only benchmark is nobody's challenger."""
+    found: dict[str, str | None] = {}
+    for side, groups in CHALLENGER_SIDES.items():
+        names = [table.loc[table["complexity"].isin(group), "candidate"] for group in groups]
+        found[side] = next((str(name.iloc[0]) for name in names if len(name)), None)
+    return found
+
+
+def challenger_side(champion_complexity: int) -> str:
+    """Which side of ``CHALLENGER_SIDES`` challenges a champion of this complexity."""
+    return "simpler" if champion_complexity > 2 else "complex"
+
+
 @dataclass(frozen=True)
 class RegisteredChampion:
     """What the registry says of the model version that holds the alias."""

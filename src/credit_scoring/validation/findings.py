@@ -48,6 +48,7 @@ class FindingRules(BaseModel):
     feature_csi_shift: Rule
     challenger_tie: Rule
     challenger_better: Rule
+    complex_better: Rule
     cutoff_sensitivity: Rule
     decline_share: Rule
     effects_reversed: Rule
@@ -73,7 +74,8 @@ class FindingRules(BaseModel):
 
 
 THRESHOLDED = ("auc_lower_bound", "gini_drop", "monotonicity", "monotonicity_power",
-               "hosmer_lemeshow", "challenger_tie", "challenger_better", "cutoff_sensitivity",
+               "hosmer_lemeshow", "challenger_tie", "challenger_better", "complex_better",
+               "cutoff_sensitivity",
                "decline_share", "missing_share", "out_of_range", "unseen_categories",
                "test_rows_seen", "reasons_no_single_factor", "reasons_unwritten")
 """The checks whose rule needs a threshold; the others have none (their level is set
@@ -219,31 +221,42 @@ def stability_findings(table: pd.DataFrame, rules: FindingRules, watch: float, a
     return found
 
 
-def challenger_findings(table: pd.DataFrame, champion_complexity: int, rules: FindingRules
-                        ) -> list[Finding]:
-    """The simpler WoE scorecard against a more complex champion on test: significantly
-    better, or no significant difference (DeLong's paired test; not a test of equivalence,
-    so the interval of the difference is given)."""
+def challenger_findings(table: pd.DataFrame, rules: FindingRules) -> list[Finding]:
+    """The challenger against the champion on test (DeLong's paired test; not a test of
+    equivalence, so the interval of the difference is given). A simpler challenger:
+    significantly better, or no significant difference. A more complex challenger of a
+    simpler champion: significantly better (what the simplicity costs).
+
+    Args:
+        table: the challenger table, with each model's ``candidate`` and ``complexity``.
+    """
     test = table[table["sample"] == "test"].set_index("model")
-    difference = test.loc["champion - challenger"]
-    if champion_complexity <= 2:
+    if "challenger" not in test.index:
         return []
-    evidence = (f"test AUC: champion {test.loc['champion', 'auc']:.3f}, WoE scorecard "
-                f"{test.loc['challenger', 'auc']:.3f}; difference {difference['auc']:+.3f} "
-                f"[{difference['low']:+.3f}, {difference['high']:+.3f}], paired DeLong "
-                f"p = {difference['p_value']:.2f}")
-    better, tie = rules.challenger_better, rules.challenger_tie
-    if difference["auc"] < 0 and difference["p_value"] < better.threshold:
-        return [Finding("challenger_better", better.severity,
-                        "A simpler model performs significantly better",
-                        f"{evidence} (rule: p < {better.threshold})",
-                        "Choose the scorecard, or find why the champion ranks worse.",
-                        "challenger")]
-    if difference["p_value"] > tie.threshold:
+    champion, challenger = test.loc["champion"], test.loc["challenger"]
+    difference = test.loc["champion - challenger"]
+    name = challenger["candidate"]
+    evidence = (f"test AUC: champion {champion['auc']:.3f}, {name} {challenger['auc']:.3f}; "
+                f"difference {difference['auc']:+.3f} [{difference['low']:+.3f}, "
+                f"{difference['high']:+.3f}], paired DeLong p = {difference['p_value']:.2f}")
+    simpler = challenger["complexity"] < champion["complexity"]
+    check = "challenger_better" if simpler else "complex_better"
+    rule = getattr(rules, check)
+    if challenger["complexity"] != champion["complexity"] and difference["auc"] < 0 \
+            and difference["p_value"] < rule.threshold:
+        return [Finding(
+            check, rule.severity,
+            f"A {'simpler' if simpler else 'more complex'} model performs significantly better",
+            f"{evidence} (rule: p < {rule.threshold})",
+            f"Choose {name}, or find why the champion ranks worse." if simpler else
+            "Weigh the discrimination the simpler champion gives up against its transparency; "
+            "thresholding.selection: best chooses on CV alone.", "challenger")]
+    tie = rules.challenger_tie
+    if simpler and difference["p_value"] > tie.threshold:
         return [Finding("challenger_tie", tie.severity,
                         "No significant difference from a simpler model",
                         f"{evidence} (rule: p > {tie.threshold})",
-                        "Justify the more complex model, or choose the scorecard "
+                        f"Justify the more complex model, or choose {name} "
                         "(thresholding.selection).", "challenger")]
     return []
 

@@ -232,7 +232,7 @@ def test_families_ranked_on_a_sample_do_not_compete_for_champion(
               catalog.load("tuned_oof_predictions"), catalog.load("params:baselines"),
               comparison, catalog.load("tuned_model_spec"), thresholding_params(project_params)]
     with caplog.at_level(logging.INFO):
-        spec, _, ranking, _ = rank_champion_candidates(*inputs)
+        spec, _, ranking, *_ = rank_champion_candidates(*inputs)
     assert "model_comparison.perfect" not in set(ranking["candidate"])
     assert spec["candidate"] == "tuning.tuned"
     assert "do not compete for champion" in caplog.text
@@ -240,3 +240,34 @@ def test_families_ranked_on_a_sample_do_not_compete_for_champion(
     inputs[3] = inputs[3].assign(**{fold: (sample[fold] + 1) % 3})
     with pytest.raises(ValueError, match="do not match model_input_train"):
         rank_champion_candidates(*inputs)
+
+
+def test_policy_may_restrict_the_champion_to_eligible_candidates_and_all_stay_challengers(
+    loan_book, loan_book_params, project_params
+):
+    _, catalog, _, schema = thresholding_catalog(loan_book, loan_book_params,
+                                                 thresholding_params(project_params))
+    params = {**thresholding_params(project_params), "eligible": ["baselines.prior_only"]}
+    inputs = {name: catalog.load(name) for name in (
+        "model_input_train", "feature_schema", "tuned_model_spec")}
+    spec, _, ranking, _, sides, oof = rank_champion_candidates(
+        inputs["model_input_train"], schema, catalog.load("baselines.oof_predictions"),
+        catalog.load("model_comparison.oof_predictions"), catalog.load("tuned_oof_predictions"),
+        catalog.load("params:baselines"), catalog.load("params:model_comparison"),
+        inputs["tuned_model_spec"], params)
+    assert spec["candidate"] == "baselines.prior_only"  # worse, but the only one allowed
+    assert "among thresholding.eligible" in spec["selection_reason"]
+    assert ranking.set_index("candidate")["eligible"].to_dict() == {
+        "tuning.tuned": False, "baselines.prior_only": True}
+    assert sides["complex"]["candidate"] == "tuning.tuned" and sides["simpler"] is None
+    assert list(oof.columns) == [schema["target"], schema["fold_column"], "tuning.tuned"]
+    pd.testing.assert_series_equal(oof["tuning.tuned"], catalog.load("tuned_oof_predictions")[
+        "tuned"].loc[oof.index], check_names=False)
+    params["eligible"] = ["baselines.scorecard"]
+    with pytest.raises(ValueError, match=r"eligible names \['baselines.scorecard'\], which did "
+                                         r"not compete"):
+        rank_champion_candidates(
+            inputs["model_input_train"], schema, catalog.load("baselines.oof_predictions"),
+            catalog.load("model_comparison.oof_predictions"),
+            catalog.load("tuned_oof_predictions"), catalog.load("params:baselines"),
+            catalog.load("params:model_comparison"), inputs["tuned_model_spec"], params)

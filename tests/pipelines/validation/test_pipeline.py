@@ -20,9 +20,11 @@ from credit_scoring.io.registry import (
     MlflowModelVersionDataset,
     ValidationReportDataset,
 )
+from credit_scoring.models.estimators import build_estimator
+from credit_scoring.models.evaluation import fit_and_evaluate
 from credit_scoring.pipelines.validation import create_pipeline
 from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
-from tests.conftest import LOAN_BOOK_SOURCE, PROJECT_ROOT, KeptDataset
+from tests.conftest import LOAN_BOOK_SOURCE, PROJECT_ROOT, SCORECARD_SPEC, KeptDataset
 
 SECTIONS = ("findings", "model-card", "discrimination", "calibration", "stability", "feature-effects", "challenger",
             "decisions", "reasons", "fairness", "data-quality")
@@ -46,6 +48,7 @@ DATA_QUALITY = {"train_rows": 300, "test_rows": 100, "test_rows_seen_in_training
 def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
     """The in-memory champion registered in a real store, then validated: (catalog, folder)."""
     catalog, _, schema = thresholding_outputs
+    train = catalog.load("model_input_train")
     MlflowChampionDataset(registered_model_name="test_pd").save(
         catalog.load("champion@registry"))
     pipeline = create_pipeline()
@@ -65,6 +68,14 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         "params:validation": MemoryDataset(params["validation"]),
         "parameters": MemoryDataset(params),
         "data_quality": MemoryDataset(DATA_QUALITY),
+        # thresholding's challengers had a scorecard been a baseline: the simpler side
+        "challengers": MemoryDataset({"simpler": {
+            "candidate": "baselines.scorecard", "spec": SCORECARD_SPEC, "random_state": 42,
+            "class_weighting": None, "complexity": 2}, "complex": None}),
+        "challenger_oof": MemoryDataset(train[[schema["target"], schema["fold_column"]]].assign(
+            **{"baselines.scorecard": fit_and_evaluate(build_estimator(SCORECARD_SPEC, schema, 42),
+                                                       train, catalog.load("model_input_test"),
+                                                       schema)[2]})),
         "feature_build_report": MemoryDataset({"sources": {"applicants": TODAYS_SOURCE}}),
         "latest_batch_stability": OptionalDataset(dataset={
             "type": "pandas.CSVDataset", "filepath": str(tmp_path / "no_batch_yet.csv")}),

@@ -29,8 +29,13 @@ from credit_scoring.models.evaluation import (
     out_of_fold_metrics,
     pd_metrics,
 )
-from credit_scoring.models.families import centring_reference, complexity, family_name
-from credit_scoring.models.selection import choose_candidate, rank_candidates
+from credit_scoring.models.families import (
+    FAMILIES,
+    centring_reference,
+    complexity,
+    family_name,
+)
+from credit_scoring.models.selection import challengers, choose_candidate, rank_candidates
 from credit_scoring.parameters import Thresholding
 from credit_scoring.validation.stability import baseline, feature_baselines
 
@@ -51,7 +56,8 @@ def rank_champion_candidates(
     model_comparison: dict[str, Any],
     tuned_model_spec: dict[str, Any],
     params: dict[str, Any],
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any],
+           pd.DataFrame]:
     """Rank every cross-validated candidate on the same folds and metric; pick the best.
 
     Baselines, compared families and the tuned model each persisted their out-of-fold
@@ -68,7 +74,10 @@ def rank_champion_candidates(
         The chosen candidate's specification (what ``calibrate_pd_model`` refits) with the
         reason it won, its out-of-fold PDs with target and fold, the ranking (one row per
         candidate: its CV metrics, complexity, whether within one standard error, chosen),
-        and the blend's own MLflow run (its members and CV metrics; none without a blend).
+        the blend's own MLflow run (its members and CV metrics; none without a blend), and
+        the validator's challengers (``selection.challengers``: the best simpler and the
+        best complex candidate, each spec with its name and complexity, or None) with
+        their out-of-fold PDs, which validation sets against the champion it validates.
     """
     tables = dict(zip(STAGES, (baselines_oof, comparison_oof, tuned_oof), strict=True))
     specs = {
@@ -103,9 +112,10 @@ def rank_champion_candidates(
         oof_pds[BLEND_CANDIDATE] = pd.Series(blended, index=y.index)
         rows.append({"candidate": BLEND_CANDIDATE, **out_of_fold_metrics(y, oof_pds[BLEND_CANDIDATE], folds)})
     ranking = rank_candidates(pd.DataFrame(rows), metric)
-    ranking, reason = choose_candidate(
-        ranking[["rank", "candidate", *[c for c in ranking if c.startswith("cv_")]]], metric,
-        config.selection, {name: _complexity(specs[name]) for name in oof_pds}, folds.nunique())
+    ranking, reason = _choose(ranking[["rank", "candidate",
+                                       *[c for c in ranking if c.startswith("cv_")]]],
+                              config, {name: _complexity(specs[name]) for name in oof_pds},
+                              folds.nunique())
     chosen = ranking.loc[ranking["chosen"], "candidate"].iloc[0]
     logger.info("Champion candidate out of %d: %s", len(ranking), reason)
     oof = model_input_train[[target_column, fold_column]].assign(pd_uncalibrated=oof_pds[chosen])
@@ -116,8 +126,36 @@ def rank_champion_candidates(
                        "metrics": ranking.set_index("candidate").loc[
                            BLEND_CANDIDATE, [c for c in ranking if c.startswith("cv_")]].to_dict()}}
             if members else {})
+    sides = challengers(ranking)
+    challenger_oof = model_input_train[[target_column, fold_column]].assign(
+        **{name: oof_pds[name] for name in sides.values() if name})
+    sides = {side: name and {**specs[name], "candidate": name,
+                             "complexity": _complexity(specs[name])}
+             for side, name in sides.items()}
     return ({**specs[chosen], "candidate": chosen, "selection_reason": reason}, oof, ranking,
-            runs)
+            runs, sides, challenger_oof)
+
+
+def _choose(ranking: pd.DataFrame, config: Thresholding, complexity: dict[str, int],
+            n_folds: int) -> tuple[pd.DataFrame, str]:
+    """``choose_candidate`` among the ``eligible`` candidates (all when not set); the others
+    stay in the ranking, marked not eligible, and remain challengers."""
+    metric = config.champion.selection_metric
+    if config.eligible is None:
+        table, reason = choose_candidate(ranking, metric, config.selection, complexity, n_folds)
+        return table.assign(eligible=True), reason
+    unknown = sorted(set(config.eligible) - set(ranking["candidate"]))
+    if unknown:
+        raise ValueError(f"thresholding.eligible names {unknown}, which did not compete; the "
+                         f"candidates are {ranking['candidate'].tolist()}.")
+    allowed = ranking["candidate"].isin(config.eligible)
+    table, reason = choose_candidate(ranking[allowed], metric, config.selection, complexity,
+                                     n_folds)
+    others = ranking[~allowed].assign(complexity=ranking["candidate"].map(complexity),
+                                      within_one_se=False, chosen=False)
+    reason = reason.replace(": ", " among thresholding.eligible: ", 1)
+    return (pd.concat([table.assign(eligible=True), others.assign(eligible=False)])
+            .sort_values("rank").reset_index(drop=True)), reason
 
 
 def _complexity(spec: dict[str, Any]) -> int:
@@ -233,7 +271,8 @@ def assemble_champion(
     linear model's average encoded input, so the model alone is enough to decide, explain
     and monitor. Reasons are measured against the development sample's approved applicants
     (out-of-fold PD below the cut-off): their average contribution per attribute is stored
-    with the statements of the reason dictionary.
+    with the statements of the reason dictionary; a scorecard's against each attribute's
+    best class (points below their maximum).
     """
     config = Thresholding.model_validate(params)
     model, calibrator = pd_model["model"], pd_model["calibrator"]
@@ -261,7 +300,8 @@ def assemble_champion(
         approved = approved.sample(reasons["reference_rows"], random_state=reasons["seed"])
     contribution = champion.contributions(approved) if len(approved) else None
     if contribution is not None:
-        reference["reasons"] = decisions.reference_contributions(contribution, approved)
+        reference["reasons"] = decisions.reference_contributions(
+            contribution, approved, from_best_class=FAMILIES[family].from_best_class)
     elif not len(approved):
         logger.warning("No development applicant is approved at the cut-off %.4f: reasons are "
                        "measured from the model's average applicant instead of the approved "

@@ -41,7 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     params="params:thresholding",
                 ),
                 outputs=["champion_spec", "candidate_oof", "candidate_ranking_report",
-                         "candidates"],
+                         "candidates", "challengers", "challenger_oof"],
                 name="rank_champion_candidates",
                 tags=["training"],
             ),
@@ -143,8 +143,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             "baselines_oof": "baselines.oof_predictions",
             "comparison_oof": "model_comparison.oof_predictions",
         },
-        # read by scoring, outside the namespace
-        outputs={"champion@registry": "champion@registry"},
+        # read by scoring and validation, outside the namespace
+        outputs={"champion@registry": "champion@registry", "challengers": "challengers",
+                 "challenger_oof": "challenger_oof"},
         parameters={"params:thresholding", "params:baselines", "params:model_comparison",
                     "params:reasons"},
     )

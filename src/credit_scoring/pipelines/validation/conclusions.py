@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from credit_scoring.io import provenance
-from credit_scoring.models import families
 from credit_scoring.models.selection import gate
 from credit_scoring.validation import findings as rules_of
 from credit_scoring.validation import model_card as cards
@@ -66,8 +65,7 @@ def conclusions(
         *rules_of.stability_findings(stability_table, rules, params["psi"]["watch"],
                                      params["psi"]["alarm"]),
         *rules_of.effect_findings(effects_table, rules),
-        *rules_of.challenger_findings(challenger_table, families.complexity(scorer.family),
-                                      rules),
+        *rules_of.challenger_findings(challenger_table, rules),
         *rules_of.decision_findings(cost_scenarios, test_scores, rules),
         *rules_of.fairness_findings(fairness_table, in_model, rules),
         *rules_of.data_quality_findings(population_table,

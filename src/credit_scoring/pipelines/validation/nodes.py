@@ -18,7 +18,11 @@ from sklearn.metrics import brier_score_loss, roc_curve
 from credit_scoring import decisions
 from credit_scoring.data.schema import features, target
 from credit_scoring.models import families
-from credit_scoring.models.scorecard import cross_fitted_challenger, scorecard_table
+from credit_scoring.models.blend import CANDIDATE as BLEND_CANDIDATE
+from credit_scoring.models.blend import fit_blend
+from credit_scoring.models.estimators import fit_candidate, predict_pd
+from credit_scoring.models.scorecard import TABLE_COLUMNS, WoEScorecard, points_table
+from credit_scoring.models.selection import challenger_side
 from credit_scoring.validation.stability import psi_from_baseline, stability_status
 from credit_scoring.validation.statistics import (
     auc_confidence,
@@ -33,6 +37,8 @@ from credit_scoring.validation.statistics import (
 
 logger = logging.getLogger(__name__)
 
+CHALLENGER_COLUMNS = ["sample", "model", "candidate", "complexity", "auc", "low", "high",
+                      "p_value"]
 CURVE_POINTS = 200
 """Points kept per curve in the JSON: enough to draw it, small at any sample size."""
 
@@ -251,31 +257,61 @@ def feature_effects(
             dependence)
 
 
+def _refitted_pd(spec: dict[str, Any], model_input_train: pd.DataFrame,
+                 model_input_test: pd.DataFrame, feature_schema: dict[str, Any]
+                 ) -> tuple[np.ndarray, Any]:
+    """A candidate refitted once on all training rows (with its own seed and class
+    weighting; a blend: each member): its test PDs and its fitted pipeline."""
+    refit = fit_blend if spec["candidate"] == BLEND_CANDIDATE else fit_candidate
+    model = refit(spec, features(model_input_train, feature_schema),
+                  target(model_input_train, feature_schema), feature_schema)
+    return predict_pd(model[:-1], model[-1], None,
+                      features(model_input_test, feature_schema)), model
+
+
 def challenger(
     model_version: dict[str, Any],
+    challengers: dict[str, Any],
+    challenger_oof: pd.DataFrame,
     model_input_train: pd.DataFrame,
     model_input_test: pd.DataFrame,
     test_scores: pd.DataFrame,
     feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """A WoE-logistic scorecard developed on the same folds, side by side with the model.
+    """The challenger across the complexity divide, side by side with the model.
 
-    Out of fold and on test, each model's AUC with its DeLong interval and DeLong's paired
-    test of the difference (on the same applicants: the shared noise cancels). The
-    out-of-fold comparison is paired only when the version's stored out-of-fold PDs are of
-    these training rows and folds (a version trained on other data is compared unpaired).
+    A forest, boosting or blend champion meets the best simpler candidate thresholding
+    ranked (a WoE scorecard, else a logistic regression); a scorecard or simpler champion
+    meets the best complex one (``selection.challengers``). Its out-of-fold PDs are those it
+    was ranked on (the same persisted folds); it is refitted once on all training rows to
+    score test. Out of fold and on test, each model's AUC with its DeLong interval and
+    DeLong's paired test of the difference (on the same applicants: the shared noise
+    cancels). The out-of-fold comparison is paired only when the version's stored
+    out-of-fold PDs are of these training rows and folds (a version trained on other data
+    is compared unpaired).
 
     Returns:
-        Per sample the AUC of each model with its interval, and the difference with its
-        interval and p-value; the challenger's scorecard table (every class of every
-        feature: count, bad rate, WoE, IV, coefficient, points; on the model's points
-        scale); both models' test ROC curves.
+        Per sample the AUC of each model (its candidate name and complexity) with its
+        interval, and the difference with its interval and p-value; the scorecard's points
+        table (the champion's when it is a scorecard, else the challenger's; every class of
+        every feature on the model's points scale; empty when neither is one); both models'
+        test ROC curves.
     """
+    scorer = model_version["model"]
     level = params["confidence_level"]
-    oof_pd, test_pd, card = cross_fitted_challenger(
-        model_input_train, model_input_test, feature_schema,
-        model_version["model"].policy.scaling, params["challenger"])
+    own = {"candidate": (model_version.get("tags") or {}).get("candidate") or scorer.family,
+           "complexity": families.complexity(scorer.family)}
+    spec = (challengers or {}).get(challenger_side(own["complexity"]))
+    if spec is None:
+        logger.warning("No challenger for %s version %s: thresholding ranked no %s candidate.",
+                       model_version["name"], model_version["version"],
+                       challenger_side(own["complexity"]))
+        return (pd.DataFrame(columns=CHALLENGER_COLUMNS), pd.DataFrame(columns=TABLE_COLUMNS),
+                {})
+    test_pd, model = _refitted_pd(spec, model_input_train, model_input_test, feature_schema)
+    other = {"candidate": spec["candidate"], "complexity": spec["complexity"]}
+    oof_pd = challenger_oof[spec["candidate"]].reindex(model_input_train.index)
     champion_oof = model_version["oof_predictions"]
     y_train = target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
@@ -289,19 +325,22 @@ def challenger(
                "test": (test_scores["bad"], test_scores["pd"], test_scores["bad"], test_pd)}
     rows, curves = [], {}
     for name, (y_champion, champion_pd, y_challenger, challenger_pd) in samples.items():
-        for model, y, pd_scores in (("champion", y_champion, champion_pd),
-                                    ("challenger", y_challenger, challenger_pd)):
+        for model_name, who, y, pd_scores in (("champion", own, y_champion, champion_pd),
+                                              ("challenger", other, y_challenger, challenger_pd)):
             auc = auc_confidence(y, pd_scores, level)
-            rows.append({"sample": name, "model": model, "auc": auc["auc"],
+            rows.append({"sample": name, "model": model_name, **who, "auc": auc["auc"],
                          "low": auc["auc_low"], "high": auc["auc_high"], "p_value": np.nan})
             if name == "test":
-                curves[f"{model} (test)"] = {"roc": _roc(y, pd_scores)}
+                curves[f"{model_name} (test)"] = {"roc": _roc(y, pd_scores)}
         if name == "test" or paired:
             difference = auc_difference(y_challenger, champion_pd, challenger_pd, level)
             rows.append({"sample": name, "model": "champion - challenger",
                          "auc": difference["difference"], **difference})
-    return (pd.DataFrame(rows)[["sample", "model", "auc", "low", "high", "p_value"]],
-            scorecard_table(card), curves)
+    card = (points_table(scorer.estimator, scorer.policy.scaling, scorer.calibrator)
+            if isinstance(scorer.estimator, WoEScorecard) else
+            points_table(model[-1], scorer.policy.scaling)
+            if isinstance(model[-1], WoEScorecard) else pd.DataFrame(columns=TABLE_COLUMNS))
+    return pd.DataFrame(rows)[CHALLENGER_COLUMNS], card, curves
 
 
 def decision_sensitivity(

@@ -70,6 +70,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 challenger,
                 inputs=dict(
                     model_version="model_version",
+                    challengers="challengers",
+                    challenger_oof="challenger_oof",
                     model_input_train="model_input_train",
                     model_input_test="model_input_test",
                     test_scores="test_scores",
@@ -183,7 +185,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         inputs={**{name: name for name in ("holdout_applicants", "model_input_train",
                                            "model_input_test", "feature_schema",
                                            "latest_batch_stability", "data_quality",
-                                           "feature_build_report")},
+                                           "feature_build_report", "challengers",
+                                           "challenger_oof")},
                 "model_version": "champion@version"},
         parameters={"params:validation", "parameters"},
         tags=["validation"],

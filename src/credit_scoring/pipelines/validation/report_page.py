@@ -33,6 +33,41 @@ def _per_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
         lowest_points=("Points", "min"), highest_points=("Points", "max")).reset_index()
 
 
+def _challenger_section(table: pd.DataFrame, scorecard: pd.DataFrame,
+                        curves: dict[str, Any]) -> dict[str, Any]:
+    """The challenger across the complexity divide; a scorecard champion's points table."""
+    if table.empty:
+        return {"id": "challenger", "title": "Challenger",
+                "text": "No challenger: thresholding ranked no candidate across the complexity "
+                        "divide (a scorecard or logistic regression for a complex champion, a "
+                        "forest, boosting or blend for a simpler one). Add one to "
+                        "parameters_baselines.yml or parameters_model_comparison.yml.",
+                "blocks": []}
+    test = table[table["sample"] == "test"].set_index("model")
+    champion, challenger = test.loc["champion"], test.loc["challenger"]
+    simpler = challenger["complexity"] < champion["complexity"]
+    text = (f"{challenger['candidate']}, the best "
+            f"{'simpler' if simpler else 'more complex'} candidate on the same folds, against "
+            f"the model: each AUC with its DeLong interval and DeLong's paired test of the "
+            "difference (model minus challenger). Out of fold the challenger's PDs are those "
+            "it was ranked on; on test it is refitted on all training rows. Out of fold the "
+            "comparison favours whichever was tuned and chosen on these folds; on test both "
+            "are unbiased.")
+    blocks: list[Any] = [table, report.svg(report.roc_figure(curves, _test_aucs(table)))]
+    if not scorecard.empty and not simpler:
+        text += (" The champion is a WoE scorecard: its points table follows, every class of "
+                 "every feature (points add up to the score; a decline's reasons are the "
+                 "attributes where it lost most points against their maximum). Also in "
+                 "challenger_scorecard.csv.")
+        blocks.append(scorecard)
+    elif not scorecard.empty:
+        text += (" The challenger is a WoE scorecard: per feature here, every class in "
+                 "challenger_scorecard.csv.")
+        blocks.append(_per_feature(scorecard))
+    return {"id": "challenger", "title": f"Challenger: {challenger['candidate']}",
+            "text": text, "blocks": blocks}
+
+
 def data_quality_table(data_quality: dict[str, Any]) -> pd.DataFrame:
     """The split's findings as rows a reader scans: check, result, what it means."""
     seen, test_rows = data_quality["test_rows_seen_in_training"], data_quality["test_rows"]
@@ -170,17 +205,7 @@ def validation_report(
                  "clear effect). 'constrained': the model was fitted with monotone constraints.",
          "blocks": [effects_table, *([report.svg(report.effects_figure(dependence, effects_table))]
                                      if dependence else [])]},
-        {"id": "challenger", "title": "Challenger: WoE-logistic scorecard",
-         "text": "A scorecard developed on the same folds (features screened by information "
-                 "value, monotonic optimal classes by optbinning, logistic regression on the "
-                 "WoE, points on the model's scale), its AUC next to the model's, and DeLong's "
-                 "paired test of the difference (model minus challenger). Out of fold the "
-                 "comparison favours the model, which was tuned and chosen on these folds; "
-                 "on test both are unbiased. Every class of every feature is in "
-                 "challenger_scorecard.csv; per feature here.",
-         "blocks": [challenger_table,
-                    report.svg(report.roc_figure(challenger_curves, _test_aucs(challenger_table))),
-                    _per_feature(challenger_scorecard)]},
+        _challenger_section(challenger_table, challenger_scorecard, challenger_curves),
         {"id": "decisions", "title": "Decisions",
          "text": "The cut-off re-chosen on out-of-fold PDs when the cost of accepting a bad "
                  "changes (under the model's approval and bad-rate constraints), its approval "
