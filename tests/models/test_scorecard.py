@@ -167,3 +167,18 @@ def test_a_rare_category_shares_a_class_and_scores_with_it():
     pd_of = pd.Series(card.predict_proba(rows)[:, 1], index=list("abcz"))
     assert pd_of["a"] < pd_of["b"] < pd_of["c"]
     assert pd_of["z"] == pd_of[[c for c in merged if c != "z"][0]]
+
+
+def test_a_feature_with_one_class_or_the_wrong_sign_leaves_the_card():
+    """A suppressor (noise shared with the strongest feature, a little risk of its own) is
+    predictive alone but gets a positive coefficient beside it (more points the more bads):
+    scorecard practice drops it and refits. A feature optimal binning leaves with one class
+    tells no one apart and is dropped too."""
+    rng = np.random.default_rng(1)
+    risk, noise = rng.normal(size=4_000), rng.normal(size=4_000)
+    X = pd.DataFrame({"strong": risk + noise, "suppressor": noise + 0.3 * risk,
+                      "flat": np.where(rng.random(4_000) < 0.999, 1.0, 2.0)})
+    y = (rng.random(4_000) < 1 / (1 + np.exp(-2 * risk))).astype(int)
+    assert fine_classing(X, y, 10)["suppressor"] > 0.02  # it passes the screen
+    card = WoEScorecard(**{**PARAMS, "min_iv": 0.0}).fit(X, y)
+    assert [(e["name"], e["coefficient"] < 0) for e in card.attributes_] == [("strong", True)]

@@ -9,7 +9,10 @@ Developed the way a credit-risk analyst builds one, in two steps:
 - **coarse classing** of the ``max_variables`` strongest features (IV >= ``min_iv``) with
   optbinning's optimal binning: monotonic classes of at least ``min_bin_size`` of the
   applicants, the weight of evidence (WoE) of each, and a logistic regression on the WoE
-  values. Points follow on the champion's own scale (``points_table``).
+  values. A feature left with one class is dropped, and so is one whose coefficient comes out
+  with the wrong sign (more points for a class the more bads it holds: collinear with
+  stronger features), one at a time with a refit, as scorecard developers do. Points follow
+  on the champion's own scale (``points_table``).
 
 ``WoEScorecard`` is a scikit-learn classifier, so it is a candidate like any other
 (``parameters_baselines.yml``): cross-validated on the persisted folds, ranked, and champion
@@ -142,10 +145,19 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
             ).fit(X[name].to_numpy(), y, sample_weight=weight), name) for name in chosen]
         for entry in self.attributes_:
             entry["woe"] = _woe(np.asarray(entry["count"]), np.asarray(entry["bads"])).tolist()
-        regression = LogisticRegression(C=self.C, max_iter=1000).fit(
-            self.woe(X), y, sample_weight=weight)
+        # one class only (optimal binning merged every value): it tells no one apart
+        self.attributes_ = [entry for entry in self.attributes_ if _iv(entry) > 0]
+        while True:
+            regression = LogisticRegression(C=self.C, max_iter=1000).fit(
+                self.woe(X), y, sample_weight=weight)
+            coefficients = regression.coef_[0]
+            # WoE is ln(goods / bads): a positive coefficient gives a class more points the
+            # more bads it holds (collinear with stronger features); drop it and refit
+            if coefficients.max() <= 0 or len(coefficients) == 1:
+                break
+            del self.attributes_[int(np.argmax(coefficients))]
         self.intercept_ = float(regression.intercept_[0])
-        for entry, coefficient in zip(self.attributes_, regression.coef_[0], strict=True):
+        for entry, coefficient in zip(self.attributes_, coefficients, strict=True):
             entry["coefficient"] = float(coefficient)
         return self
 

@@ -110,8 +110,10 @@ def table_html(table: pd.DataFrame | Table, digits: int = 4) -> str:
             colour = COLOURS.get(value) or SEVERITY_COLOURS.get(value, "#888")
             return (f'<td class="nowrap"><span class="light" style="background:{colour}">'
                     f'</span> {value}</td>')
+        if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return "<td></td>"  # a missing value, of any dtype, is an empty cell
         if isinstance(value, float):
-            return "<td></td>" if math.isnan(value) else f"<td>{value:.{digits}f}</td>"
+            return f"<td>{value:.{digits}f}</td>"
         if not isinstance(value, str):
             return f"<td>{html.escape(str(value))}</td>"
         return f"<td class='text{' long' * (len(value) > 40)}'>{html.escape(value)}</td>"

@@ -304,9 +304,11 @@ def challenger(
            "complexity": families.complexity(scorer.family)}
     spec = (challengers or {}).get(challenger_side(own["complexity"]))
     if spec is None:
-        logger.warning("No challenger for %s version %s: thresholding ranked no %s candidate.",
-                       model_version["name"], model_version["version"],
-                       challenger_side(own["complexity"]))
+        logger.warning("No challenger for %s version %s: %s.", model_version["name"],
+                       model_version["version"],
+                       "thresholding has not named challengers yet: rerun `kedro run "
+                       "--pipelines thresholding`" if challengers is None else
+                       f"thresholding ranked no {challenger_side(own['complexity'])} candidate")
         return (pd.DataFrame(columns=CHALLENGER_COLUMNS), pd.DataFrame(columns=TABLE_COLUMNS),
                 {})
     test_pd, model = _refitted_pd(spec, model_input_train, model_input_test, feature_schema)
@@ -340,7 +342,8 @@ def challenger(
             if isinstance(scorer.estimator, WoEScorecard) else
             points_table(model[-1], scorer.policy.scaling)
             if isinstance(model[-1], WoEScorecard) else pd.DataFrame(columns=TABLE_COLUMNS))
-    return pd.DataFrame(rows)[CHALLENGER_COLUMNS], card, curves
+    return (pd.DataFrame(rows)[CHALLENGER_COLUMNS].astype({"complexity": "Int64"}), card,
+            curves)
 
 
 def decision_sensitivity(
