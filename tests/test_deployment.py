@@ -21,10 +21,10 @@ import pytest
 
 from credit_scoring.decisions import scorer_of
 from credit_scoring.decisions.scorer import load_code_free
-from credit_scoring.io.hub import build_release
+from credit_scoring.io.hub import MANIFEST, build_release, file_sha256
 from credit_scoring.models.model_files import unsafe_files
 
-from .conftest import free_port, tracking_uri
+from .conftest import cache_folder, free_port, load_in_fresh_process, tracking_uri
 
 CHAMPION = "models:/credit_scoring_pd@champion"
 OUTPUT = ["input_row", "pd", "score", "band", "decision",
@@ -397,6 +397,14 @@ def test_a_scorecard_champion_scores_raw_rows_in_a_clean_environment_and_from_a_
         assert (scored["reason_1_code"].fillna("-") == scorecard.scored["reason_1_code"]
                 .fillna("-")).all()
     assert release.joinpath("SHA256SUMS").exists()
+    # the project's own safe path: HubModelDataset (trust off, hash checked) reads the cache
+    cache = env / "hf_cache"
+    cache_folder(cache, "someone/credit-scorecard", release)
+    code, output = load_in_fresh_process(
+        cache, "someone/credit-scorecard", file_sha256(release / MANIFEST), cwd=env,
+        then="import pandas as pd; print(model.predict(pd.read_csv('raw.csv'))['pd'].sum())")
+    assert code == 0, output
+    assert float(output.split()[-1]) == pytest.approx(scorecard.scored["pd"].sum(), rel=1e-9)
 
 
 def test_spark_scores_raw_rows_with_a_scorecard_champion_like_pandas(scorecard, spark):

@@ -147,8 +147,7 @@ def test_the_default_run_reports_time_and_memory_per_stage(default_run):
     # tuning searches, the others fit a handful of models: it is the longest stage
     assert timings["seconds"].idxmax() == "tuning"
     # the process's high-water mark when each stage's last node ended (Kedro may run a
-    # stage's last reporting node after a later stage's: not ordered by stage)
-    assert timings["peak_rss_gb"].max() >= timings.loc["thresholding", "peak_rss_gb"]
+    # stage's last reporting node after a later stage's, so stages are not in order)
     assert 0.1 < timings["peak_rss_gb"].max() < 8
 
 

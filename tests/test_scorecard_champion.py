@@ -28,7 +28,13 @@ def registered(scorecard_champion):
 
 
 def test_policy_can_require_a_scorecard_and_the_ranking_says_who_was_eligible(registered):
-    project, _, tags, _ = registered
+    project, version, tags, _ = registered
+    # the forest it replaces is not eligible any more: a policy change, not a CV contest
+    assert tags["champion_decision"].startswith("promoted to champion")
+    assert "thresholding.eligible" in tags["champion_decision"]
+    aliases = tracking_client(project).get_registered_model("credit_scoring_pd").aliases
+    assert str(aliases["champion"]) == version
+    assert "Not eligible (thresholding.eligible)" in tags["selection_reason"]
     ranking = pd.read_csv(project / "data/08_reporting/thresholding/candidate_ranking.csv")
     assert ranking.loc[ranking["chosen"], "candidate"].tolist() == [SCORECARD]
     assert ranking.loc[ranking["eligible"], "candidate"].tolist() == [SCORECARD]
@@ -43,23 +49,28 @@ def test_policy_can_require_a_scorecard_and_the_ranking_says_who_was_eligible(re
 
 
 def test_a_scorecards_reasons_are_the_attributes_that_lost_most_points(registered):
+    """Read off the points table as a loan officer would: per attribute, its maximum minus
+    the points of the applicant's class; the first reason is the largest loss."""
     project, _, _, scorer = registered
     assert set(scorer.baselines["reasons"]["contribution"].values()) == {0.0}
     raw = pd.read_csv(project / "data/01_raw/germancredit.csv").drop(columns="creditability")
     scored = scorer.score(raw.head(300))
-    declined = scored["decision"] == "decline"
-    model_input = scorer.prepare(raw.head(300))[declined.to_numpy()]
-    # points lost per attribute, from the points table a loan officer reads
+    declined = (scored["decision"] == "decline").to_numpy()
+    rows = scorer.prepare(raw.head(300))[declined]
     table = points_table(scorer.estimator, scorer.policy.scaling, scorer.calibrator)
-    lost = pd.DataFrame(scorer.estimator.contributions(model_input[scorer.features]),
-                        columns=scorer.features, index=model_input.index)
-    citable = [c for c in lost.columns if c not in not_cited(scorer.feature_schema)]
-    top = lost[citable].idxmax(axis=1)
+    populated = table[table["Count"] > 0]  # the classes development applicants fell in
+    card = scorer.estimator
+    woe = card.woe(rows)
+    cited = set(scorer.features) - set(not_cited(scorer.feature_schema))
+    lost = pd.DataFrame({
+        entry["name"]: table.loc[table["Variable"] == entry["name"], "Points"].max()
+        - populated[populated["Variable"] == entry["name"]].set_index("WoE")["Points"].loc[
+            woe[:, j]].to_numpy()
+        for j, entry in enumerate(card.attributes_) if entry["name"] in cited})
     codes = {name: s.code for name, s in scorer.policy.statements.attributes.items()}
-    expected = np.where(lost[citable].max(axis=1) > 0, top.map(codes), "NSF")
+    expected = np.where(lost.max(axis=1) > 1e-9, lost.idxmax(axis=1).map(codes), "NSF")
+    assert declined.sum() > 50
     assert (scored.loc[declined, "reason_1_code"].to_numpy() == expected).all()
-    best = table.groupby("Variable")["Points"].max()
-    assert set(best.index) <= set(scorer.features)
 
 
 def test_the_scorecards_report_has_its_points_table_and_a_complex_challenger(registered):
@@ -79,3 +90,6 @@ def test_the_scorecards_report_has_its_points_table_and_a_complex_challenger(reg
     checks = {f["check"] for f in report["findings"]["ranked"]}
     assert not checks & {"challenger_tie", "challenger_better"}  # no simpler model than it
     assert tags["validation_verdict"] in ("fit for use", "fit with findings", "not fit")
+    # the credit committee's page carries the points table too
+    decision = (project / "data/08_reporting/thresholding/decision.md").read_text()
+    assert "## Points table" in decision and card["Variable"].iloc[0] in decision

@@ -394,7 +394,7 @@ class Thresholding(Strict):
     blend: Blend
     selection: Literal["one_standard_error", "best"]
     # the candidates that may become champion (names as in the ranking); null: every one
-    eligible: list[StrictStr] | None = None
+    eligible: Annotated[list[StrictStr], Field(min_length=1)] | None = None
     champion: Champion
 
 

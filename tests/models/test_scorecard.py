@@ -2,6 +2,7 @@
 model's scale, scored from its own table (what is stored), reasons as points below the maximum."""
 
 import copy
+import json
 import warnings
 
 import numpy as np
@@ -79,12 +80,14 @@ def test_the_points_table_has_monotonic_classes_and_adds_up_to_the_score(card, l
     # an applicant's points, looked up class by class in the table, add up to the score
     X = features(test, schema)
     woe = card.woe(X)
+    table = table[table["Count"] > 0]  # the classes the test applicants fall in
     summed = sum(table[table["Variable"] == entry["name"]].set_index("WoE")["Points"]
                  .loc[woe[:, j]].to_numpy() for j, entry in enumerate(card.attributes_))
     assert np.abs(summed - SCALE.points(card.predict_proba(X)[:, 1])).max() <= 1
     # with Platt calibration folded in, they add up to the calibrated score
     platt = PDCalibrator("platt").fit(card.predict_proba(X)[:, 1], target(test, schema))
     calibrated = points_table(card, SCALE, platt)
+    calibrated = calibrated[calibrated["Count"] > 0]
     summed = sum(calibrated[calibrated["Variable"] == entry["name"]].set_index("WoE")["Points"]
                  .loc[woe[:, j]].to_numpy() for j, entry in enumerate(card.attributes_))
     assert np.abs(summed - SCALE.points(platt.predict(card.predict_proba(X)[:, 1]))).max() <= 1
@@ -124,6 +127,7 @@ def test_reasons_are_points_below_each_attributes_maximum(card, loan_book_input)
     contribution = pd.DataFrame(card.contributions(X), columns=card.feature_names_in_)
     table = points_table(card, SCALE)
     best = table.groupby("Variable")["Points"].max()
+    table = table[table["Count"] > 0]
     for j, entry in enumerate(card.attributes_):
         lost = best[entry["name"]] - table[table["Variable"] == entry["name"]].set_index(
             "WoE")["Points"].loc[card.woe(X)[:, j]].to_numpy()
@@ -182,3 +186,56 @@ def test_a_feature_with_one_class_or_the_wrong_sign_leaves_the_card():
     assert fine_classing(X, y, 10)["suppressor"] > 0.02  # it passes the screen
     card = WoEScorecard(**{**PARAMS, "min_iv": 0.0}).fit(X, y)
     assert [(e["name"], e["coefficient"] < 0) for e in card.attributes_] == [("strong", True)]
+
+
+def test_integer_coded_categories_with_gaps_score_as_they_were_classed():
+    """Levels 1, 2, 3 of a pandas category with missing values: classed and scored under
+    the same labels ('1', not '1.0'), so none is taken for a category never seen."""
+    rng = np.random.default_rng(2)
+    level = pd.Series(rng.choice([1, 2, 3], 3_000)).astype("category")
+    level[rng.random(3_000) < 0.1] = np.nan
+    y = (rng.random(3_000) < level.map({1: .1, 2: .3, 3: .5}).astype(float).fillna(.2)).astype(int)
+    X = pd.DataFrame({"grade": level})
+    card = WoEScorecard(**PARAMS).fit(X, y)
+    woe = card.woe(pd.DataFrame({"grade": pd.Series([1, 2, 3, None]).astype("category")}))[:, 0]
+    assert (woe[:3] != 0).all() and len(set(woe[:3])) == 3
+    assert woe[3] == card.attributes_[0]["woe"][-1]  # missing: its own class
+
+
+def test_the_points_table_has_a_row_for_every_class_an_applicant_can_fall_in(card):
+    """Missing values and categories never seen score WoE 0: the table says so."""
+    table = points_table(card, SCALE)
+    region = table[table["Variable"] == "region"].set_index("Bin")
+    unseen = region.loc["Other (not seen in development)"]
+    assert unseen["Count"] == 0 and unseen["WoE"] == 0
+    income = table[table["Variable"] == "income"]
+    assert "Missing" in set(income["Bin"])
+    for variable in set(table["Variable"]):  # every variable has a Missing row
+        assert "Missing" in set(table.loc[table["Variable"] == variable, "Bin"])
+
+
+def test_a_damaged_or_tampered_table_is_refused_naming_what_is_wrong(card, tmp_path):
+    good = card.to_table()
+    damaged = [
+        ({"attributes": [{**good["attributes"][0], "woe": good["attributes"][0]["woe"] + [9]}]},
+         "woe must hold"),
+        ({"attributes": [{**good["attributes"][0], "dtype": "pickle"}]}, "dtype"),
+        ({"attributes": [{**good["attributes"][0], "name": "not_a_feature"}]}, "not one of"),
+        ({"intercept": float("nan")}, "intercept"),
+    ]
+    numeric = next(e for e in good["attributes"] if e["dtype"] == "numerical")
+    damaged.append(({"attributes": [{**numeric, "splits": numeric["splits"][::-1]}]},
+                    "strictly increasing"))
+    for change, message in damaged:
+        path = tmp_path / "estimator.json"
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(ValueError, match=message):
+            load(path)
+
+
+def test_no_feature_left_after_classing_is_refused_clearly():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"flat": np.where(rng.random(2_000) < 0.999, 1.0, 2.0)})
+    y = (rng.random(2_000) < 0.3).astype(int)
+    with pytest.raises(ValueError, match="No feature is left in the scorecard.*min_bin_size"):
+        WoEScorecard(**{**PARAMS, "min_iv": 0.0}).fit(X, y)

@@ -220,3 +220,21 @@ def test_the_validators_challenger_sits_across_the_complexity_divide():
     assert challengers(ranked.iloc[[1, 0, 2]])["complex"] == "xgboost"
     assert [challenger_side(c) for c in (4, 3, 2, 1, 0)] == ["simpler", "simpler", "complex",
                                                              "complex", "complex"]
+
+
+def test_a_champion_policy_no_longer_allows_is_replaced_by_an_eligible_candidate():
+    """thresholding.eligible is policy: a forest champion that policy now excludes is
+    replaced by the eligible scorecard without a CV contest; an eligible champion is not."""
+    rule = ChampionRule("roc_auc", selection="one_standard_error",
+                        eligible=("baselines.scorecard",))
+    forest = RegisteredChampion("3", FOLDS, lambda: 0.795, complexity=3,
+                                candidate="model_comparison.random_forest")
+    decision = promotion(rule, 0.775, FOLDS, forest, 2, standard_error=0.0087)
+    assert decision.promoted
+    assert decision.verdict == (
+        "promoted to champion: cv_roc_auc_mean 0.7750; replaces version 3 "
+        "(model_comparison.random_forest), which thresholding.eligible no longer allows")
+    scorecard = RegisteredChampion("4", FOLDS, lambda: 0.78, complexity=2,
+                                   candidate="baselines.scorecard")
+    assert not promotion(rule, 0.775, FOLDS, scorecard, 2, standard_error=0.0087).promoted
+    assert not promotion(rule, math.nan, FOLDS, forest, 2).promoted  # unmeasurable: never

@@ -3,7 +3,7 @@
 WoE of a bin = ln(share of goods in it / share of bads in it); IV = sum over bins of
 (share of goods - share of bads) x WoE. The usual reading of IV: < 0.02 not predictive,
 0.02-0.1 weak, 0.1-0.3 medium, 0.3-0.5 strong, > 0.5 suspiciously strong (check leakage).
-One definition for notebook 01's evidence and for the validation challenger's fine classing
+One definition for notebook 01's evidence and for the WoE scorecard's fine classing
 (``credit_scoring.models.scorecard``).
 """
 

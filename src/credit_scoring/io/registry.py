@@ -173,7 +173,8 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             for key, value in version_tags.items():
                 client.set_model_version_tag(self._name, version, key, str(value))
             rule = ChampionRule(data["selection_metric"], data["min_improvement"],
-                                data["on_other_folds"], self._alias, data["selection"])
+                                data["on_other_folds"], self._alias, data["selection"],
+                                tuple(data["eligible"]) if data.get("eligible") else None)
             folds = data["oof_predictions"]["fold"].nunique()
             champion = self._registered_champion(client, rule.selection_metric)
             decision = promotion(
@@ -238,7 +239,7 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
         return RegisteredChampion(
             current.version, current.tags.get(FOLDS_TAG),
             functools.cache(lambda: self._champion_metric(client, current, selection_metric)),
-            int(complexity) if complexity is not None else None)
+            int(complexity) if complexity is not None else None, current.tags.get("candidate"))
 
     @staticmethod
     def _champion_metric(client: MlflowClient, current: ModelVersion, name: str) -> float | None:

@@ -50,6 +50,8 @@ TABLE_COLUMNS = ["Variable", "Bin", "Count", "Count (%)", "Event rate", "WoE", "
 FORMAT = "credit_scoring.woe_scorecard/1"
 """The stored table's format name and version, checked on load."""
 MISSING = "Missing"
+UNSEEN = "Other (not seen in development)"
+"""The points table's row for a category never seen in fitting: WoE 0, the average applicant."""
 
 
 def fine_classing(X: pd.DataFrame, y, fine_classes: int) -> pd.Series:
@@ -67,6 +69,12 @@ def _woe(count: np.ndarray, bads: np.ndarray) -> np.ndarray:
     known = (goods > 0) & (bads > 0)
     woe[known] = np.log((goods[known] / goods.sum()) / (bads[known] / bads.sum()))
     return woe
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Categories as the labels they are classed and scored under: one rule at fitting and
+    at scoring (a pandas category of integers with gaps reads '1', never '1.0')."""
+    return values.astype("string")
 
 
 def _classed(binning: Any, name: str) -> dict[str, Any]:
@@ -142,20 +150,27 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
                 name=name, max_n_prebins=self.max_n_prebins, min_bin_size=self.min_bin_size,
                 **({"dtype": "numerical", "monotonic_trend": "auto_asc_desc"}
                    if pd.api.types.is_numeric_dtype(X[name]) else {"dtype": "categorical"}),
-            ).fit(X[name].to_numpy(), y, sample_weight=weight), name) for name in chosen]
+            ).fit(X[name].to_numpy() if pd.api.types.is_numeric_dtype(X[name]) else
+                  _text(X[name]).to_numpy(dtype=object, na_value=np.nan), y,
+                  sample_weight=weight), name) for name in chosen]
         for entry in self.attributes_:
             entry["woe"] = _woe(np.asarray(entry["count"]), np.asarray(entry["bads"])).tolist()
         # one class only (optimal binning merged every value): it tells no one apart
         self.attributes_ = [entry for entry in self.attributes_ if _iv(entry) > 0]
-        while True:
+        while self.attributes_:
             regression = LogisticRegression(C=self.C, max_iter=1000).fit(
                 self.woe(X), y, sample_weight=weight)
             coefficients = regression.coef_[0]
             # WoE is ln(goods / bads): a positive coefficient gives a class more points the
             # more bads it holds (collinear with stronger features); drop it and refit
-            if coefficients.max() <= 0 or len(coefficients) == 1:
+            if coefficients.max() <= 0:
                 break
             del self.attributes_[int(np.argmax(coefficients))]
+        if not self.attributes_:
+            raise ValueError(
+                f"No feature is left in the scorecard: of {chosen}, optimal binning left each "
+                "with one class or a coefficient of the wrong sign. Lower min_bin_size or "
+                "min_iv in the scorecard candidate's params (parameters_baselines.yml).")
         self.intercept_ = float(regression.intercept_[0])
         for entry, coefficient in zip(self.attributes_, coefficients, strict=True):
             entry["coefficient"] = float(coefficient)
@@ -204,15 +219,52 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> WoEScorecard:
+        """The scorecard a stored table describes, refused unless every part is what
+        scoring reads: a damaged or edited file never scores wrongly in silence."""
         if table.get("format") != FORMAT:
             raise ValueError(f"Not a WoE scorecard table of format {FORMAT}: "
                              f"format {str(table.get('format'))[:60]!r}.")
+        try:
+            _check_table(table)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"The scorecard table is damaged: {error!r} is missing or of the "
+                             "wrong type.") from error
         card = cls(**table["params"])
         card.feature_names_in_ = np.asarray(table["features"], dtype=object)
         card.classes_ = np.array([0, 1])
         card.intercept_ = float(table["intercept"])
         card.attributes_ = table["attributes"]
         return card
+
+
+def _check_table(table: dict[str, Any]) -> None:
+    """Raise a ValueError naming the first part of a stored table scoring cannot trust."""
+    features = set(table["features"])
+    if not np.isfinite(float(table["intercept"])):
+        raise ValueError("The scorecard table's intercept is not a finite number.")
+    for entry in table["attributes"]:
+        name = entry["name"]
+        if name not in features:
+            raise ValueError(f"The scorecard table's attribute {name!r} is not one of its "
+                             "features.")
+        if entry["dtype"] == "numerical":
+            splits = np.asarray(entry["splits"], dtype=float)
+            if not (np.isfinite(splits).all() and (np.diff(splits) > 0).all()):
+                raise ValueError(f"{name}: the class edges must be finite and strictly "
+                                 "increasing.")
+            classes = len(splits) + 1
+        elif entry["dtype"] == "categorical":
+            classes = len(entry["categories"])
+        else:
+            raise ValueError(f"{name}: dtype must be numerical or categorical, not "
+                             f"{str(entry['dtype'])[:40]!r}.")
+        for key in ("count", "bads", "woe"):
+            values = np.asarray(entry[key], dtype=float)
+            if len(values) != classes + 1 or not np.isfinite(values).all():
+                raise ValueError(f"{name}: {key} must hold {classes + 1} finite numbers (one "
+                                 "per class and the Missing class).")
+        if not np.isfinite(float(entry["coefficient"])):
+            raise ValueError(f"{name}: the coefficient is not a finite number.")
 
 
 def _populated(entry: dict[str, Any]) -> tuple[list[str], list[float], list[int]]:
@@ -244,7 +296,7 @@ def _class_of(entry: dict[str, Any], values: pd.Series) -> np.ndarray:
         return np.where(np.isnan(numbers), classes,
                         np.digitize(numbers, entry["splits"], right=False))
     lookup = {category: k for k, level in enumerate(entry["categories"]) for category in level}
-    codes, distinct = pd.factorize(values)
+    codes, distinct = pd.factorize(_text(values))
     position = np.array([lookup.get(str(d), classes + 1) for d in distinct] + [classes], dtype=int)
     return position[codes]  # code -1 (missing) takes the last entry
 
@@ -268,12 +320,19 @@ def points_table(card: WoEScorecard, scale: Any, calibrator: Any = None) -> pd.D
     rows = []
     for entry in card.attributes_:
         labels, woe, kept = _populated(entry)
-        count, bads = np.asarray(entry["count"])[kept], np.asarray(entry["bads"])[kept]
+        # classes nobody in development fell in still score (WoE 0): a row each
+        empty = ([MISSING] if MISSING not in labels else []) + (
+            [UNSEEN] if entry["dtype"] == "categorical" else [])
+        labels, woe, kept = labels + empty, woe + [0.0] * len(empty), kept + [None] * len(empty)
+        count = np.array([entry["count"][k] if k is not None else 0.0 for k in kept])
+        bads = np.array([entry["bads"][k] if k is not None else 0.0 for k in kept])
         goods_share = (count - bads) / (np.sum(entry["count"]) - np.sum(entry["bads"]))
         bads_share = bads / np.sum(entry["bads"])
         rows.append(pd.DataFrame({
             "Variable": entry["name"], "Bin": labels, "Count": count,
-            "Count (%)": count / np.sum(entry["count"]), "Event rate": bads / count,
+            "Count (%)": count / np.sum(entry["count"]),
+            "Event rate": np.divide(bads, count, out=np.full(len(count), np.nan),
+                                    where=count > 0),
             "WoE": woe, "IV": (goods_share - bads_share) * np.asarray(woe),
             "Coefficient": entry["coefficient"],
             "Points": constant - factor * entry["coefficient"] * np.asarray(woe)}))

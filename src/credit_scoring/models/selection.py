@@ -124,6 +124,8 @@ class RegisteredChampion:
     read nor computed); called only when the two are compared, on the same folds."""
     complexity: int | None = None
     """Its place in ``families.COMPLEXITY`` (None: registered before versions carried it)."""
+    candidate: str | None = None
+    """Its name in the candidate ranking (tag ``candidate``)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class ChampionRule:
     on_other_folds: str = "keep"  # keep | promote
     alias: str = "champion"
     selection: str = "best"  # one_standard_error: a simpler candidate may be within 1 SE
+    eligible: tuple[str, ...] | None = None  # thresholding.eligible; None: every candidate
 
 
 VALUE_REFUSAL = "refused on value"
@@ -193,6 +196,12 @@ def promotion(rule: ChampionRule, cv_value: float, folds_fingerprint: str,
     one standard error.
     """
     metric = f"cv_{rule.selection_metric}_mean"
+    if (champion is not None and rule.eligible is not None and not math.isnan(cv_value)
+            and champion.candidate not in rule.eligible):
+        # policy, not a contest: the champion is of a kind policy no longer allows
+        return Promotion(True, f"promoted to {rule.alias}: {metric} {cv_value:.4f}; replaces "
+                               f"version {champion.version} ({champion.candidate}), which "
+                               "thresholding.eligible no longer allows")
     refusal, replaced = _refusal(rule, metric, cv_value, folds_fingerprint, champion)
     compared_on_value = refusal is None or replaced == VALUE_REFUSAL
     if (compared_on_value and champion is not None and champion.folds_fingerprint ==

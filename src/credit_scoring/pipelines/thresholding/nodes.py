@@ -35,6 +35,7 @@ from credit_scoring.models.families import (
     complexity,
     family_name,
 )
+from credit_scoring.models.scorecard import WoEScorecard, points_table
 from credit_scoring.models.selection import challengers, choose_candidate, rank_candidates
 from credit_scoring.parameters import Thresholding
 from credit_scoring.validation.stability import baseline, feature_baselines
@@ -151,9 +152,14 @@ def _choose(ranking: pd.DataFrame, config: Thresholding, complexity: dict[str, i
     allowed = ranking["candidate"].isin(config.eligible)
     table, reason = choose_candidate(ranking[allowed], metric, config.selection, complexity,
                                      n_folds)
+    # not judged against the eligible best: within_one_se left empty
     others = ranking[~allowed].assign(complexity=ranking["candidate"].map(complexity),
-                                      within_one_se=False, chosen=False)
-    reason = reason.replace(": ", " among thresholding.eligible: ", 1)
+                                      within_one_se=None, chosen=False)
+    column = f"cv_{metric}_mean"
+    reason = (reason.replace(": ", " among thresholding.eligible: ", 1)
+              + " Not eligible (thresholding.eligible): "
+              + "; ".join(f"{row.candidate} {getattr(row, column):.4f}"
+                          for row in others.itertuples()) + ".")
     return (pd.concat([table.assign(eligible=True), others.assign(eligible=False)])
             .sort_values("rank").reset_index(drop=True)), reason
 
@@ -396,7 +402,19 @@ def decision_markdown(
         "",
         plots.markdown_table(score_bands),
         "",
+        *_points_section(champion_model),
     ])
+
+
+def _points_section(champion_model: PDScorer) -> list[str]:
+    """A scorecard champion's points table (every class of every feature), for the page."""
+    if not isinstance(champion_model.estimator, WoEScorecard):
+        return []
+    table = points_table(champion_model.estimator, champion_model.policy.scaling,
+                         champion_model.calibrator)
+    return ["## Points table (a WoE scorecard: an applicant's points add up to the score)", "",
+            plots.markdown_table(table.round({"Count (%)": 4, "Event rate": 4, "WoE": 4,
+                                              "IV": 4, "Coefficient": 4, "Points": 1})), ""]
 
 
 def registry_description(policy: DecisionPolicy, metrics: dict[str, float],
@@ -540,6 +558,7 @@ def champion_candidate(
         "min_improvement": config.champion.min_improvement,
         "on_other_folds": config.champion.on_other_folds,
         "selection": config.selection,
+        "eligible": config.eligible,
         # what a later candidate is compared on: same folds, any metric
         "oof_predictions": pd.DataFrame({"bad": y_oof, "fold": folds, "pd": calibration_oof["pd"]}),
         "folds_fingerprint": folds_fingerprint(y_oof, folds),

@@ -257,6 +257,14 @@ def feature_effects(
             dependence)
 
 
+def _same_rows(oof: pd.DataFrame | None, model_input_train: pd.DataFrame,
+               feature_schema: dict[str, Any]) -> bool:
+    """Whether stored out-of-fold PDs are of these training rows, targets and folds."""
+    columns = [feature_schema["target"], feature_schema["fold_column"]]
+    return (oof is not None and oof.index.equals(model_input_train.index)
+            and oof[columns].equals(model_input_train[columns]))
+
+
 def _refitted_pd(spec: dict[str, Any], model_input_train: pd.DataFrame,
                  model_input_test: pd.DataFrame, feature_schema: dict[str, Any]
                  ) -> tuple[np.ndarray, Any]:
@@ -284,8 +292,9 @@ def challenger(
     A forest, boosting or blend champion meets the best simpler candidate thresholding
     ranked (a WoE scorecard, else a logistic regression); a scorecard or simpler champion
     meets the best complex one (``selection.challengers``). Its out-of-fold PDs are those it
-    was ranked on (the same persisted folds); it is refitted once on all training rows to
-    score test. Out of fold and on test, each model's AUC with its DeLong interval and
+    was ranked on (the same persisted folds; compared on test only when they are not of the
+    current training rows); it is refitted once on the training rows (a scorecard on its
+    stratified sample of them) to score test. Out of fold and on test, each model's AUC with its DeLong interval and
     DeLong's paired test of the difference (on the same applicants: the shared noise
     cancels). The out-of-fold comparison is paired only when the version's stored
     out-of-fold PDs are of these training rows and folds (a version trained on other data
@@ -311,9 +320,11 @@ def challenger(
                        f"thresholding ranked no {challenger_side(own['complexity'])} candidate")
         return (pd.DataFrame(columns=CHALLENGER_COLUMNS), pd.DataFrame(columns=TABLE_COLUMNS),
                 {})
+    if spec["spec"]["estimator"] not in families.FAMILIES and spec["candidate"] != BLEND_CANDIDATE:
+        raise ValueError(f"challengers.json names {spec['spec']['estimator']!r}, not a model "
+                         "family of the project: rerun `kedro run --pipelines thresholding`.")
     test_pd, model = _refitted_pd(spec, model_input_train, model_input_test, feature_schema)
     other = {"candidate": spec["candidate"], "complexity": spec["complexity"]}
-    oof_pd = challenger_oof[spec["candidate"]].reindex(model_input_train.index)
     champion_oof = model_version["oof_predictions"]
     y_train = target(model_input_train, feature_schema)
     folds = model_input_train[feature_schema["fold_column"]]
@@ -323,8 +334,14 @@ def challenger(
         logger.warning("The out-of-fold PDs of %s version %s are not of the current training "
                        "rows and folds: the challenger is compared with it unpaired out of fold.",
                        model_version["name"], model_version["version"])
-    samples = {"train (out-of-fold)": (champion_oof["bad"], champion_oof["pd"], y_train, oof_pd),
-               "test": (test_scores["bad"], test_scores["pd"], test_scores["bad"], test_pd)}
+    samples = {"test": (test_scores["bad"], test_scores["pd"], test_scores["bad"], test_pd)}
+    if _same_rows(challenger_oof, model_input_train, feature_schema):
+        samples = {"train (out-of-fold)": (champion_oof["bad"], champion_oof["pd"], y_train,
+                                           challenger_oof[spec["candidate"]]), **samples}
+    else:
+        logger.warning("The challenger's out-of-fold PDs are not of the current training rows "
+                       "and folds: it is compared on test only. Rerun `kedro run --pipelines "
+                       "baselines,thresholding` to compare it out of fold too.")
     rows, curves = [], {}
     for name, (y_champion, champion_pd, y_challenger, challenger_pd) in samples.items():
         for model_name, who, y, pd_scores in (("champion", own, y_champion, champion_pd),

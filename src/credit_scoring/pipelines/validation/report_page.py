@@ -38,10 +38,11 @@ def _challenger_section(table: pd.DataFrame, scorecard: pd.DataFrame,
     """The challenger across the complexity divide; a scorecard champion's points table."""
     if table.empty:
         return {"id": "challenger", "title": "Challenger",
-                "text": "No challenger: thresholding ranked no candidate across the complexity "
+                "text": "No challenger: thresholding has named none across the complexity "
                         "divide (a scorecard or logistic regression for a complex champion, a "
-                        "forest, boosting or blend for a simpler one). Add one to "
-                        "parameters_baselines.yml or parameters_model_comparison.yml.",
+                        "forest, boosting or blend for a simpler one). Rerun thresholding, or "
+                        "add such a candidate to parameters_baselines.yml or "
+                        "parameters_model_comparison.yml (the log says which).",
                 "blocks": []}
     test = table[table["sample"] == "test"].set_index("model")
     champion, challenger = test.loc["champion"], test.loc["challenger"]
@@ -50,15 +51,16 @@ def _challenger_section(table: pd.DataFrame, scorecard: pd.DataFrame,
             f"{'simpler' if simpler else 'more complex'} candidate on the same folds, against "
             f"the model: each AUC with its DeLong interval and DeLong's paired test of the "
             "difference (model minus challenger). Out of fold the challenger's PDs are those "
-            "it was ranked on; on test it is refitted on all training rows. Out of fold the "
+            "it was ranked on; to score test it is refitted on the training rows. Out of fold the "
             "comparison favours whichever was tuned and chosen on these folds; on test both "
             "are unbiased.")
     blocks: list[Any] = [table, report.svg(report.roc_figure(curves, _test_aucs(table)))]
     if not scorecard.empty and not simpler:
         text += (" The champion is a WoE scorecard: its points table follows, every class of "
-                 "every feature (points add up to the score; a decline's reasons are the "
-                 "attributes where it lost most points against their maximum). Also in "
-                 "challenger_scorecard.csv.")
+                 "every feature (an applicant's points add up to the score under no or Platt "
+                 "calibration; under isotonic, to the score of the scorecard's own PD); a "
+                 "decline's reasons are the attributes where it lost most points against "
+                 "their maximum. Also in challenger_scorecard.csv.")
         blocks.append(scorecard)
     elif not scorecard.empty:
         text += (" The challenger is a WoE scorecard: per feature here, every class in "
