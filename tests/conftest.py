@@ -99,6 +99,19 @@ LOAN_BOOK_PARAMS = {
 }
 
 
+def make_dated_loan_book(n_rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """The loan book with an application date (``applied_on``): row by row over the twelve
+    months of 2023, so its last quarter is a later window."""
+    days = np.arange(n_rows) * 365 // n_rows
+    return make_loan_book(n_rows, seed).assign(
+        applied_on=(pd.Timestamp("2023-01-01") + pd.to_timedelta(days, unit="D"))
+        .strftime("%Y-%m-%d"))
+
+
+DATED_SPLIT = {"date_column": "applied_on", "out_of_time_share": 0.25, "vintage": "month"}
+"""The loan book's split out of time: its last 3 of 12 months are test."""
+
+
 @pytest.fixture
 def loan_book() -> pd.DataFrame:
     return make_loan_book()
@@ -384,10 +397,10 @@ NO_FEATURE_BUILD = {"recipe": {"tables": {}}}
 def loan_book_model_input(loan_book, loan_book_params):
     """data_processing's nodes on a loan book: (train with folds, test, feature schema)."""
     clean = clean_applicants(loan_book, loan_book_params)
-    return split_train_test(
+    train, test, _, schema, _ = split_train_test(
         add_domain_features(clean, loan_book_params["feature_recipes"]), loan_book_params,
-        NO_FEATURE_BUILD,
-    )[:3]
+        NO_FEATURE_BUILD)
+    return train, test, schema
 
 
 PRIOR = {"estimator": "sklearn.dummy.DummyClassifier", "params": {"strategy": "prior"},

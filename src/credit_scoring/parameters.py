@@ -10,6 +10,7 @@ searchable MLflow params (it cannot flatten a Pydantic object).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import optuna
@@ -86,6 +87,21 @@ class Split(Strict):
     random_state: StrictInt
     fold_column: StrictStr
     test_rows_seen_in_training: Literal["warn", "refuse"] = "warn"
+    # out of time (data.periods): with a date column, test is the latest window
+    date_column: StrictStr | None = None
+    out_of_time_start: date | None = None
+    out_of_time_share: Annotated[Number, Field(gt=0, lt=1)] = 0.25
+    in_time_holdout: Annotated[Number, Field(ge=0, lt=1)] = 0.0
+    vintage: Literal["month", "quarter"] = "month"
+    cv: Literal["stratified", "time_series"] = "stratified"
+
+    @model_validator(mode="after")
+    def _time_needs_dates(self) -> Split:
+        if self.date_column is None and (self.cv == "time_series"
+                                         or self.out_of_time_start is not None):
+            raise ValueError("cv: time_series and out_of_time_start need a date_column (the "
+                             "applicant table's application date)")
+        return self
 
 
 class ExpectedEffects(Strict):
@@ -199,6 +215,7 @@ class RelatedTable(Strict):
     parent: ParentLink | None = None
     row_key: StrictStr | list[StrictStr] | None = None
     duplicate_rows: Literal["drop", "refuse"] = "drop"
+    known_at: StrictStr | None = None  # days from the application: rows after it (> 0) dropped
     special_values: dict[str, list[Any]] = {}
     filter: Rules = {}
     derived: dict[str, Derived] = {}

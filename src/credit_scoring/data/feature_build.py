@@ -184,6 +184,8 @@ def _uses(spec: dict[str, Any]):
     """(column, must be numeric) for every column the recipe reads, derived ones included."""
     yield (spec["key"] if "key" in spec else spec["parent"]["key"]), False
     yield from ((column, False) for column in row_key(spec))
+    if spec.get("known_at"):
+        yield spec["known_at"], True
     for column in spec.get("special_values") or {}:
         yield column, False
     for rules in [spec.get("filter") or {}, *(spec.get("subsets") or {}).values()]:
@@ -330,6 +332,28 @@ def deduplicated(rows, name: str, spec: dict[str, Any]) -> tuple[Any, dict[str, 
     return unique, {"duplicate_rows": extra, "dropped_rows": extra}
 
 
+def known_by_application(rows, name: str, spec: dict[str, Any]) -> tuple[Any, int]:
+    """The rows known by the application date, and how many were not (the leakage guard).
+
+    ``known_at`` names the column that says when a row became known, in days counted from
+    the application (Home Credit's ``DAYS_CREDIT``, ``DAYS_DECISION``,
+    ``DAYS_ENTRY_PAYMENT``): a positive value is after it, so the row is dropped and counted
+    (the build report and MLflow: ``<table>.after_application_rows``). A row with no value
+    there (an instalment not yet paid) is kept: nothing says it is later. Other day columns
+    may be positive legitimately (a planned end date), so only ``known_at`` decides.
+    """
+    column = spec.get("known_at")
+    if not column:
+        return rows, 0
+    later = rows[column].cast("float64") > 0
+    after = int(rows.aggregate(after=later.cast("int64").sum()).to_pandas()["after"]
+                .fillna(0).iloc[0])
+    if after:
+        logger.warning("Related table '%s': %d rows became known after the application (%s > "
+                       "0); they are not aggregated (leakage guard).", name, after, column)
+    return rows.filter(~later.fill_null(False)), after
+
+
 def _count(rows) -> int:
     return int(rows.count().to_pandas())
 
@@ -442,7 +466,8 @@ def build_features(
         The application table with the aggregates appended (row order kept), and a report:
         per table its rows, orphan rows/keys (key matches no applicant: counted, logged,
         left out), unlinked rows (no parent), repeated rows (``duplicate_rows`` and
-        ``dropped_rows`` by row key, else ``identical_rows``), applicants with rows and
+        ``dropped_rows`` by row key, else ``identical_rows``), rows known only after the
+        application (``after_application_rows``, not aggregated), applicants with rows and
         features built.
     """
     start = time.perf_counter()
@@ -452,6 +477,8 @@ def build_features(
     for name, spec in recipe.items():
         check_table(tables, name, spec)
         tables[name], found[name] = deduplicated(tables[name], name, spec)
+        tables[name], found[name]["after_application_rows"] = known_by_application(
+            tables[name], name, spec)
     ids = applicants[id_column]
     built, report = [], {"applicants": len(applicants), "tables": {}}
     for name, spec in recipe.items():

@@ -58,7 +58,9 @@ def clean_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.Dat
     """
     target = params["target"]
     columns = params["columns"]
-    not_features = {target["column"]} | ({params["id_column"]} if params.get("id_column") else set())
+    # the id and the application date are kept as they are: no feature is typed from them
+    not_features = {target["column"], params.get("id_column"),
+                    (params.get("split") or {}).get("date_column")} - {None}
     clean = applicants.drop(columns=columns.get("drop", []), errors="ignore")
     for column, codes in (params.get("special_values") or {}).items():
         if column in clean.columns:  # scoring prepares only the columns the model needs

@@ -209,6 +209,8 @@ def _declared_columns(params: dict[str, Any]) -> dict[str, str]:
         named.update({c: f"data_processing.columns.{key}" for c in columns.get(key, [])})
     named.update({c: "data_processing.valid_ranges" for c in valid_ranges(params)})
     named.update({c: "data_processing.special_values" for c in params.get("special_values") or {}})
+    if params["split"].get("date_column"):
+        named[params["split"]["date_column"]] = "data_processing.split.date_column"
     for column in (params.get("protected_attributes") or {}).get("columns", []):
         named.setdefault(column, "data_processing.protected_attributes.columns")
     return named
@@ -373,7 +375,7 @@ def build_feature_schema(
     without the project's configuration.
     """
     reserved = {params["target"]["column"], params["split"]["fold_column"],
-                *kept_out_of_model(params)}
+                params["split"].get("date_column"), *kept_out_of_model(params)}
     if params.get("id_column"):
         reserved.add(params["id_column"])
     features = [c for c in model_input.columns if c not in reserved]
@@ -389,6 +391,7 @@ def build_feature_schema(
         "target": params["target"]["column"],
         "id_column": params.get("id_column"),
         "fold_column": params["split"]["fold_column"],
+        "date_column": params["split"].get("date_column"),
         "numeric": numeric,
         "categorical": categorical,
         "categories": {

@@ -13,6 +13,24 @@ income, loan size) and one only the history shows (bureau overdue and debt, refu
 applications, late instalments). So the aggregates of the related tables measurably beat
 the application table alone, as on the real data. Everything is drawn from one seeded
 generator: the same seed writes the same files.
+
+``--dates`` adds ``APPLICATION_DATE``: 24 monthly vintages, 2023-01 to 2024-12 (fixed, so
+a seed writes the same files on any day). The related tables' day offsets still count from
+each applicant's own application, and, as in a snapshot taken at the end of the window,
+some bureau credits were opened *after* the application (positive ``DAYS_CREDIT``: what
+the feature build's leakage guard drops). The first 15 months are stable; over the last
+9 a drift is planted, growing linearly to its full size in the last month
+(docs/over-time.md):
+
+- population shift: loans grow (``AMT_CREDIT``, and the annuity and goods price with it,
+  up to +80 %) and revolving loans go from 10 % to up to 40 % of applications;
+- the default rate rises: +0.8 on the log-odds (8 % -> about 16 %), while the PDs of a model
+  developed on the stable months do not;
+- a relationship breaks: the external scores (``EXT_SOURCE_*``) carry less and less of the
+  application risk, none in the last month, so a model leaning on them ranks worse out of
+  time.
+
+Without ``--dates`` nothing of this is drawn, and the files are as before.
 """
 
 from __future__ import annotations
@@ -30,6 +48,14 @@ import pyarrow.parquet
 FIRST_ID = 100_002
 NO_DATE = 365243
 BAD_RATE = 0.08
+DATE_COLUMN = "APPLICATION_DATE"
+FIRST_MONTH = "2023-01"
+VINTAGES = 24
+DRIFT_MONTHS = 9
+DRIFT = {"credit": 0.8, "revolving": 0.3, "default_log_odds": 0.8, "ext_source_signal": 1.0}
+"""Planted with ``--dates``, each at full size in the last month (see the module docstring)."""
+AFTER_APPLICATION = 0.08
+"""Share of a dated applicant's bureau credits opened after the application (leakage)."""
 TEST_SHARE = 0.16  # application_test has 48,744 applicants for 307,511 in train
 BUILDING = ["APARTMENTS", "BASEMENTAREA", "YEARS_BEGINEXPLUATATION", "YEARS_BUILD", "COMMONAREA",
             "ELEVATORS", "ENTRANCES", "FLOORSMAX", "FLOORSMIN", "LANDAREA", "LIVINGAPARTMENTS",
@@ -52,20 +78,26 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
-def applications(rng: np.random.Generator, ids: np.ndarray, app_risk: np.ndarray) -> pd.DataFrame:
-    """The application table (without TARGET): 121 columns as in application_train.csv."""
+def applications(rng: np.random.Generator, ids: np.ndarray, app_risk: np.ndarray,
+                 drift: np.ndarray | None = None) -> pd.DataFrame:
+    """The application table (without TARGET): 121 columns as in application_train.csv;
+    ``drift`` (0 to 1 per applicant, dated sets only) shifts loans and weakens the external
+    scores."""
     n = len(ids)
+    drift = np.zeros(n) if drift is None else drift
     female = rng.random(n) < 0.66
     pensioner = rng.random(n) < 0.18
     age_years = np.where(pensioner, rng.uniform(55, 69, n), rng.uniform(21, 64, n))
     age_years = np.clip(age_years - 3 * app_risk, 21, 69)  # the young default more
     income = np.round(np.exp(rng.normal(11.9, 0.5, n)) / 450) * 450
-    credit = np.round(np.exp(rng.normal(13.1, 0.6, n) + 0.1 * app_risk), 1)
+    credit = np.round(np.exp(rng.normal(13.1, 0.6, n) + 0.1 * app_risk)
+                      * (1 + DRIFT["credit"] * drift), 1)
     annuity = np.round(credit * rng.uniform(0.03, 0.1, n), 1)
     children = np.minimum(rng.poisson(0.42, n), 19)
     married = rng.random(n) < 0.64
     car = rng.random(n) < 0.34
-    ext = {k: _sigmoid(-0.9 * app_risk + rng.normal(0, s, n) + 0.3)
+    signal = -0.9 * (1 - DRIFT["ext_source_signal"] * drift) * app_risk
+    ext = {k: _sigmoid(signal + rng.normal(0, s, n) + 0.3)
            for k, s in (("1", 0.6), ("2", 0.5), ("3", 0.6))}
     frame = {
         "SK_ID_CURR": ids,
@@ -340,28 +372,65 @@ def instalments(rng: np.random.Generator, previous: pd.DataFrame, hist_risk: pd.
     })
 
 
-def home_credit(applicants: int, seed: int = 0, test_share: float = TEST_SHARE
-                ) -> dict[str, pd.DataFrame]:
+def application_dates(rng: np.random.Generator, total: int) -> tuple[pd.Series, np.ndarray]:
+    """An application date per applicant over ``VINTAGES`` months from ``FIRST_MONTH``, and
+    the drift at that date: 0 over the stable months, rising to 1 in the last month."""
+    month = rng.integers(0, VINTAGES, total)
+    starts = pd.Period(FIRST_MONTH, "M") + month
+    days = np.array([p.days_in_month for p in pd.period_range(FIRST_MONTH, periods=VINTAGES,
+                                                              freq="M")])[month]
+    dates = (starts.to_timestamp() if hasattr(starts, "to_timestamp") else
+             pd.PeriodIndex(starts).to_timestamp()) + pd.to_timedelta(
+        np.floor(rng.random(total) * days), unit="D")
+    stable = VINTAGES - DRIFT_MONTHS
+    return pd.Series(dates), np.clip((month - stable + 1) / DRIFT_MONTHS, 0, 1)
+
+
+def _after_application(rng: np.random.Generator, credits: pd.DataFrame, dates: pd.Series,
+                       ids: np.ndarray) -> pd.DataFrame:
+    """Move a share of the credits to after their applicant's application, up to the end of
+    the window (the snapshot date): leakage for the feature build's guard to drop."""
+    applied = pd.Series(dates.to_numpy(), index=ids).loc[credits["SK_ID_CURR"]].to_numpy()
+    room = (dates.max() - pd.DatetimeIndex(applied)).days.to_numpy()
+    moved = (rng.random(len(credits)) < AFTER_APPLICATION) & (room > 1)
+    shift = np.where(moved, np.floor(rng.random(len(credits)) * (room - 1)) + 1
+                     - credits["DAYS_CREDIT"].to_numpy(), 0)
+    return credits.assign(**{column: credits[column] + shift for column in (
+        "DAYS_CREDIT", "DAYS_CREDIT_ENDDATE", "DAYS_ENDDATE_FACT", "DAYS_CREDIT_UPDATE")})
+
+
+def home_credit(applicants: int, seed: int = 0, test_share: float = TEST_SHARE,
+                dates: bool = False) -> dict[str, pd.DataFrame]:
     """The five Home Credit tables for ``applicants`` training applicants (+ test applicants).
 
     Default risk: logit = a + 0.9 * application risk + 1.1 * history risk, where the
     application risk shows in EXT_SOURCE_*, age and loan size, and the history risk only in
-    the related tables; ``a`` gives a bad rate of about 8 %, as in the real data.
+    the related tables; ``a`` gives a bad rate of about 8 %, as in the real data. ``dates``:
+    an application date per applicant, with the drift the module docstring describes
+    (drawn from a second generator, so the undated files stay as they are).
     """
     rng = np.random.default_rng(seed)
     total = applicants + round(applicants * test_share)
     ids = FIRST_ID + np.arange(total)
     app_risk, hist_risk = rng.normal(size=total), rng.normal(size=total)
-    application = applications(rng, ids, app_risk)
-    logit = -3.2 + 0.9 * app_risk + 1.1 * hist_risk
+    dated = np.random.default_rng([seed, 1]) if dates else None
+    when, drift = application_dates(dated, total) if dated else (None, np.zeros(total))
+    application = applications(rng, ids, app_risk, drift)
+    logit = -3.2 + 0.9 * app_risk + 1.1 * hist_risk + DRIFT["default_log_odds"] * drift
     target = (rng.random(total) < _sigmoid(logit)).astype(int)
     application.insert(1, "TARGET", target)
     previous = previous_applications(rng, ids, hist_risk)
+    credits = bureau(rng, ids, hist_risk)
+    if dated:
+        revolving = dated.random(total) < DRIFT["revolving"] * drift
+        application.loc[revolving, "NAME_CONTRACT_TYPE"] = "Revolving loans"
+        application.insert(2, DATE_COLUMN, when.dt.strftime("%Y-%m-%d"))
+        credits = _after_application(dated, credits, when, ids)
     return {
         "application_train": application.iloc[:applicants].reset_index(drop=True),
         "application_test": application.iloc[applicants:].drop(columns="TARGET")
         .reset_index(drop=True),
-        "bureau": bureau(rng, ids, hist_risk),
+        "bureau": credits,
         "previous_application": previous,
         "installments_payments": instalments(rng, previous, pd.Series(hist_risk, index=ids)),
     }
@@ -396,9 +465,12 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument("--test-share", type=float, default=TEST_SHARE,
                          help="new applicants (application_test.csv) per training applicant")
     command.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    command.add_argument("--dates", action="store_true",
+                         help=f"add {DATE_COLUMN} (24 monthly vintages) and plant a drift over "
+                         "its last 9 months (docs/over-time.md)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    tables = home_credit(args.applicants, args.seed, args.test_share)
+    tables = home_credit(args.applicants, args.seed, args.test_share, args.dates)
     for name, path in write(tables, args.out, args.format).items():
         print(f"{len(tables[name]):>12,} rows  {path}")  # noqa: T201
     print(f"written in {time.perf_counter() - start:.1f} s")  # noqa: T201

@@ -22,9 +22,9 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import PredefinedSplit
 from sklearn.utils.class_weight import compute_sample_weight
 
+from credit_scoring.data.periods import TRAINING_ONLY
 from credit_scoring.data.schema import features, target
 from credit_scoring.models.progress import Progress
 
@@ -105,10 +105,36 @@ def balanced_sample_weight(y: pd.Series, class_weighting: str | None) -> np.ndar
     return compute_sample_weight("balanced", y)
 
 
+def scored_folds(folds: pd.Series) -> np.ndarray:
+    """The fold ids that are scored (time-ordered folds' first block only trains)."""
+    return np.unique(folds[folds != TRAINING_ONLY])
+
+
+def scored_rows(model_input_train: pd.DataFrame, fold_column: str) -> pd.DataFrame:
+    """The training rows that have out-of-fold PDs: all of them, but for the first block of
+    time-ordered folds (it only trains). Calibration, the cut-off and every out-of-fold
+    statistic are read on these rows."""
+    return model_input_train[model_input_train[fold_column] != TRAINING_ONLY]
+
+
+def cv_splits(folds: pd.Series) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(training positions, held-out positions) of each persisted fold.
+
+    Stratified folds: a fold is scored by a model of all the other folds. Time-ordered
+    folds (``data.periods``: their first block has fold id ``TRAINING_ONLY``): a fold is
+    scored by a model of the blocks before it only, so no fold trains on a later month
+    than it scores.
+    """
+    ids = folds.to_numpy()
+    time_ordered = (ids == TRAINING_ONLY).any()
+    return [(np.flatnonzero(ids < fold if time_ordered else ids != fold),
+             np.flatnonzero(ids == fold)) for fold in scored_folds(folds)]
+
+
 def out_of_fold_metrics(y: pd.Series, oof_pd: pd.Series, folds: pd.Series) -> dict[str, float]:
-    """``cv_<metric>_mean`` / ``cv_<metric>_std`` over folds, from out-of-fold PDs."""
+    """``cv_<metric>_mean`` / ``cv_<metric>_std`` over scored folds, from out-of-fold PDs."""
     per_fold = [
-        pd_metrics(y[folds == fold], oof_pd[folds == fold]) for fold in np.unique(folds)
+        pd_metrics(y[folds == fold], oof_pd[folds == fold]) for fold in scored_folds(folds)
     ]
     summary = {}
     for name in METRICS:
@@ -130,7 +156,8 @@ def fold_models(
     sample_weight: np.ndarray | None = None,
     what: str = "CV",
 ) -> Iterator[tuple[BaseEstimator, np.ndarray, float]]:
-    """Fit a clone of ``estimator`` per persisted fold on the other folds, fold by fold.
+    """Fit a clone of ``estimator`` per persisted fold on its training rows (``cv_splits``:
+    the other folds, or the earlier blocks of time-ordered folds), fold by fold.
 
     Lazy on purpose: hyper-parameter search scores each fold as it comes, so a hopeless
     configuration is pruned before its remaining folds are fitted. Long loops log their
@@ -139,7 +166,7 @@ def fold_models(
     Yields:
         The fitted model, the positions of the rows it did not see, and its fit time.
     """
-    splits = list(PredefinedSplit(folds.to_numpy()).split())
+    splits = cv_splits(folds)
     progress = Progress(f"{what} folds", len(splits))
     for train_rows, held_out in splits:
         started = time.perf_counter()
@@ -163,7 +190,8 @@ def cross_validate_pd(
     Returns:
         ``cv_<metric>_mean`` / ``cv_<metric>_std`` and the mean fit time per fold; and
         each training row's PD from the model that did not see it (for curves and
-        cut-off selection without touching the test set).
+        cut-off selection without touching the test set); missing for the first block of
+        time-ordered folds, which only trains.
     """
     oof_pd = pd.Series(np.nan, index=X.index, name="pd")
     fit_times = []

@@ -62,6 +62,8 @@ class FindingRules(BaseModel):
     reasons_no_single_factor: Rule
     reasons_unwritten: Rule
     out_of_time: Rule
+    out_of_time_auc_drop: Rule
+    vintage_calibration: Rule
 
     @model_validator(mode="after")
     def _thresholds(self) -> FindingRules:
@@ -77,7 +79,8 @@ THRESHOLDED = ("auc_lower_bound", "gini_drop", "monotonicity", "monotonicity_pow
                "hosmer_lemeshow", "challenger_tie", "challenger_better", "complex_better",
                "cutoff_sensitivity",
                "decline_share", "missing_share", "out_of_range", "unseen_categories",
-               "test_rows_seen", "reasons_no_single_factor", "reasons_unwritten")
+               "test_rows_seen", "reasons_no_single_factor", "reasons_unwritten",
+               "out_of_time_auc_drop")
 """The checks whose rule needs a threshold; the others have none (their level is set
 elsewhere: the Jeffreys lights, the PSI bands, the fairness screen)."""
 
@@ -385,14 +388,42 @@ def reason_statement_findings(declined: int, no_factor: int, unwritten: list[str
     return found
 
 
-def out_of_time_findings(has_out_of_time: bool, rules: FindingRules) -> list[Finding]:
-    rule = rules.out_of_time
-    if has_out_of_time:
-        return []
-    return [Finding(
-        "out_of_time", rule.severity, "No out-of-time sample",
-        "the test set is a random split of the same period as the development sample",
-        "Validate on a later period before relying on the PDs over time.", "model-card")]
+def out_of_time_findings(vintages: pd.DataFrame, discrimination: pd.DataFrame,
+                         rules: FindingRules) -> list[Finding]:
+    """No out-of-time sample; else the AUC lost from in time (out of fold) to out of time,
+    and the out-of-time vintages whose default rate is significantly above their PD."""
+    if vintages.empty:
+        rule = rules.out_of_time
+        return [Finding(
+            "out_of_time", rule.severity, "No out-of-time sample",
+            "the test set is a random split of the same period as the development sample",
+            "Validate on a later period before relying on the PDs over time "
+            "(data_processing.split.date_column).", "model-card")]
+    found = []
+    by = discrimination.set_index("sample")
+    in_time, later = by.loc["train (out-of-fold)"], by.loc["test"]
+    drop, rule = in_time["auc"] - later["auc"], rules.out_of_time_auc_drop
+    if drop > rule.threshold:
+        found.append(Finding(
+            "out_of_time_auc_drop", rule.severity, "Discrimination falls out of time",
+            f"AUC {in_time['auc']:.3f} in time (out of fold), {later['auc']:.3f} out of time "
+            f"[{later['auc_low']:.3f}, {later['auc_high']:.3f}]: a drop of {drop:.3f} (rule: "
+            f"{rule.threshold})",
+            "Find what changed in the later vintages (Over time; Stability for the features "
+            "that shifted) and redevelop on recent data if the relationship has moved.",
+            "over-time"))
+    failing = vintages[(vintages["sample"] == "test") & (vintages["light"] == "red")]
+    if len(failing):
+        rule = rules.vintage_calibration
+        found.append(Finding(
+            "vintage_calibration", rule.severity,
+            f"Calibration fails in {len(failing)} out-of-time vintages",
+            "; ".join(f"{row.vintage}: default rate {_pct(row.default_rate)} against mean PD "
+                      f"{_pct(row.mean_pd)} (Jeffreys p {row.jeffreys_p_value:.3f})"
+                      for row in failing.itertuples()),
+            "The PDs are too low for recent applicants: recalibrate on recent outcomes, and "
+            "find the cause (population shift or a changed relationship).", "over-time"))
+    return found
 
 
 def ranked(findings: list[Finding]) -> list[Finding]:

@@ -57,8 +57,7 @@ def model_card(model_version: dict[str, Any], feature_schema: dict[str, Any],
         ("development sample", "; ".join(
             f"{name}: {int(row.applicants):,} applicants, {int(row.bads):,} bads "
             f"({row.bads / row.applicants:.1%})" for name, row in sample.iterrows())),
-        ("dates", f"{feature_schema['date_column']}" if feature_schema.get("date_column")
-         else "none: the sample has no application date"),
+        ("dates", _windows(feature_schema)),
         ("exclusions", f"{len(dropped)} features dropped as empty or constant"
                        + (f" ({', '.join(dropped)})" if dropped else "")
                        + f"; {data_quality.get('test_rows_seen_in_training', 0)} test applicants "
@@ -80,6 +79,19 @@ def model_card(model_version: dict[str, Any], feature_schema: dict[str, Any],
                          f"{policy.costs.accept_bad:g}, decline-good {policy.costs.decline_good:g}"
                          + (f", constraints {constraints}" if constraints else "")),
     ])
+
+
+def _windows(feature_schema: dict[str, Any]) -> str:
+    """The split in time: the date column, both windows, the vintage and the CV folds."""
+    if not feature_schema.get("date_column"):
+        return "none: the sample has no application date"
+    time = feature_schema.get("time") or {}
+    if not time:
+        return feature_schema["date_column"]
+    return (f"{time['date_column']}: development {time['development'][0]} to "
+            f"{time['development'][1]}, out of time (test) {time['out_of_time'][0]} to "
+            f"{time['out_of_time'][1]}; vintages by {time['vintage']}; CV folds {time['cv']}"
+            .replace("CV folds time_series", "time-ordered CV folds"))
 
 
 def provenance(model_version: dict[str, Any], code_version: str, packages: dict[str, str],

@@ -223,6 +223,44 @@ def stability_figure(table: pd.DataFrame, watch: float, alarm: float, top: int =
     return figure
 
 
+def vintage_figure(table: pd.DataFrame, auc_floor: float, approval_rate: float,
+                   watch: float, alarm: float) -> Figure:
+    """Four panels over the application date, one line per sample: AUC with its interval
+    (the in-time AUC less the finding's tolerance drawn), default rate against mean PD with
+    the Jeffreys interval, approval rate at the cut-off (the development rate drawn) and the
+    score PSI (watch and alarm drawn). A vertical line marks where out of time starts."""
+    figure, axes = plt.subplots(2, 2, figsize=(9.6, 6.4), sharex=True, layout="constrained")
+    figure.suptitle("By vintage (application date)")
+    later = table.loc[table["sample"] == "test", "start"]
+    for ax, (title, column, line, label) in zip(axes.flat, (
+            ("AUC", "auc", auc_floor, "in-time AUC - tolerance"),
+            ("default rate (dots) vs mean PD (x)", "default_rate", None, None),
+            ("approval rate at the cut-off", "approval_rate", approval_rate, "development"),
+            ("score PSI against development", "psi", None, None)), strict=True):
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        for sample, rows in table.groupby("sample", sort=False):
+            drawn = ax.plot(rows["start"], rows[column], "o-", ms=3, label=sample)[0]
+            if column == "auc":
+                ax.fill_between(rows["start"], rows["auc_low"], rows["auc_high"], alpha=0.15,
+                                color=drawn.get_color())
+            if column == "default_rate":
+                ax.vlines(rows["start"], rows["dr_low"], rows["dr_high"], alpha=0.5,
+                          color=drawn.get_color())
+                ax.plot(rows["start"], rows["mean_pd"], "x", color=drawn.get_color())
+        if line is not None:
+            ax.axhline(line, color="grey", linestyle="--", label=label)
+        if column == "psi":
+            for value, style in ((watch, "--"), (alarm, "-")):
+                ax.axhline(value, color="grey", linestyle=style)
+        if len(later):
+            ax.axvline(later.min(), color="black", lw=0.8, linestyle=":")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    axes[0, 0].legend(fontsize=8)
+    axes[1, 0].legend(fontsize=8)
+    return figure
+
+
 def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int = 3) -> Figure:
     """One panel per declared feature: its contribution against its value, coloured by status."""
     rows = -(-len(dependence) // columns)

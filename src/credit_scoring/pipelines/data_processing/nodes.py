@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from credit_scoring.data import periods
 from credit_scoring.data.preparation import (
     add_domain_features,
     clean_applicants,
@@ -37,18 +38,29 @@ logger = logging.getLogger(__name__)
 
 
 def validate_applicants(applicants: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Stop the run before any work if the applicant table breaks the declared contract."""
-    return validate_raw(applicants, params)
+    """Stop the run before any work if the applicant table breaks the declared contract
+    (application dates included, when the split is out of time)."""
+    validate_raw(applicants, params)
+    if params["split"].get("date_column"):
+        periods.application_dates(applicants, params["split"]["date_column"])
+    return applicants
 
 
 def split_train_test(
     model_input: pd.DataFrame, params: dict[str, Any], feature_build_report: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
-    """Stratified, seeded train/test split; assign the CV fold of every training row.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Train/test split and the CV fold of every training row: random, or out of time.
+
+    Without ``split.date_column`` the split is stratified and seeded. With it, test is the
+    out-of-time window (the latest vintages, or from ``out_of_time_start``); training is
+    the development window before it, less an optional in-time holdout
+    (``in_time_holdout``: a stratified share of it). The date is never a model feature.
 
     The fold id is stored with the training rows so that every later pipeline
     (baselines, model_comparison, tuning, thresholding) cross-validates on the very same
-    folds, and the test rows are never seen by model or cut-off selection.
+    folds, and the test rows are never seen by model or cut-off selection. Folds are
+    stratified, or time-ordered (``cv: time_series``, ``data.periods``: no fold trains on
+    a later vintage than it scores).
 
     Float columns whose values are all exact in 32 bits are stored as such
     (``preparation.float32_exact``), which halves their memory in every later stage; the
@@ -62,47 +74,84 @@ def split_train_test(
       counted and warned about, or stop the run (``split.test_rows_seen_in_training``).
 
     Returns:
-        The training rows (with the fold column), the test rows, the feature schema (which
-        carries the feature build's recipe: the champion rebuilds the same features) and
-        the data-quality report.
+        The training rows (with the fold column), the test rows, the in-time holdout (empty
+        unless configured), the feature schema (which carries the feature build's recipe:
+        the champion rebuilds the same features; and the windows when dated) and the
+        data-quality report.
     """
     split = params["split"]
     # protected attributes under policy exclude travel beside the features, for the
-    # fairness screen: no check treats them as features
-    reserved = {params["target"]["column"], params.get("id_column"), *kept_out_of_model(params)}
+    # fairness screen: no check treats them as features; nor the application date
+    reserved = {params["target"]["column"], params.get("id_column"), split.get("date_column"),
+                *kept_out_of_model(params)}
     model_input = model_input.astype(dict.fromkeys(
         float32_exact(model_input, [c for c in model_input.columns if c not in reserved]),
         "float32"))
     target = model_input[params["target"]["column"]]
-    train, test = train_test_split(
-        model_input,
-        test_size=split["test_size"],
-        stratify=target,
-        random_state=split["random_state"],
-    )
+    time = None
+    if split.get("date_column"):
+        train, test, in_time, time = _out_of_time_split(model_input, split, target.name)
+    else:
+        train, test = train_test_split(model_input, test_size=split["test_size"],
+                                       stratify=target, random_state=split["random_state"])
+        in_time = model_input.iloc[:0]
     dropped = degenerate_features(train, [c for c in train.columns if c not in reserved])
     if dropped:
         logger.warning("Features dropped, nothing to learn from them: %s.",
                        "; ".join(f"'{c}' {why}" for c, why in dropped.items()))
-        train, test = train.drop(columns=list(dropped)), test.drop(columns=list(dropped))
+        train, test, in_time = (t.drop(columns=list(dropped)) for t in (train, test, in_time))
     seen = _test_rows_seen_in_training(train, test, reserved, params)
-    folds = StratifiedKFold(
-        n_splits=split["cv_folds"], shuffle=True, random_state=split["random_state"]
-    )
-    fold_ids = np.empty(len(train), dtype="int8")
-    for fold, (_, held_out) in enumerate(folds.split(train, train[params["target"]["column"]])):
-        fold_ids[held_out] = fold
+    fold_ids = _fold_ids(train, split, target.name)
     train = train.assign(**{split["fold_column"]: fold_ids})
     _check_both_classes_per_fold(train[target.name], fold_ids, split["cv_folds"])
     logger.info(
-        "Split %d applicants into %d train (bad rate %.1f%%) and %d test (bad rate %.1f%%).",
+        "Split %d applicants into %d train (bad rate %.1f%%) and %d %stest (bad rate %.1f%%).",
         len(model_input), len(train), 100 * train[target.name].mean(),
-        len(test), 100 * test[target.name].mean(),
+        len(test), "out-of-time " if time else "", 100 * test[target.name].mean(),
     )
     schema = build_feature_schema(train, params, dropped)
     quality = {"train_rows": len(train), "test_rows": len(test),
+               "in_time_holdout_rows": len(in_time),
                "test_rows_seen_in_training": int(seen.sum()), "dropped_features": dropped}
-    return train, test, schema | {"feature_build": feature_build_report["recipe"]}, quality
+    return train, test, in_time, schema | {"feature_build": feature_build_report["recipe"],
+                                           "time": time}, quality
+
+
+def _out_of_time_split(model_input: pd.DataFrame, split: dict[str, Any], target: str
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Development window (training, and the in-time holdout) and the out-of-time test."""
+    dates = periods.application_dates(model_input, split["date_column"])
+    later = periods.out_of_time_window(dates, split)
+    time = periods.describe(dates, split, later)
+    development, test = model_input[~later], model_input[later]
+    periods.check_window(development[target], "development", " to ".join(time["development"]))
+    periods.check_window(test[target], "out-of-time", " to ".join(time["out_of_time"]))
+    if not split.get("in_time_holdout"):
+        return development, test, model_input.iloc[:0], time
+    train, in_time = train_test_split(development, test_size=split["in_time_holdout"],
+                                      stratify=development[target],
+                                      random_state=split["random_state"])
+    return train, test, in_time, time
+
+
+def _fold_ids(train: pd.DataFrame, split: dict[str, Any], target: str) -> np.ndarray:
+    """Stratified folds, or time-ordered ones (``cv: time_series``)."""
+    n_folds, y = split["cv_folds"], train[target]
+    if split.get("cv", "stratified") == "time_series":
+        dates = periods.application_dates(train, split["date_column"])
+        return periods.time_ordered_folds(periods.vintages(dates, split.get("vintage", "month")),
+                                          n_folds)
+    rarest = int(min(y.sum(), len(y) - y.sum()))
+    if rarest < n_folds:
+        raise ApplicantDataError(
+            f"The training rows hold {int(y.sum())} bads and {int(len(y) - y.sum())} goods: "
+            f"too few to put both in each of {n_folds} folds (data_processing.split.cv_folds). "
+            "Use more data (a longer development window), or fewer folds.")
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=split["random_state"])
+    fold_ids = np.empty(len(train), dtype="int8")
+    for fold, (_, held_out) in enumerate(folds.split(train, y)):
+        fold_ids[held_out] = fold
+    return fold_ids
 
 
 def _test_rows_seen_in_training(train: pd.DataFrame, test: pd.DataFrame, reserved: set[str],
@@ -130,7 +179,8 @@ def _test_rows_seen_in_training(train: pd.DataFrame, test: pd.DataFrame, reserve
 def data_quality_metrics(data_quality: dict[str, Any]) -> dict[str, dict[str, float]]:
     """The data-quality counts as MLflow metrics."""
     counts = {"test_rows_seen_in_training": data_quality["test_rows_seen_in_training"],
-              "dropped_features": len(data_quality["dropped_features"])}
+              "dropped_features": len(data_quality["dropped_features"]),
+              "in_time_holdout_rows": data_quality.get("in_time_holdout_rows", 0)}
     return {name: {"value": float(value), "step": 0} for name, value in counts.items()}
 
 
@@ -141,7 +191,8 @@ def _check_both_classes_per_fold(y: pd.Series, fold_ids: np.ndarray, n_folds: in
     if not one_class.empty:
         raise ApplicantDataError(
             f"CV folds {one_class.index.tolist()} of {n_folds} hold a single class (the "
-            f"training rows have {int(y.sum())} bads and {int(len(y) - y.sum())} goods): "
+            f"training rows have {int(y.sum())} bads and {int(len(y) - y.sum())} goods; "
+            f"fold {periods.TRAINING_ONLY} is the first block of time-ordered folds): "
             "ROC AUC, Gini and KS would be undefined (NaN). Use more data, or fewer folds "
             "(data_processing.split.cv_folds)."
         )

@@ -36,8 +36,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 split_train_test,
                 inputs=["model_input", "params:data_processing", "feature_build_report"],
-                outputs=["model_input_train", "model_input_test", "feature_schema",
-                         "data_quality"],
+                outputs=["model_input_train", "model_input_test", "model_input_in_time",
+                         "feature_schema", "data_quality"],
                 name="split_train_test",
             ),
             Node(

@@ -28,6 +28,7 @@ from credit_scoring.models.evaluation import (
     folds_fingerprint,
     out_of_fold_metrics,
     pd_metrics,
+    scored_rows,
 )
 from credit_scoring.models.families import (
     FAMILIES,
@@ -91,7 +92,8 @@ def rank_champion_candidates(
             for key in ("candidate", "spec", "random_state", "class_weighting")},
     }
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
-    y, folds = model_input_train[target_column], model_input_train[fold_column]
+    development = scored_rows(model_input_train, fold_column)
+    y, folds = development[target_column], development[fold_column]
     oof_pds = {}  # candidate -> out-of-fold PDs, in model_input_train's row order
     for stage, table in tables.items():
         if not _check_same_rows(table, model_input_train, target_column, fold_column, stage):
@@ -119,7 +121,7 @@ def rank_champion_candidates(
                               folds.nunique())
     chosen = ranking.loc[ranking["chosen"], "candidate"].iloc[0]
     logger.info("Champion candidate out of %d: %s", len(ranking), reason)
-    oof = model_input_train[[target_column, fold_column]].assign(pd_uncalibrated=oof_pds[chosen])
+    oof = development[[target_column, fold_column]].assign(pd_uncalibrated=oof_pds[chosen])
     blend_spec = specs.get(BLEND_CANDIDATE, {}).get("spec", {})
     runs = ({"blend": {"params": {"intercept": blend_spec["intercept"],
                                   "weights": {m["candidate"]: m["weight"]
@@ -128,7 +130,7 @@ def rank_champion_candidates(
                            BLEND_CANDIDATE, [c for c in ranking if c.startswith("cv_")]].to_dict()}}
             if members else {})
     sides = challengers(ranking)
-    challenger_oof = model_input_train[[target_column, fold_column]].assign(
+    challenger_oof = development[[target_column, fold_column]].assign(
         **{name: oof_pds[name] for name in sides.values() if name})
     sides = {side: name and {**specs[name], "candidate": name,
                              "complexity": _complexity(specs[name])}
@@ -211,14 +213,15 @@ def calibrate_pd_model(
     """
     target_column, fold_column = feature_schema["target"], feature_schema["fold_column"]
     X, y = features(model_input_train, feature_schema), target(model_input_train, feature_schema)
-    folds = model_input_train[fold_column]
     refit = fit_blend if champion_spec["candidate"] == BLEND_CANDIDATE else fit_candidate
     model = refit(champion_spec, X, y, feature_schema)
     config = Thresholding.model_validate(params)
     uncalibrated = candidate_oof["pd_uncalibrated"]
+    development = scored_rows(model_input_train, fold_column)
     calibrator, calibrated, report = choose_calibration(
-        uncalibrated, y, folds, config.calibration.methods, config.calibration.choose_by)
-    oof = model_input_train[[target_column, fold_column]].assign(
+        uncalibrated, development[target_column], development[fold_column],
+        config.calibration.methods, config.calibration.choose_by)
+    oof = development[[target_column, fold_column]].assign(
         pd_uncalibrated=uncalibrated.to_numpy(), pd=calibrated,
         score=config.scaling.points(calibrated),
     )

@@ -31,6 +31,7 @@ from credit_scoring.models.evaluation import (
     fit_and_evaluate,
     fold_models,
     frame_fingerprint,
+    scored_folds,
 )
 from credit_scoring.models.plots import candidate_plots, feature_importance
 from credit_scoring.models.progress import Progress, duration
@@ -270,7 +271,7 @@ class Objective:
         space = self.params["search_spaces"][self.family["candidate"]]
         spec = with_params(self.family["spec"], suggest_params(trial, space))
         estimator = build_estimator(spec, self.feature_schema, self.params["random_state"])
-        n_folds = self.folds.nunique()
+        n_folds = len(scored_folds(self.folds))
         untuned = trial.user_attrs.get("untuned", False)
         scores = []
         oof_pd = pd.Series(np.nan, index=self.X.index, name="pd")

@@ -44,6 +44,7 @@ def conclusions(
     population_table: pd.DataFrame,
     data_quality: dict[str, Any],
     fairness_table: pd.DataFrame,
+    vintage_table: pd.DataFrame,
     test_scores: pd.DataFrame,
     feature_schema: dict[str, Any],
     params: dict[str, Any],
@@ -73,7 +74,7 @@ def conclusions(
                                         data_quality["test_rows"], rules),
         *rules_of.reason_statement_findings(**reason_counts(
             scorer, statements_table(scorer), test_scores), rules=rules),
-        *rules_of.out_of_time_findings(bool(feature_schema.get("date_column")), rules),
+        *rules_of.out_of_time_findings(vintage_table, discrimination_table, rules),
     ]
     ranked = rules_of.ranked(found)
     return {"verdict": rules_of.verdict(ranked), "findings": rules_of.findings_table(ranked)}

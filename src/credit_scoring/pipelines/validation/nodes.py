@@ -21,6 +21,7 @@ from credit_scoring.models import families
 from credit_scoring.models.blend import CANDIDATE as BLEND_CANDIDATE
 from credit_scoring.models.blend import fit_blend
 from credit_scoring.models.estimators import fit_candidate, predict_pd
+from credit_scoring.models.evaluation import scored_rows
 from credit_scoring.models.scorecard import TABLE_COLUMNS, WoEScorecard, points_table
 from credit_scoring.models.selection import challenger_side
 from credit_scoring.validation.stability import psi_from_baseline, stability_status
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 CHALLENGER_COLUMNS = ["sample", "model", "candidate", "complexity", "auc", "low", "high",
                       "p_value"]
+SAMPLES = {"oof": "train (out-of-fold)", "in_time": "in-time holdout", "test": "test"}
+"""The samples' names, as every table of the report writes them (test is the out-of-time
+window when the split is dated; the in-time holdout exists only when configured)."""
 CURVE_POINTS = 200
 """Points kept per curve in the JSON: enough to draw it, small at any sample size."""
 
@@ -72,23 +76,29 @@ def _roc(y, pd_scores) -> dict[str, list[float]]:
     return _thinned(x=fpr, y=tpr)
 
 
-def _samples(model_version: dict[str, Any], test_scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _samples(model_version: dict[str, Any], test_scores: pd.DataFrame,
+             in_time_scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
     oof = model_version["oof_predictions"]
-    return {"train (out-of-fold)": oof[["bad", "pd"]], "test": test_scores[["bad", "pd"]]}
+    samples = {SAMPLES["oof"]: oof[["bad", "pd"]], SAMPLES["in_time"]: in_time_scores,
+               SAMPLES["test"]: test_scores}
+    return {name: sample[["bad", "pd"]].astype({"bad": int, "pd": float})
+            for name, sample in samples.items() if len(sample)}
 
 
 def discrimination(
-    model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
+    model_version: dict[str, Any], test_scores: pd.DataFrame, in_time_scores: pd.DataFrame,
+    params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """AUC, Gini and KS with confidence intervals; ROC, CAP and KS curves; gains by decile.
 
     Returns:
-        One row per sample (out-of-fold train, test) with each statistic and its interval;
-        the curves (thinned to ``CURVE_POINTS``); the test gains table.
+        One row per sample (out-of-fold train, the in-time holdout when there is one, test)
+        with each statistic and its interval; the curves (thinned to ``CURVE_POINTS``); the
+        test gains table.
     """
     level, bootstrap = params["confidence_level"], params["bootstrap"]
     rows, curves = [], {}
-    for name, sample in _samples(model_version, test_scores).items():
+    for name, sample in _samples(model_version, test_scores, in_time_scores).items():
         y, pd_scores = sample["bad"].to_numpy(), sample["pd"].to_numpy()
         auc = auc_confidence(y, pd_scores, level)
         ks = ks_confidence(y, pd_scores, bootstrap["resamples"], bootstrap["seed"], level)
@@ -113,7 +123,8 @@ def discrimination(
 
 
 def calibration(
-    model_version: dict[str, Any], test_scores: pd.DataFrame, params: dict[str, Any]
+    model_version: dict[str, Any], test_scores: pd.DataFrame, in_time_scores: pd.DataFrame,
+    params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Brier and Hosmer-Lemeshow per sample; per score band the Jeffreys test with its light.
 
@@ -126,11 +137,11 @@ def calibration(
     policy = model_version["model"].policy
     lights = params["jeffreys"]
     summary, bands, reliability = [], [], {}
-    for name, sample in _samples(model_version, test_scores).items():
+    for name, sample in _samples(model_version, test_scores, in_time_scores).items():
         y, pd_scores = sample["bad"].to_numpy(), sample["pd"].to_numpy()
         summary.append({"sample": name, "brier": brier_score_loss(y, pd_scores),
                         **hosmer_lemeshow(y, pd_scores, params["hosmer_lemeshow_groups"],
-                                          holdout=name == "test")})
+                                          holdout=name != SAMPLES["oof"])})
         table = pd.DataFrame({"band": policy.bands(policy.points(pd_scores)),
                               "bad": y, "pd": pd_scores}).groupby("band").agg(
             applicants=("bad", "size"), bads=("bad", "sum"), mean_pd=("pd", "mean"))
@@ -261,8 +272,9 @@ def _same_rows(oof: pd.DataFrame | None, model_input_train: pd.DataFrame,
                feature_schema: dict[str, Any]) -> bool:
     """Whether stored out-of-fold PDs are of these training rows, targets and folds."""
     columns = [feature_schema["target"], feature_schema["fold_column"]]
-    return (oof is not None and oof.index.equals(model_input_train.index)
-            and oof[columns].equals(model_input_train[columns]))
+    development = scored_rows(model_input_train, feature_schema["fold_column"])
+    return (oof is not None and oof.index.equals(development.index)
+            and oof[columns].equals(development[columns]))
 
 
 def _refitted_pd(spec: dict[str, Any], model_input_train: pd.DataFrame,
@@ -326,9 +338,10 @@ def challenger(
     test_pd, model = _refitted_pd(spec, model_input_train, model_input_test, feature_schema)
     other = {"candidate": spec["candidate"], "complexity": spec["complexity"]}
     champion_oof = model_version["oof_predictions"]
-    y_train = target(model_input_train, feature_schema)
-    folds = model_input_train[feature_schema["fold_column"]]
-    paired = champion_oof.index.equals(model_input_train.index) and np.array_equal(
+    development = scored_rows(model_input_train, feature_schema["fold_column"])
+    y_train = target(development, feature_schema)
+    folds = development[feature_schema["fold_column"]]
+    paired = champion_oof.index.equals(development.index) and np.array_equal(
         champion_oof["fold"].to_numpy(), folds.to_numpy())
     if not paired:
         logger.warning("The out-of-fold PDs of %s version %s are not of the current training "

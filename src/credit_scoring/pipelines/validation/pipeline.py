@@ -20,6 +20,7 @@ from .nodes import (
     score_test_applicants,
     stability,
 )
+from .over_time import over_time, score_in_time_applicants
 from .reasons_fairness import fairness
 from .report_page import validation_report
 
@@ -35,14 +36,36 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="score_test_applicants",
             ),
             Node(
+                score_in_time_applicants,
+                inputs=["model_version", "applicant_features", "model_input_in_time",
+                        "feature_schema"],
+                outputs="in_time_scores",
+                name="score_in_time_applicants",
+            ),
+            Node(
                 discrimination,
-                inputs=["model_version", "test_scores", "params:validation"],
+                inputs=["model_version", "test_scores", "in_time_scores", "params:validation"],
                 outputs=["discrimination_table", "curves", "gains_table"],
                 name="discrimination",
             ),
             Node(
+                over_time,
+                inputs=dict(
+                    model_version="model_version",
+                    test_scores="test_scores",
+                    in_time_scores="in_time_scores",
+                    model_input_train="model_input_train",
+                    model_input_test="model_input_test",
+                    model_input_in_time="model_input_in_time",
+                    feature_schema="feature_schema",
+                    params="params:validation",
+                ),
+                outputs="vintage_table",
+                name="over_time",
+            ),
+            Node(
                 calibration,
-                inputs=["model_version", "test_scores", "params:validation"],
+                inputs=["model_version", "test_scores", "in_time_scores", "params:validation"],
                 outputs=["calibration_table", "score_band_table", "reliability"],
                 name="calibration",
             ),
@@ -121,6 +144,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     population_table="population_checks",
                     data_quality="data_quality",
                     fairness_table="fairness_table",
+                    vintage_table="vintage_table",
                     test_scores="test_scores",
                     feature_schema="feature_schema",
                     params="params:validation",
@@ -171,6 +195,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     data_quality="data_quality",
                     fairness_table="fairness_table",
                     population_table="population_checks",
+                    vintage_table="vintage_table",
                     test_scores="test_scores",
                     conclusions="conclusions",
                     gate="gate",
@@ -183,7 +208,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="validation",
         inputs={**{name: name for name in ("holdout_applicants", "model_input_train",
-                                           "model_input_test", "feature_schema",
+                                           "model_input_test", "model_input_in_time",
+                                           "applicant_features", "feature_schema",
                                            "latest_batch_stability", "data_quality",
                                            "feature_build_report", "challengers",
                                            "challenger_oof")},

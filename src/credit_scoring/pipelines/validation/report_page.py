@@ -70,6 +70,39 @@ def _challenger_section(table: pd.DataFrame, scorecard: pd.DataFrame,
             "text": text, "blocks": blocks}
 
 
+def _over_time_section(vintage_table: pd.DataFrame, discrimination_table: pd.DataFrame,
+                       schema: dict[str, Any], approval_rate: float,
+                       params: dict[str, Any]) -> dict[str, Any]:
+    """The out-of-time window against the in-time samples, vintage by vintage."""
+    if vintage_table.empty:
+        return {"id": "over-time", "title": "Over time",
+                "text": "No out-of-time sample: the applicant table has no application date "
+                        "(data_processing.split.date_column), so test is a random split of "
+                        "the development period and nothing here shows the model holds on a "
+                        "later one (docs/over-time.md).",
+                "blocks": []}
+    time = schema.get("time") or {}
+    tolerance = params["findings"]["out_of_time_auc_drop"]["threshold"]
+    in_time = discrimination_table.set_index("sample").loc["train (out-of-fold)", "auc"]
+    windows = (f"development {' to '.join(time['development'])}, out of time "
+               f"{' to '.join(time['out_of_time'])} (test); " if time else "")
+    return {"id": "over-time", "title": "Over time",
+            "text": f"The split is by application date ({time.get('date_column')}: {windows}"
+                    "CV folds " + ("time-ordered" if time.get("cv") == "time_series" else
+                                   "stratified") + "). Test is the out-of-time window: no "
+                    "model, calibration, cut-off or selection saw it. Per vintage: AUC with "
+                    f"its DeLong interval (dashed: the in-time AUC {in_time:.3f} less the "
+                    f"tolerance {tolerance}), the default rate against the mean PD with its "
+                    "Jeffreys interval and light (red: the PD is significantly too low), the "
+                    "approval rate at the cut-off (dashed: development's), and the score PSI "
+                    f"against development (watch {params['psi']['watch']}, alarm "
+                    f"{params['psi']['alarm']}). The dotted line marks where out of time "
+                    "starts; the features that shifted are in Stability.",
+            "blocks": [report.svg(report.vintage_figure(
+                vintage_table, in_time - tolerance, approval_rate, params["psi"]["watch"],
+                params["psi"]["alarm"])), vintage_table.drop(columns="start")]}
+
+
 def data_quality_table(data_quality: dict[str, Any]) -> pd.DataFrame:
     """The split's findings as rows a reader scans: check, result, what it means."""
     seen, test_rows = data_quality["test_rows_seen_in_training"], data_quality["test_rows"]
@@ -116,6 +149,7 @@ def validation_report(
     data_quality: dict[str, Any],
     fairness_table: pd.DataFrame,
     population_table: pd.DataFrame,
+    vintage_table: pd.DataFrame,
     test_scores: pd.DataFrame,
     conclusions: dict[str, Any],
     gate: dict[str, Any],
@@ -198,6 +232,9 @@ def validation_report(
                  f"{params['psi']['alarm']} watch, above it a shift. {latest_batch_note}",
          "blocks": [report.svg(report.stability_figure(stability_table, params["psi"]["watch"],
                                                 params["psi"]["alarm"])), stability_table]},
+        _over_time_section(vintage_table, discrimination_table, scorer.feature_schema or {},
+                           float((model_version["oof_predictions"]["pd"] < policy.cutoff).mean()),
+                           params),
         {"id": "feature-effects", "title": "Feature effects",
          "text": "For each feature with a declared direction (data_processing.expected_effects), "
                  "the sign of the model's effect: Spearman's rho between the feature's value and "
@@ -254,7 +291,7 @@ def validation_report(
               "principal_reasons": reason_table, "challenger": challenger_table,
               "challenger_scorecard": challenger_scorecard, "feature_effects": effects_table,
               "reason_statements": statements, "example_declines": examples,
-              "fairness": fairness_table}
+              "fairness": fairness_table, "vintages": vintage_table.drop(columns="start")}
     figures = {"curves": curves, "reliability": reliability, "cost_curve": cost_curve,
                "challenger_curves": challenger_curves, "feature_dependence": dependence}
     content = {"title": title, "verdict": conclusions["verdict"], "registry": gate,
