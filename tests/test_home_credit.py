@@ -1,12 +1,9 @@
 """`kedro run --env home_credit` end to end on a small generated Home Credit set, as a user runs it:
-the generator's CLI writes the raw CSVs, the shipped environment builds the features, trains,
-registers a champion that carries its recipe, and scores new applicants from their history."""
+the generator's CLI writes the raw CSVs (dated: the session's ``home_credit_run`` fixture, shared
+with tests/test_over_time.py), the shipped environment builds the features, trains, registers a
+champion that carries its recipe, and scores new applicants from their history."""
 
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -17,38 +14,17 @@ from mlflow.exceptions import MlflowException
 from credit_scoring.data.schema import ApplicantDataError
 from credit_scoring.decisions.scorer import scorer_of
 
-from .conftest import PROJECT_ROOT, kedro_run, tracking_client, tracking_uri
+from .conftest import (
+    HOME_CREDIT_APPLICANTS,
+    HOME_CREDIT_RAW,
+    kedro_run,
+    tracking_client,
+    tracking_uri,
+)
 
 pytestmark = pytest.mark.integration
 
-APPLICANTS = 5000
-RAW = Path("data/01_raw/home_credit")
-# small budgets: the point is the multi-table path through every stage, not the models
-FAST = ",".join([
-    *[f"model_comparison.candidates.{family}.params.n_estimators=60"
-      for family in ("random_forest", "xgboost", "lightgbm")],
-    "model_comparison.candidates.catboost.params.iterations=60",
-    "tuning.n_trials=2",
-    "tuning.family=xgboost",
-])
-
-
-@pytest.fixture(scope="module")
-def home_credit_run(tmp_path_factory) -> Path:
-    """A project copy with conf/base + conf/home_credit, generated raw data, one full run."""
-    project = tmp_path_factory.mktemp("home_credit") / "project"
-    project.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project)
-    (project / "src").mkdir()
-    for env in ("base", "home_credit", "local"):
-        if (PROJECT_ROOT / "conf" / env).is_dir():
-            shutil.copytree(PROJECT_ROOT / "conf" / env, project / "conf" / env,
-                            ignore=shutil.ignore_patterns("*.yml") if env == "local" else None)
-    subprocess.run([sys.executable, "-m", "credit_scoring", "synth", "home-credit",
-                    "--applicants", str(APPLICANTS), "--out", str(project / RAW)],
-                   check=True, capture_output=True, cwd=project)
-    kedro_run(project, params=FAST, env="home_credit")
-    return project
+APPLICANTS, RAW = HOME_CREDIT_APPLICANTS, HOME_CREDIT_RAW
 
 
 def test_the_run_builds_over_100_aggregates_that_reach_the_model(home_credit_run):
@@ -74,9 +50,13 @@ def test_counts_orphans_and_recipe_are_tracked_in_mlflow(home_credit_run):
     bureau = pd.read_csv(home_credit_run / RAW / "bureau.csv")
     test_ids = pd.read_csv(home_credit_run / RAW / "application_test.csv")["SK_ID_CURR"]
     metrics = run.data.metrics
-    assert metrics["feature_build.bureau.rows"] == len(bureau)
+    # the leakage guard: credits opened after the application are counted, not aggregated
+    after = (bureau["DAYS_CREDIT"] > 0).sum()
+    assert after > 0 and metrics["feature_build.bureau.after_application_rows"] == after
+    assert metrics["feature_build.bureau.rows"] == len(bureau) - after
     # the history tables hold the test applicants' records too: orphans of the training build
-    assert metrics["feature_build.bureau.orphan_rows"] == bureau["SK_ID_CURR"].isin(test_ids).sum()
+    assert metrics["feature_build.bureau.orphan_rows"] == (
+        bureau["SK_ID_CURR"].isin(test_ids) & (bureau["DAYS_CREDIT"] <= 0)).sum()
     assert metrics["feature_build.features"] >= 100 and metrics["feature_build.seconds"] > 0
     assert run.data.params["feature_engineering.tables.bureau.key"] == "SK_ID_CURR"
     artifacts = [a.path for a in tracking.list_artifacts(run.info.run_id, "feature_engineering")]

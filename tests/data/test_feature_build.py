@@ -199,6 +199,31 @@ def test_rows_without_applicant_key_are_counted_as_unlinked(tmp_path, caplog):
     assert features["bureau__days_credit__sum"].tolist() == [-10, 0]
 
 
+def test_rows_known_after_the_application_are_dropped_and_counted(tmp_path, caplog):
+    """The leakage guard (known_at): a credit opened 5 days after the application is no
+    history; a planned end date in the future is (DAYS_CREDIT_ENDDATE decides nothing); a
+    payment without a date is kept."""
+    tables = write_tables(tmp_path, bureau=pd.DataFrame({
+        "SK_ID_CURR": [1, 1, 1, 2, 2], "DAYS_CREDIT": [-300, 5, 0, -20, 40],
+        "DAYS_CREDIT_ENDDATE": [400, 900, 365, -5, 700], "AMT": [100, 200, 300, 400, 500]}),
+        installments=pd.DataFrame({"SK_ID_CURR": [1, 2, 2], "DAYS_ENTRY_PAYMENT": [-3, 2, None],
+                                   "AMT_PAYMENT": [10, 20, 30]}))
+    recipe = {"bureau": {"key": "SK_ID_CURR", "known_at": "DAYS_CREDIT",
+                         "aggregates": {"all": {"AMT": ["sum"], "DAYS_CREDIT_ENDDATE": ["max"]}}},
+              "installments": {"key": "SK_ID_CURR", "known_at": "DAYS_ENTRY_PAYMENT",
+                               "aggregates": {"all": {"AMT_PAYMENT": ["sum"]}}}}
+    with caplog.at_level(logging.WARNING):
+        features, report = build_features(pd.DataFrame({"SK_ID_CURR": [1, 2]}), tables, recipe,
+                                          "SK_ID_CURR")
+    assert report["tables"]["bureau"]["after_application_rows"] == 2       # +5 and +40 days
+    assert report["tables"]["installments"]["after_application_rows"] == 1  # paid 2 days after
+    assert features["bureau__amt__sum"].tolist() == [400, 400]
+    assert features["bureau__days_credit_enddate__max"].tolist() == [400, -5]
+    assert features["installments__amt_payment__sum"].tolist() == [10, 30]
+    assert "'bureau': 2 rows became known after the application (DAYS_CREDIT > 0)" in caplog.text
+    assert feature_build_metrics(report)["bureau.after_application_rows"]["value"] == 2
+
+
 def test_a_parent_key_shared_by_two_applicants_stops_the_build(tmp_path):
     tables = write_tables(
         tmp_path, previous=pd.DataFrame({"SK_ID_PREV": [7, 7], "SK_ID_CURR": [1, 2]}),

@@ -200,9 +200,31 @@ def test_reason_statement_rules():
     assert f.reason_statement_findings(0, 0, [], "NSF", RULES) == []     # nobody declined
 
 
-def test_out_of_time_rule():
-    assert checks(f.out_of_time_findings(False, RULES)) == ["out_of_time"]
-    assert f.out_of_time_findings(True, RULES) == []
+def vintages(*lights: str) -> pd.DataFrame:
+    return pd.DataFrame({"sample": ["train (out-of-fold)"] + ["test"] * len(lights),
+                         "vintage": ["2024-01"] + [f"2024-{m:02d}" for m in range(7, 7 + len(lights))],
+                         "light": ["red", *lights], "default_rate": 0.15, "mean_pd": 0.07,
+                         "jeffreys_p_value": 0.001})
+
+
+@pytest.mark.parametrize(("test_auc", "lights", "expected"), [
+    (0.76, ["green", "green"], ["out_of_time_auc_drop"]),       # 0.80 - 0.76 = 0.04 > 0.03
+    (0.78, ["green", "green"], []),                             # a drop of 0.02
+    (0.78, ["amber", "red"], ["vintage_calibration"]),          # an out-of-time red vintage
+])
+def test_out_of_time_rules(test_auc, lights, expected):
+    table = discrimination(0.7, 0.6, 0.5).assign(auc=[0.8, test_auc])
+    found = f.out_of_time_findings(vintages(*lights), table, RULES)
+    assert checks(found) == expected
+    if expected == ["vintage_calibration"]:   # the in-time red vintage is not counted
+        assert found[0].title == "Calibration fails in 1 out-of-time vintage"
+        assert found[0].evidence == ("2024-08: default rate 15% against mean PD 7.0% "
+                                     "(Jeffreys p 0.001)")
+
+
+def test_without_dates_there_is_no_out_of_time_sample():
+    found = f.out_of_time_findings(pd.DataFrame(), discrimination(0.7, 0.6, 0.5), RULES)
+    assert checks(found) == ["out_of_time"]
 
 
 def test_the_verdict_follows_the_most_severe_finding():

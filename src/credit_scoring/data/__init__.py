@@ -2,6 +2,7 @@
 
 ``schema`` (the raw-data contract and the feature schema every stage shares),
 ``preparation`` (cleaning and feature recipes, the same in training and scoring),
+``periods`` (application dates, vintages, the out-of-time window, time-ordered folds),
 ``feature_build`` (related tables aggregated per applicant, on DuckDB or Spark), ``woe``
 (weight of evidence and information value) and ``synth`` (the Home Credit-like generator).
 Imports nothing else of the project.

@@ -127,6 +127,27 @@ def _reduce(value, aggregate: str, where=None):
     return getattr(value.cast("float64"), aggregate)(where=where)
 
 
+AFTER_APPLICATION = "after_application_rows"
+LATER = "known_later"
+"""Grouping column of the leakage guard: the rows known only after the application."""
+
+
+def known_later(rows, spec: dict[str, Any]):
+    """The leakage guard: whether each row became known after the application (None: the
+    recipe declares no ``known_at``).
+
+    ``known_at`` names the column that says when a row became known, in days counted from
+    the application (Home Credit's ``DAYS_CREDIT``, ``DAYS_DECISION``,
+    ``DAYS_ENTRY_PAYMENT``): a positive value is after it, and the row is aggregated
+    nowhere, only counted (the build report and MLflow: ``<table>.after_application_rows``).
+    A row with no value there (an instalment not yet paid) is kept: nothing says it is
+    later. Other day columns may be positive legitimately (a planned end date), so only
+    ``known_at`` decides.
+    """
+    column = spec.get("known_at")
+    return None if not column else (rows[column].cast("float64") > 0).fill_null(False)
+
+
 def _aggregates(rows, table: str, spec: dict[str, Any], where: dict[str, Any]) -> dict[str, Any]:
     """Every configured reduction as a named Ibis expression, subsets as ``where=`` filters."""
     out = {feature_name(table, None, "count"): rows.count()}
@@ -155,14 +176,30 @@ def _aggregates(rows, table: str, spec: dict[str, Any], where: dict[str, Any]) -
     return out
 
 
-def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> pd.DataFrame:
-    """One related table -> one row per applicant key (``applicant_id`` index), in pandas."""
+def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]
+                    ) -> tuple[pd.DataFrame, int]:
+    """One related table -> one row per applicant key (``applicant_id`` index), in pandas,
+    and the rows the leakage guard left out (``known_later``). Later rows are grouped apart
+    in the same scan, counted and dropped: an applicant whose rows all came later has none."""
     rows = applicant_rows(tables, name, spec)
+    later = known_later(rows, spec)
+    keys = [APPLICANT] if later is None else [APPLICANT, LATER]
+    rows = rows if later is None else rows.mutate(**{LATER: later})
     where = {"all": None} | {s: condition(rows, r) for s, r in (spec.get("subsets") or {}).items()}
-    grouped = rows.group_by(APPLICANT).aggregate(**_aggregates(rows, name, spec, where))
-    result = grouped.to_pandas().set_index(APPLICANT)
+    result = rows.group_by(keys).aggregate(**_aggregates(rows, name, spec, where)).to_pandas()
+    after = 0
+    if later is not None:
+        known_after = result.pop(LATER).astype(bool).to_numpy()
+        after = int(result.loc[known_after, feature_name(name, None, "count")].sum())
+        result = result[~known_after]
+        if after:
+            logger.warning("Related table '%s': %d rows became known after the application "
+                           "(%s > 0); they are not aggregated (leakage guard).", name, after,
+                           spec["known_at"])
+    result = result.set_index(APPLICANT)
     per = spec.get("per")
     if per:
+        rows = rows if later is None else rows.filter(~rows[LATER])
         first = rows.mutate(**{PARENT: rows[per["key"]]}).group_by([APPLICANT, PARENT])
         inner = {f"{snake(c)}__{a}": _reduce(rows[c], a) for c, aggs in per["aggregates"].items()
                  for a in aggs}
@@ -171,7 +208,7 @@ def aggregate_table(tables: dict[str, Any], name: str, spec: dict[str, Any]) -> 
                  for f in inner for then in per["then"]}
         result = result.join(
             level_one.group_by(APPLICANT).aggregate(**outer).to_pandas().set_index(APPLICANT))
-    return result
+    return result, after
 
 
 # ---- data-quality checks ------------------------------------------------------------------
@@ -332,28 +369,6 @@ def deduplicated(rows, name: str, spec: dict[str, Any]) -> tuple[Any, dict[str, 
     return unique, {"duplicate_rows": extra, "dropped_rows": extra}
 
 
-def known_by_application(rows, name: str, spec: dict[str, Any]) -> tuple[Any, int]:
-    """The rows known by the application date, and how many were not (the leakage guard).
-
-    ``known_at`` names the column that says when a row became known, in days counted from
-    the application (Home Credit's ``DAYS_CREDIT``, ``DAYS_DECISION``,
-    ``DAYS_ENTRY_PAYMENT``): a positive value is after it, so the row is dropped and counted
-    (the build report and MLflow: ``<table>.after_application_rows``). A row with no value
-    there (an instalment not yet paid) is kept: nothing says it is later. Other day columns
-    may be positive legitimately (a planned end date), so only ``known_at`` decides.
-    """
-    column = spec.get("known_at")
-    if not column:
-        return rows, 0
-    later = rows[column].cast("float64") > 0
-    after = int(rows.aggregate(after=later.cast("int64").sum()).to_pandas()["after"]
-                .fillna(0).iloc[0])
-    if after:
-        logger.warning("Related table '%s': %d rows became known after the application (%s > "
-                       "0); they are not aggregated (leakage guard).", name, after, column)
-    return rows.filter(~later.fill_null(False)), after
-
-
 def _count(rows) -> int:
     return int(rows.count().to_pandas())
 
@@ -477,14 +492,12 @@ def build_features(
     for name, spec in recipe.items():
         check_table(tables, name, spec)
         tables[name], found[name] = deduplicated(tables[name], name, spec)
-        tables[name], found[name]["after_application_rows"] = known_by_application(
-            tables[name], name, spec)
     ids = applicants[id_column]
     built, report = [], {"applicants": len(applicants), "tables": {}}
     for name, spec in recipe.items():
-        table = aggregate_table(tables, name, spec)
+        table, after = aggregate_table(tables, name, spec)
         aligned, stats = _attach(ids, table, name, zero_filled(name, spec))
-        stats |= found[name]
+        stats |= found[name] | {AFTER_APPLICATION: after}
         if stats["rows"] == 0:  # a feed that delivered nothing: unknown history, not none
             aligned[:] = np.nan
         _log_problems(name, spec, stats, table.index[~table.index.isin(ids) &

@@ -1,8 +1,9 @@
 """What a validator reads: statistics, stability and the report.
 
 ``statistics`` (DeLong, KS, Jeffreys, Hosmer-Lemeshow, gains), ``stability`` (PSI and
-CSI against the baselines a model stores) and ``report`` (the HTML page: computing lives
-in the first two, presenting here). May import ``models`` and ``data``.
+CSI against the baselines a model stores), ``vintages`` (those statistics per vintage, in
+time and out of time) and ``report`` (the HTML page: computing lives in the others,
+presenting here). May import ``models`` and ``data``.
 """
 
 from credit_scoring import public_face

@@ -417,7 +417,8 @@ def out_of_time_findings(vintages: pd.DataFrame, discrimination: pd.DataFrame,
         rule = rules.vintage_calibration
         found.append(Finding(
             "vintage_calibration", rule.severity,
-            f"Calibration fails in {len(failing)} out-of-time vintages",
+            f"Calibration fails in {len(failing)} out-of-time vintage"
+            + ("s" if len(failing) > 1 else ""),
             "; ".join(f"{row.vintage}: default rate {_pct(row.default_rate)} against mean PD "
                       f"{_pct(row.mean_pd)} (Jeffreys p {row.jeffreys_p_value:.3f})"
                       for row in failing.itertuples()),

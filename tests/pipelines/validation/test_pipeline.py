@@ -26,8 +26,8 @@ from credit_scoring.pipelines.validation import create_pipeline
 from credit_scoring.pipelines.validation.nodes import decision_sensitivity, stability
 from tests.conftest import LOAN_BOOK_SOURCE, PROJECT_ROOT, SCORECARD_SPEC, KeptDataset
 
-SECTIONS = ("findings", "model-card", "discrimination", "calibration", "stability", "feature-effects", "challenger",
-            "decisions", "reasons", "fairness", "data-quality")
+SECTIONS = ("findings", "model-card", "discrimination", "calibration", "stability", "over-time",
+            "feature-effects", "challenger", "decisions", "reasons", "fairness", "data-quality")
 EXPECTED_EFFECTS = {"loan_to_income": 1, "income": 1, "term_months": -1}
 
 
@@ -62,6 +62,9 @@ def validated(thresholding_outputs, project_params, tracking_store, tmp_path):
         "holdout_applicants": MemoryDataset(catalog.load("holdout_applicants")),
         "model_input_train": MemoryDataset(catalog.load("model_input_train")),
         "model_input_test": MemoryDataset(catalog.load("model_input_test")),
+        # an undated split: no in-time holdout (the dated path: tests/test_over_time.py)
+        "model_input_in_time": MemoryDataset(catalog.load("model_input_test").iloc[:0]),
+        "applicant_features": MemoryDataset(catalog.load("holdout_applicants")),
         # the loan book's risk rises with loan / income: declaring income "increasing" is wrong
         "feature_schema": MemoryDataset({**schema, "expected_effects": EXPECTED_EFFECTS,
                                          "protected_attributes": PROTECTED}),
