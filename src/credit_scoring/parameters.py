@@ -465,6 +465,7 @@ class Validation(Strict):
     jeffreys: TrafficLight
     psi: Psi
     cost_ratio_changes: list[Annotated[Number, Field(gt=-1)]]
+    vintage_min_applicants: Count = 50
     feature_effects: FeatureEffects
     fairness: Fairness
     findings: FindingRules

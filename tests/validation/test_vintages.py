@@ -7,7 +7,7 @@ import pytest
 from credit_scoring.validation.vintages import VINTAGE_COLUMNS, vintage_table
 
 PARAMS = {"confidence_level": 0.95, "jeffreys": {"amber_below": 0.05, "red_below": 0.01},
-          "psi": {"watch": 0.1, "alarm": 0.25}}
+          "psi": {"watch": 0.1, "alarm": 0.25}, "vintage_min_applicants": 3}
 BASELINE = {"edges": [500], "shares": [0.5, 0.5, 0.0]}   # half below 500, half above, none missing
 
 
@@ -55,3 +55,9 @@ def test_a_pd_far_below_the_default_rate_is_red():
                         ).assign(sample="test", vintage="2024-02")
     row = vintage_table(many, 0.5, BASELINE, PARAMS).iloc[0]
     assert row["light"] == "red" and row["jeffreys_p_value"] < 0.01
+
+
+def test_a_vintage_too_small_has_no_auc_nor_psi_but_keeps_its_jeffreys_interval():
+    row = vintage_table(scored(), 0.35, BASELINE, {**PARAMS, "vintage_min_applicants": 6}).iloc[0]
+    assert np.isnan(row["auc"]) and np.isnan(row["psi"]) and row["psi_status"] == "too few"
+    assert row["jeffreys_p_value"] == pytest.approx(0.409957, abs=1e-6)

@@ -27,8 +27,9 @@ the feature build's leakage guard drops). The first 15 months are stable; over t
 - the default rate rises: +0.8 on the log-odds (8 % -> about 16 %), while the PDs of a model
   developed on the stable months do not;
 - a relationship breaks: the external scores (``EXT_SOURCE_*``) carry less and less of the
-  application risk, none in the last month, so a model leaning on them ranks worse out of
-  time.
+  application risk, none by 2024-10, and then the sign turns (a provider's rescaling gone
+  wrong: at full size the score carries 40 % of its old weight the wrong way), so a model
+  leaning on them ranks worse out of time.
 
 Without ``--dates`` nothing of this is drawn, and the files are as before.
 """
@@ -52,7 +53,7 @@ DATE_COLUMN = "APPLICATION_DATE"
 FIRST_MONTH = "2023-01"
 VINTAGES = 24
 DRIFT_MONTHS = 9
-DRIFT = {"credit": 0.8, "revolving": 0.3, "default_log_odds": 0.8, "ext_source_signal": 1.0}
+DRIFT = {"credit": 0.8, "revolving": 0.3, "default_log_odds": 0.8, "ext_source_signal": 1.4}
 """Planted with ``--dates``, each at full size in the last month (see the module docstring)."""
 AFTER_APPLICATION = 0.08
 """Share of a dated applicant's bureau credits opened after the application (leakage)."""

@@ -3,9 +3,11 @@ quarter), in-time and out of time.
 
 Per sample and vintage: AUC with DeLong's interval, the default rate against the mean PD
 with the Jeffreys interval, p-value and light, the approval rate at the model's cut-off,
-and the PSI of the score against the development distribution the model stores. A pure
-function of scored rows; the validation pipeline gathers them and the report draws them
-with the date on the x-axis.
+and the PSI of the score against the development distribution the model stores. A vintage
+with fewer than ``vintage_min_applicants`` has no AUC and no PSI (ten score bins over 20
+applicants measure noise); its default rate keeps its Jeffreys interval, which is exact at
+any size. A pure function of scored rows; the validation pipeline gathers them and the
+report draws them with the date on the x-axis.
 """
 
 from __future__ import annotations
@@ -32,18 +34,20 @@ def vintage_table(scored: pd.DataFrame, cutoff: float, score_baseline: dict[str,
             ``2024-07`` or ``2024Q3``), ``bad``, ``pd`` and ``score``.
         cutoff: the model's cut-off (decline at or above this PD).
         score_baseline: the score's development distribution (``PDScorer.baselines``).
-        params: ``validation``: ``confidence_level``, ``jeffreys`` lights, ``psi`` bands.
+        params: ``validation``: ``confidence_level``, ``jeffreys`` lights, ``psi`` bands,
+            ``vintage_min_applicants``.
 
     Returns:
         ``VINTAGE_COLUMNS``, in sample then date order; ``start`` is the vintage's first
-        day. AUC is missing for a vintage without both bads and goods.
+        day. AUC is missing for a vintage without both bads and goods, AUC and PSI for one
+        smaller than ``vintage_min_applicants`` (PSI status "too few").
     """
-    level = params["confidence_level"]
+    level, enough = params["confidence_level"], params["vintage_min_applicants"]
     rows = []
     for (sample, vintage), group in scored.groupby(["sample", "vintage"], sort=False):
         y, pd_scores = group["bad"].to_numpy(), group["pd"].to_numpy()
-        bads = int(y.sum())
-        auc = (auc_confidence(y, pd_scores, level) if 0 < bads < len(y)
+        bads, sized = int(y.sum()), len(y) >= enough
+        auc = (auc_confidence(y, pd_scores, level) if sized and 0 < bads < len(y)
                else dict.fromkeys(("auc", "auc_low", "auc_high"), np.nan))
         rows.append({"sample": sample, "vintage": vintage,
                      "start": pd.Period(vintage).start_time, "applicants": len(y),
@@ -51,7 +55,8 @@ def vintage_table(scored: pd.DataFrame, cutoff: float, score_baseline: dict[str,
                      "auc_high": auc["auc_high"], "default_rate": bads / len(y),
                      "mean_pd": float(pd_scores.mean()),
                      "approval_rate": float((pd_scores < cutoff).mean()),
-                     "psi": psi_from_baseline(score_baseline, group["score"])})
+                     "psi": psi_from_baseline(score_baseline, group["score"]) if sized
+                     else np.nan})
     if not rows:
         return pd.DataFrame(columns=VINTAGE_COLUMNS)
     table = pd.DataFrame(rows)
@@ -61,8 +66,10 @@ def vintage_table(scored: pd.DataFrame, cutoff: float, score_baseline: dict[str,
                          jeffreys_p_value=test["p_value"],
                          light=traffic_light(test["p_value"], lights["amber_below"],
                                              lights["red_below"]),
-                         psi_status=stability_status(table["psi"], params["psi"]["watch"],
-                                                     params["psi"]["alarm"]))
+                         psi_status=np.where(table["psi"].isna(), "too few",
+                                             stability_status(table["psi"],
+                                                              params["psi"]["watch"],
+                                                              params["psi"]["alarm"])))
     order = table["sample"].map({name: i for i, name in
                                  enumerate(dict.fromkeys(table["sample"]))})
     return (table.assign(order=order).sort_values(["order", "start"], kind="stable")

@@ -6,6 +6,7 @@ import pytest
 
 from credit_scoring.data.preparation import float32_exact, prepare_for_model
 from credit_scoring.data.schema import ApplicantDataError, features, not_cited
+from credit_scoring.models.evaluation import cv_splits
 from credit_scoring.pipelines.data_processing.nodes import (
     add_domain_features,
     clean_applicants,
@@ -13,7 +14,6 @@ from credit_scoring.pipelines.data_processing.nodes import (
     split_train_test,
     validate_applicants,
 )
-from credit_scoring.models.evaluation import cv_splits
 from tests.conftest import DATED_SPLIT, NO_FEATURE_BUILD, make_dated_loan_book
 
 

@@ -26,12 +26,13 @@ logger = logging.getLogger(__name__)
 def score_in_time_applicants(
     model_version: dict[str, Any],
     applicant_features: pd.DataFrame,
-    model_input_in_time: pd.DataFrame,
+    model_input_in_time: pd.DataFrame | None,
     feature_schema: dict[str, Any],
 ) -> pd.DataFrame:
     """The in-time holdout scored from its rows as the feature build wrote them (the same
-    path as test); empty when the split holds none out."""
-    if model_input_in_time.empty:
+    path as test); empty when the split holds none out (None: data_processing ran before
+    there was one)."""
+    if model_input_in_time is None or model_input_in_time.empty:
         return pd.DataFrame(columns=["bad", "pd", "score", "decision"])
     return score_test_applicants(model_version, applicant_features.loc[model_input_in_time.index],
                                  model_input_in_time, feature_schema)
@@ -59,7 +60,7 @@ def over_time(
     in_time_scores: pd.DataFrame,
     model_input_train: pd.DataFrame,
     model_input_test: pd.DataFrame,
-    model_input_in_time: pd.DataFrame,
+    model_input_in_time: pd.DataFrame | None,
     feature_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> pd.DataFrame:
