@@ -155,7 +155,7 @@ CASES = [
          FIRST_STAGES, "column 'purpose': 1000 value(s) are not numbers"),
     Case("too few bads for the CV folds",
          edit_raw(lambda t: t[(t["creditability"] == "good") | (t.index.isin([1, 4, 10]))]),
-         FIRST_STAGES, "hold a single class (the training rows have 2 bads"),
+         FIRST_STAGES, "The training rows hold 2 bads and"),
     Case("duplicated column in the applicant file",
          edit_raw(lambda t: pd.concat([t, t[["age_in_years"]] + 1], axis=1)), FIRST_STAGES,
          "column 'age_in_years' appears 2 times in"),

@@ -97,10 +97,11 @@ class Split(Strict):
 
     @model_validator(mode="after")
     def _time_needs_dates(self) -> Split:
-        if self.date_column is None and (self.cv == "time_series"
+        if self.date_column is None and (self.cv == "time_series" or self.in_time_holdout
                                          or self.out_of_time_start is not None):
-            raise ValueError("cv: time_series and out_of_time_start need a date_column (the "
-                             "applicant table's application date)")
+            raise ValueError("cv: time_series, in_time_holdout and out_of_time_start need a "
+                             "date_column (the applicant table's application date); without "
+                             "one, test_size holds out a random share")
         return self
 
 

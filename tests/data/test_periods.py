@@ -27,6 +27,12 @@ def test_a_date_that_does_not_parse_is_named_with_the_column_and_the_fix():
         periods.application_dates(dated("2024-01-31", "31/02/2024"), "applied_on")
 
 
+def test_dates_in_mixed_time_zones_are_named_not_a_library_error():
+    with pytest.raises(ApplicantDataError, match=r"'applied_on' .* cannot be read as dates .*"
+                       r"one time zone"):
+        periods.application_dates(dated("2024-07-31T10:00+02:00", "2024-08-01"), "applied_on")
+
+
 def test_a_missing_date_is_refused():
     with pytest.raises(ApplicantDataError, match=r"'applied_on' .* is empty in 1 of 2 rows"):
         periods.application_dates(dated("2024-01-31", None), "applied_on")

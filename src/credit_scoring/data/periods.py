@@ -15,12 +15,15 @@ the blocks before it, never on a later month.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from credit_scoring.data.schema import ApplicantDataError, examples
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"month": "M", "quarter": "Q"}
 """Vintage lengths: ``split.vintage`` -> pandas period code."""
@@ -36,8 +39,14 @@ def application_dates(table: pd.DataFrame, column: str) -> pd.Series:
         ApplicantDataError: naming the column, examples of the values and the fix.
     """
     raw = table[column]
-    dates = raw if pd.api.types.is_datetime64_any_dtype(raw) else pd.to_datetime(
-        raw.astype("string"), errors="coerce", format="ISO8601")
+    try:
+        dates = raw if pd.api.types.is_datetime64_any_dtype(raw) else pd.to_datetime(
+            raw.astype("string"), errors="coerce", format="ISO8601")
+    except (ValueError, TypeError) as error:  # e.g. time zones mixed with plain dates
+        raise ApplicantDataError(
+            f"Date column '{column}' ({KEY}.date_column) cannot be read as dates ({error}), "
+            f"e.g. {examples(raw.dropna(), 5)}. Write every date the same way, as an ISO date "
+            "(2024-07-31) in one time zone.") from None
     dates = dates.dt.tz_localize(None) if getattr(dates.dt, "tz", None) else dates
     missing = raw.isna()
     if missing.any():
@@ -75,6 +84,11 @@ def out_of_time_window(dates: pd.Series, split: dict[str, Any]) -> np.ndarray:
     if start is not None:
         later = (dates >= pd.Timestamp(start)).to_numpy()
         window = f"from {pd.Timestamp(start).date()} ({KEY}.out_of_time_start)"
+        period = PERIODS[split.get("vintage", "month")]
+        if pd.Timestamp(start) != pd.Period(pd.Timestamp(start), period).start_time:
+            logger.warning("%s.out_of_time_start %s is not the first day of a %s: that "
+                           "vintage is split between development and out of time.", KEY,
+                           pd.Timestamp(start).date(), split.get("vintage", "month"))
     else:
         labels = vintages(dates, split.get("vintage", "month"))
         periods = np.sort(labels.unique())

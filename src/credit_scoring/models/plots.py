@@ -27,11 +27,13 @@ use_file_backend()
 
 def _curves(predictions: pd.DataFrame, target: str, candidates: list[str], display,
             title: str, axis_labels: tuple[str, str]):
-    """One curve per candidate, with the chance level (a PD that ranks no better than a coin)."""
+    """One curve per candidate, with the chance level (a PD that ranks no better than a coin),
+    on the rows it has a PD for (time-ordered folds' first block has none)."""
     figure, ax = plt.subplots(figsize=(6, 5))
     for position, name in enumerate(candidates):
-        display.from_predictions(predictions[target], predictions[name], name=name, ax=ax,
-                                 plot_chance_level=position == 0)
+        scored = predictions[name].notna()
+        display.from_predictions(predictions.loc[scored, target], predictions.loc[scored, name],
+                                 name=name, ax=ax, plot_chance_level=position == 0)
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])
     ax.set_title(title)

@@ -406,9 +406,11 @@ def out_of_time_findings(vintages: pd.DataFrame, discrimination: pd.DataFrame,
     if drop > rule.threshold:
         found.append(Finding(
             "out_of_time_auc_drop", rule.severity, "Discrimination falls out of time",
-            f"AUC {in_time['auc']:.3f} in time (out of fold), {later['auc']:.3f} out of time "
-            f"[{later['auc_low']:.3f}, {later['auc_high']:.3f}]: a drop of {drop:.3f} (rule: "
-            f"{rule.threshold})",
+            f"AUC {in_time['auc']:.3f} in time (out of fold"
+            + (f"; in-time holdout {by.loc['in-time holdout', 'auc']:.3f}"
+               if "in-time holdout" in by.index else "")
+            + f"), {later['auc']:.3f} out of time [{later['auc_low']:.3f}, "
+            f"{later['auc_high']:.3f}]: a drop of {drop:.3f} (rule: {rule.threshold})",
             "Find what changed in the later vintages (Over time; Stability for the features "
             "that shifted) and redevelop on recent data if the relationship has moved.",
             "over-time"))

@@ -208,6 +208,12 @@ def test_an_in_time_holdout_is_a_stratified_share_of_the_development_window(loan
     assert "cv_fold" not in in_time
 
 
+def test_an_in_time_holdout_too_small_for_a_bad_and_a_good_names_its_key(loan_book_params):
+    with pytest.raises(ApplicantDataError, match=r"in_time_holdout = 0.001 of the 449 "
+                       r"development applicants .* cannot hold a bad and a good out"):
+        dated_split(loan_book_params, in_time_holdout=0.001)
+
+
 def test_time_series_folds_never_train_on_a_later_month_than_they_score(loan_book_params):
     train, *_ = dated_split(loan_book_params, cv="time_series")
     months = train["applied_on"].str[:7]

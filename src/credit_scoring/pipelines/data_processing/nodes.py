@@ -128,6 +128,13 @@ def _out_of_time_split(model_input: pd.DataFrame, split: dict[str, Any], target:
     periods.check_window(test[target], "out-of-time", " to ".join(time["out_of_time"]))
     if not split.get("in_time_holdout"):
         return development, test, model_input.iloc[:0], time
+    held = split["in_time_holdout"] * len(development)
+    if held < 2 or min(development[target].sum(), (1 - development[target]).sum()) < 2:
+        raise ApplicantDataError(
+            f"data_processing.split.in_time_holdout = {split['in_time_holdout']} of the "
+            f"{len(development)} development applicants ({int(development[target].sum())} "
+            "bads) cannot hold a bad and a good out: raise it, or set it to 0 (no in-time "
+            "holdout).")
     train, in_time = train_test_split(development, test_size=split["in_time_holdout"],
                                       stratify=development[target],
                                       random_state=split["random_state"])

@@ -9,6 +9,7 @@ import pandas as pd
 
 from credit_scoring import decisions
 from credit_scoring.data.schema import not_cited
+from credit_scoring.models.evaluation import scored_rows
 from credit_scoring.validation.fairness import fairness_screen, group_labels, screen_bands
 
 
@@ -31,8 +32,9 @@ def fairness(
     policy, oof = model_version["model"].policy, model_version["oof_predictions"]
     samples = {"test": (model_input_test, test_scores["bad"], test_scores["pd"],
                         test_scores["decision"] == "decline", test_scores.get("reason_1_code"))}
-    if oof.index.equals(model_input_train.index):
-        samples["train (out-of-fold)"] = (model_input_train, oof["bad"], oof["pd"],
+    development = scored_rows(model_input_train, feature_schema["fold_column"])
+    if oof.index.equals(development.index):
+        samples["train (out-of-fold)"] = (development, oof["bad"], oof["pd"],
                                           policy.declines(oof["pd"]), None)
     tables = [
         fairness_screen(group_labels(rows[column], screen_bands(

@@ -87,7 +87,7 @@ def _over_time_section(vintage_table: pd.DataFrame, discrimination_table: pd.Dat
     windows = (f"development {' to '.join(time['development'])}, out of time "
                f"{' to '.join(time['out_of_time'])} (test); " if time else "")
     return {"id": "over-time", "title": "Over time",
-            "text": f"The split is by application date ({time.get('date_column')}: {windows}"
+            "text": f"The split is by application date ({time.get('date_column', 'dated')}: {windows}"
                     "CV folds " + ("time-ordered" if time.get("cv") == "time_series" else
                                    "stratified") + "). Test is the out-of-time window: no "
                     "model, calibration, cut-off or selection saw it. Per vintage: AUC with "
