@@ -36,8 +36,11 @@ from credit_scoring.models.calibration import CRITERIA, METHODS
 from credit_scoring.models.encoders import PREPROCESSING
 from credit_scoring.models.evaluation import METRICS
 from credit_scoring.models.families import BLEND, FAMILIES, unknown_family_message
+from credit_scoring.validation.alerts import AlertRules
+from credit_scoring.validation.backtesting import Backtesting
 from credit_scoring.validation.findings import FindingRules
 from credit_scoring.validation.model_card import ModelCardSettings
+from credit_scoring.validation.recalibration import Recalibration
 
 # Strict numbers (decisions.costs.Number): YAML `"10"` or `true` where a number belongs is an
 # error at start, not a crash in a node later; an int stays an int.
@@ -424,6 +427,7 @@ class Psi(Strict):
 
 class Scoring(Strict):
     psi: Psi
+    batch_date: date | None = None
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -475,6 +479,11 @@ class Validation(Strict):
 
 
 
+class Monitoring(Strict):
+    alerts: AlertRules
+    backtesting: Backtesting
+
+
 # ---- hub (credit-scoring-hub) -----------------------------------------------------------
 class HubDownload(Strict):
     repo_id: StrictStr
@@ -514,6 +523,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "reasons": ReasonDictionary,
     "scoring": Scoring,
     "validation": Validation,
+    "monitoring": Monitoring,
+    "recalibrate": Recalibration,
     "hub": Hub,
 }
 """Top-level parameter block -> its model."""

@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline
 
 from credit_scoring.pipelines import data_processing, feature_engineering
 
-QUICK_PATHS = {"train", "scoring"}
+QUICK_PATHS = {"train", "scoring", "monitoring", "recalibrate"}
 """Pipelines run by name only, not part of the default workflow."""
 
 

@@ -99,6 +99,12 @@ class PDScorer:
         return np.asarray(predict_pd(self.preprocess, self.estimator, self.calibrator,
                                      model_input), dtype=float)
 
+    def uncalibrated_pd(self, model_input: pd.DataFrame) -> np.ndarray:
+        """The estimator's PD of prepared rows before the calibrator (what a recalibration
+        refits)."""
+        return np.asarray(predict_pd(self.preprocess, self.estimator, None, model_input),
+                          dtype=float)
+
     def contributions(self, model_input: pd.DataFrame) -> pd.DataFrame | None:
         """Each row's contribution per model input column (positive = pushes the PD up).
 

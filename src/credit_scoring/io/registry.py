@@ -280,14 +280,20 @@ class MlflowChampionDataset(AbstractDataset[dict[str, Any], PyFuncModel]):
             ) from error
 
     def _load(self) -> PyFuncModel:
+        """The version holding the alias, noting its name and version in the model's
+        metadata (``registered_model``): monitoring files each batch under them."""
         uri = f"models:/{self._name}@{self._alias}"
         try:
-            return mlflow.pyfunc.load_model(uri)
+            version = MlflowClient().get_model_version_by_alias(self._name, self._alias).version
+            model = mlflow.pyfunc.load_model(f"models:/{self._name}/{version}")
         except MlflowException as error:
             raise DatasetError(
                 f"Cannot load {uri} ({error}); run `kedro run --pipelines thresholding` "
                 "and `kedro run --pipelines validation` to register and validate a champion."
             ) from error
+        model.metadata.metadata = {**(model.metadata.metadata or {}), "registered_model": {
+            "name": self._name, "version": str(version), "alias": self._alias}}
+        return model
 
 
 
@@ -456,3 +462,81 @@ class ValidationReportDataset(AbstractDataset[dict[str, Any], None]):
             write_local_record(self._champion_dir, record, report)
         (logger.error if gate["alarm"] else logger.info)(
             "%s version %s: %s.", name, version, gate["message"])
+
+
+RANK_METRICS = ("roc_auc", "gini", "ks", "pr_auc")
+"""CV metrics a recalibration keeps from its parent: a monotone calibration leaves the
+ranking, and so these, unchanged; thresholding compares later candidates with them."""
+
+
+class RecalibratedVersionDataset(AbstractDataset[dict[str, Any], None]):
+    """Save: a recalibrated champion as a new version of ``registered_model_name``, with its
+    lineage (parent version and run, outcome windows) as tags and params of its MLflow run,
+    its recalibration report (``ValidationReportDataset`` in ``folder``) and the registry
+    gate's decision. Nothing is saved when the pipeline failed before; the alias moves
+    only once the report is filed."""
+
+    def __init__(self, registered_model_name: str, folder: str, champion_dir: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        self._name = registered_model_name
+        self._report = ValidationReportDataset(folder, champion_dir)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"registered_model_name": self._name}
+
+    def _load(self) -> None:
+        raise DatasetError("RecalibratedVersionDataset is write-only: load the version from "
+                           "the registry.")
+
+    def _save(self, data: dict[str, Any]) -> None:
+        client = MlflowClient()
+        parent = client.get_model_version(self._name, data["parent"]["version"])
+        candidate = parent.tags.get("candidate", "?")
+        policy = data["scorer"].policy
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = mlflow.artifacts.download_artifacts(
+                f"models:/{self._name}/{parent.version}", dst_path=tmp)
+            example = mlflow.models.Model.load(folder).load_input_example(folder)
+        run_name = f"recalibration/{candidate} from v{parent.version}"
+        with mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None,
+                              tags={STAGE_TAG: "recalibration", CANDIDATE_TAG: candidate}) as run:
+            mlflow.log_params(flatten_params({"recalibrate": data["params"],
+                                              "lineage": data["lineage"]}))
+            inherited = client.get_run(parent.run_id).data.metrics
+            mlflow.log_metrics({**data["metrics"], **{
+                key: value for key, value in inherited.items()
+                if key.startswith("cv_") and key.split("_", 1)[1].rsplit("_", 1)[0]
+                in RANK_METRICS}})
+            mlflow.log_text(data["decision_report"], "decision_report.md")
+            info = log_pd_model(data["scorer"], example)
+            version = str(mlflow.register_model(
+                info.model_uri, self._name, tags={REGISTRATION_TAG: "in progress"}).version)
+            mlflow.set_tag("mlflow.runName", f"{run_name} v{version}")
+            client.update_model_version(self._name, version, description=(
+                f"Recalibration of version {parent.version} ({candidate}) on outcomes of "
+                f"{' to '.join(data['lineage']['fit_window'])}: the same estimator, a new "
+                f"calibrator, cut-off {policy.cutoff:.4f} and bands.\n\n"
+                + data["decision_report"]))
+            tags = {**{key: parent.tags[key] for key in ("candidate", "complexity", FOLDS_TAG,
+                                                         "data_fingerprints")
+                       if key in parent.tags},
+                    **policy.registry_tags(), "calibration": data["lineage"]["method"],
+                    CODE_TAG: code_version(), "recalibrated_from": parent.version,
+                    "outcome_window": " to ".join(data["lineage"]["fit_window"]),
+                    "holdout_window": " to ".join(data["lineage"]["holdout_window"]),
+                    PROMOTION_TAG: AWAITING if data["promote"] else "refused",
+                    COMPARED_TAG: parent.version, "champion_decision": data["gate"]["message"]}
+            for key, value in tags.items():
+                client.set_model_version_tag(self._name, version, key, str(value))
+            record = {"registered_model_name": self._name, "version": int(version),
+                      "run_id": run.info.run_id,
+                      "model_uri": f"models:/{self._name}/{version}",
+                      "candidate": candidate, "recalibrated_from": int(parent.version),
+                      "lineage": data["lineage"], "policy": policy.as_config(),
+                      "metrics": data["metrics"]}
+            mlflow.log_text(json.dumps(record, indent=2, default=str), RECORD)
+        self._report.save({"run_id": run.info.run_id, "name": self._name, "version": version,
+                           "verdict": data["verdict"], "files": data["files"],
+                           "gate": data["gate"]})
+        client.set_model_version_tag(self._name, version, REGISTRATION_TAG, "complete")

@@ -261,6 +261,40 @@ def vintage_figure(table: pd.DataFrame, auc_floor: float, approval_rate: float,
     return figure
 
 
+def monitoring_figure(batches: pd.DataFrame, rules: dict[str, Any]) -> Figure:
+    """Four panels over the batches' start dates: score PSI and the largest feature CSI (watch
+    and alarm drawn), approval rate and mean PD (development's and its alert limits drawn).
+    A batch with a high-severity alert is drawn in red."""
+    figure, axes = plt.subplots(2, 2, figsize=(9.6, 6.4), sharex=True, layout="constrained")
+    figure.suptitle("Scored batches (application period)")
+    alert = batches["status"] == "alert"
+    approval = batches["approval_rate_development"].iloc[-1]
+    mean_pd = batches["mean_pd_development"].iloc[-1]
+    change, relative = (rules["approval_rate"]["max_change"],
+                        rules["mean_pd"]["max_relative_change"])
+    for ax, (title, column, lines) in zip(axes.flat, (
+            ("score PSI", "score_psi", (rules["score_psi"]["watch"],
+                                        rules["score_psi"]["alarm"])),
+            ("largest feature CSI", "largest_csi", (rules["feature_csi"]["watch"],
+                                                    rules["feature_csi"]["alarm"])),
+            ("approval rate at the cut-off", "approval_rate",
+             (approval - change, approval, approval + change)),
+            ("mean PD", "mean_pd", (mean_pd * (1 - relative), mean_pd,
+                                    mean_pd * (1 + relative)))), strict=True):
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.plot(batches["batch_start"], batches[column], "o-", ms=4, color="#1565c0")
+        ax.plot(batches.loc[alert, "batch_start"], batches.loc[alert, column], "o", ms=7,
+                color=STATUS_COLOURS["shift"], label="alert")
+        for value, style in zip(lines, ("--", "-", "--") if len(lines) == 3 else ("--", "-"),
+                                strict=True):
+            if pd.notna(value):
+                ax.axhline(value, color="grey", linestyle=style, lw=0.9)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    axes[0, 0].legend(fontsize=8)
+    return figure
+
+
 def effects_figure(dependence: dict[str, Any], table: pd.DataFrame, columns: int = 3) -> Figure:
     """One panel per declared feature: its contribution against its value, coloured by status."""
     rows = -(-len(dependence) // columns)

@@ -37,11 +37,13 @@ def baseline(values: pd.Series, n_bins: int) -> dict[str, list[float]]:
 
     Small enough to travel inside the model (the champion stores the baseline of its score
     and of every feature), so drift is always measured against the model that scores,
-    wherever it was loaded from.
+    wherever it was loaded from. ``range``: the smallest and largest value seen, for the
+    out-of-range counts of monitoring (models stored before it have none).
     """
     values = pd.Series(values, dtype=float)
     inner = np.unique(np.nanquantile(values, np.linspace(0, 1, n_bins + 1))[1:-1])
-    return {"edges": inner.tolist(), "shares": _numeric_shares(values, inner.tolist()).tolist()}
+    return {"edges": inner.tolist(), "shares": _numeric_shares(values, inner.tolist()).tolist(),
+            "range": None if values.isna().all() else [float(values.min()), float(values.max())]}
 
 
 def categorical_baseline(values: pd.Series) -> dict[str, list]:

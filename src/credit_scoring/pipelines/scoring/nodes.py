@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Any
 
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
+from credit_scoring.data.periods import application_dates
 from credit_scoring.data.schema import shown
 from credit_scoring.decisions.scorer import scorer_of
+from credit_scoring.validation.monitoring import (
+    batch_period,
+    batch_record,
+    content_hash,
+    data_quality,
+)
 from credit_scoring.validation.stability import (
     psi_from_baseline,
     stability_report,
@@ -110,3 +118,63 @@ def population_stability(
     metrics = {re.sub(r"[^\w\-. /]", "_", row.variable): {"value": float(row.psi), "step": 0}
                for row in report.itertuples()}
     return report, metrics
+
+
+def _model_identity(scoring_model: PyFuncModel) -> dict[str, str]:
+    """Registered name and version of the model (the registry's datasets note them when
+    they load it), else its MLflow run: what monitoring files a batch under."""
+    run_id = scoring_model.metadata.run_id or "unknown"
+    registered = (scoring_model.metadata.metadata or {}).get("registered_model") or {}
+    return {"name": registered.get("name", "unregistered"),
+            "version": str(registered.get("version", f"run {run_id[:8]}")), "run_id": run_id}
+
+
+def record_batch(
+    scoring_model: PyFuncModel,
+    applicant_features_to_score: pd.DataFrame,
+    applicants_prepared: pd.DataFrame,
+    scored_applicants: pd.DataFrame,
+    population_stability_report: pd.DataFrame,
+    unseen_categories_report: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, float]], dict[str, Any]]:
+    """The batch's record for the monitoring history (``validation.monitoring``), its
+    figures as MLflow metrics and its summary as an MLflow artifact.
+
+    The batch id is a hash of the rows scored and the model's version: the same batch scored
+    again by the same model is recorded once. Its period comes from the date column the
+    model was developed with, else ``scoring.batch_date``, else today.
+    """
+    scorer = scorer_of(scoring_model)
+    schema = scorer.feature_schema or {}
+    model = _model_identity(scoring_model)
+    column = schema.get("date_column")
+    dates = (application_dates(applicant_features_to_score, column)
+             if column and column in applicant_features_to_score.columns else None)
+    period = batch_period(dates, params.get("batch_date"), date.today())
+    batch_id = (f"{content_hash(applicant_features_to_score)[:16]}-"
+                f"{re.sub(r'[^0-9A-Za-z]+', '', model['version'])}")
+    baselines = scorer.baselines or {}
+    record = batch_record(
+        batch_id, model, period, scored_applicants, population_stability_report,
+        data_quality(applicants_prepared, unseen_categories_report, baselines["features"]),
+        baselines.get("development"),
+        None if dates is None else dates.reset_index(drop=True), schema.get("id_column"),
+        scorer.uncalibrated_pd(applicants_prepared))
+    batch = record["batch"].iloc[0]
+    logger.info("Monitoring batch %s: %s to %s (%s), %d applicants, approval %.1f%%, mean PD "
+                "%.4f, score PSI %.3f.", batch_id, batch["batch_start"].date(),
+                batch["batch_end"].date(), batch["period_from"], batch["rows"],
+                100 * batch["approval_rate"], batch["mean_pd"], batch["score_psi"])
+    metrics = {name: {"value": float(batch[name]), "step": 0}
+               for name in ("rows", "approval_rate", "mean_pd", "score_psi")}
+    summary = {key: (str(value.date()) if isinstance(value, pd.Timestamp)
+                     else value.item() if hasattr(value, "item") else value)
+               for key, value in batch.items()}
+    return record, metrics, summary
+
+
+def store_batch(batch_record: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The record, for the monitoring history: the pipeline's last step, so a batch whose
+    scoring, checks or MLflow logging failed is not in the history."""
+    return batch_record

@@ -6,7 +6,9 @@ default the registry's champion; see conf/base/catalog.yml for the Hugging Face 
 alternative). The registry puts feature_engineering's `features_to_score` in front: the
 applicants' related tables become `applicant_features_to_score` with the recipe stored in
 the model. The model does all the rest, as when it is served: this pipeline needs no other
-output of the training run. Not part of the default `kedro run`.
+output of the training run. Each batch is recorded in the monitoring history
+(`monitoring_history`, read by `kedro run --pipelines monitoring`). Not part of the default
+`kedro run`.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -14,7 +16,9 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     population_stability,
     prepare_applicants,
+    record_batch,
     score_applicants,
+    store_batch,
     unseen_categories,
 )
 
@@ -47,10 +51,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["population_stability_report", "psi_metrics"],
                 name="population_stability",
             ),
+            Node(
+                record_batch,
+                inputs=["scoring_model", "applicant_features_to_score", "applicants_prepared",
+                        "scored_applicants", "population_stability_report",
+                        "unseen_categories_report", "params:scoring"],
+                outputs=["batch_record", "batch_metrics", "batch_summary"],
+                name="record_batch",
+            ),
+            Node(store_batch, inputs="batch_record", outputs="monitoring_history",
+                 name="store_batch"),
         ],
         namespace="scoring",
         inputs={"applicant_features_to_score", "scoring_model"},
-        outputs={"scored_applicants", "scored_applicants_csv"},
+        outputs={"scored_applicants", "scored_applicants_csv", "monitoring_history"},
         parameters={"params:scoring"},
         tags=["scoring"],
     )

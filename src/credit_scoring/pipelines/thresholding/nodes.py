@@ -39,6 +39,7 @@ from credit_scoring.models.families import (
 from credit_scoring.models.scorecard import WoEScorecard, points_table
 from credit_scoring.models.selection import challengers, choose_candidate, rank_candidates
 from credit_scoring.parameters import Thresholding
+from credit_scoring.validation.monitoring import development_reference
 from credit_scoring.validation.stability import baseline, feature_baselines
 
 logger = logging.getLogger(__name__)
@@ -298,6 +299,8 @@ def assemble_champion(
     reference = {
         "score": baseline(calibration_oof["score"], config.psi_bins),
         "features": feature_baselines(X, feature_schema, config.psi_bins),
+        "development": development_reference(calibration_oof[feature_schema["target"]],
+                                             calibration_oof["pd"], decision_policy.cutoff),
     }
     encoded_mean = centring_reference(family, model[:-1], X)
     if encoded_mean is not None:
