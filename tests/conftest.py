@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -180,9 +181,9 @@ def kedro_run(project: Path, *pipelines: str, check: bool = True, params: str | 
     return result
 
 
-def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = None
-                         ) -> BaseException | None:
-    """What `kedro run --pipelines ... [--params ...]` does, in this process: the same
+def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = None,
+                         env: str | None = None) -> BaseException | None:
+    """What `kedro run [--env ...] --pipelines ... [--params ...]` does, in this process: the same
     session, hooks and runner, without the ~5 s of start-up a new interpreter costs. Returns
     the exception the run raised (None if it completed); log records reach pytest's
     ``caplog``.
@@ -198,7 +199,8 @@ def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = N
     os.chdir(project)
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project, runtime_params=params) as session:
+        with KedroSession.create(project_path=project, runtime_params=params,
+                                 env=env) as session:
             session.run(pipeline_names=list(pipelines) or None)
     except Exception as error:  # noqa: BLE001  (the run's failure is the result)
         return error
@@ -266,6 +268,18 @@ def home_credit_run(tmp_path_factory) -> Path:
     result = kedro_run(project, params=f"{HOME_CREDIT_FAST},{DATED}", env="home_credit")
     (project / "kedro_run.log").write_text(result.stdout + result.stderr)
     return project
+
+
+def relocate_store(project: Path, old: Path) -> None:
+    """Point a copied project's tracking database at its own artifacts: MLflow stores
+    absolute artifact paths, which would still name the project it was copied from."""
+    with sqlite3.connect(project / "mlruns" / "mlflow.db") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for column in db.execute(f"PRAGMA table_info('{table}')").fetchall():
+                if "CHAR" in column[2].upper() or "TEXT" in column[2].upper():
+                    db.execute(f'UPDATE "{table}" SET "{column[1]}" = '
+                               f'replace("{column[1]}", ?, ?)', (str(old), str(project)))
 
 
 def trained_copy(default_run: Path, root: Path) -> Path:

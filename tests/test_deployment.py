@@ -23,6 +23,7 @@ from credit_scoring.decisions import scorer_of
 from credit_scoring.decisions.scorer import load_code_free
 from credit_scoring.io.hub import MANIFEST, build_release, file_sha256
 from credit_scoring.models.model_files import unsafe_files
+from credit_scoring.validation.stability import bin_counts
 
 from .conftest import cache_folder, free_port, load_in_fresh_process, tracking_uri
 
@@ -336,6 +337,25 @@ def test_spark_scores_raw_rows_like_pandas(champion, spark):
     np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=0, atol=1e-9)
     assert (scored["decision"] == expected["decision"]).all()
     assert (scored["band"] == expected["band"]).all()
+
+
+def test_a_batch_held_in_spark_is_counted_for_monitoring_there_as_in_duckdb(champion, spark):
+    """Monitoring's per-feature counts (PSI bins, missing, unseen, out of range) run as one
+    Spark SQL aggregation on a batch that lives in Spark, and match DuckDB's on pandas."""
+    scorer = scorer_of(mlflow.pyfunc.load_model(CHAMPION))
+    _, raw, _ = champion
+    prepared = scorer.prepare(raw)
+    baselines = scorer.baselines["features"]
+    # a Spark table holds categories as text, as pandas' categorical dtype has no Spark type
+    text = prepared.select_dtypes("category").columns
+    on_spark = bin_counts(spark.createDataFrame(
+        prepared.astype(dict.fromkeys(text, object)).astype(object).where(prepared.notna(), None)
+    ), baselines)
+    on_duckdb = bin_counts(prepared, baselines)
+    assert on_spark[0] == on_duckdb[0] == len(raw)
+    for column, found in on_duckdb[1].items():
+        np.testing.assert_array_equal(on_spark[1][column]["counts"], found["counts"])
+        assert on_spark[1][column].get("outside") == found.get("outside")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from credit_scoring.validation.monitoring import (
     development_reference,
     reason_shares,
 )
+from credit_scoring.validation.stability import bin_counts
 
 BASELINES = {
     # numeric: cut at 5, shares below / above / missing; seen from 1 to 9
@@ -56,12 +57,12 @@ def test_a_batch_period_comes_from_its_dates_else_the_parameter_else_the_run_dat
 def test_data_quality_counts_missing_unseen_and_out_of_range_values():
     prepared = pd.DataFrame({"income": [0.5, 3.0, 12.0, np.nan, 4.0],
                              "region": ["north", "west", "west", None, "south"]})
-    unseen = pd.DataFrame({"column": ["region"], "value": ["west"], "applicants": [2]})
-    table = data_quality(prepared, unseen, BASELINES).set_index(["measure", "variable"])
+    rows, counts = bin_counts(prepared, BASELINES)
+    table = data_quality(rows, counts, BASELINES).set_index(["measure", "variable"])
     assert table.loc[("missing_share", "income"), "value"] == pytest.approx(0.2)
     assert table.loc[("missing_share", "income"), "reference"] == pytest.approx(0.2)
     assert table.loc[("missing_share", "region"), "reference"] == pytest.approx(0.1)
-    assert table.loc[("unseen_share", "region"), "value"] == pytest.approx(0.4)
+    assert table.loc[("unseen_share", "region"), ["value", "count"]].tolist() == [0.4, 2]
     assert table.loc[("unseen_share", "income"), "value"] == 0
     # 0.5 below 1 and 12 above 9, of 5 rows (the missing one counts in the denominator)
     assert table.loc[("out_of_range_share", "income"), "value"] == pytest.approx(0.4)
@@ -70,8 +71,8 @@ def test_data_quality_counts_missing_unseen_and_out_of_range_values():
 
 def test_a_model_stored_without_ranges_has_no_out_of_range_share():
     old = {"income": {"edges": [5.0], "shares": [0.4, 0.4, 0.2]}}
-    table = data_quality(pd.DataFrame({"income": [100.0]}), pd.DataFrame(
-        columns=["column", "value", "applicants"]), old)
+    rows, counts = bin_counts(pd.DataFrame({"income": [100.0]}), old)
+    table = data_quality(rows, counts, old)
     assert np.isnan(table.set_index("measure").loc["out_of_range_share", "value"])
 
 

@@ -5,7 +5,12 @@ import math
 import pandas as pd
 import pytest
 
-from credit_scoring.validation.stability import psi_from_baseline, stability_status
+from credit_scoring.validation.stability import (
+    bin_counts,
+    psi_from_baseline,
+    psi_from_counts,
+    stability_status,
+)
 
 
 def test_psi_of_two_bins_and_a_missing_bin_by_hand():
@@ -16,3 +21,29 @@ def test_psi_of_two_bins_and_a_missing_bin_by_hand():
     assert psi_from_baseline(reference, [1.0, 7, 8, 9]) == pytest.approx(0.25 * math.log(3))
     assert stability_status(pd.Series([0.05, 0.1, 0.2, 0.3]), 0.1, 0.25).tolist() == [
         "stable", "stable", "watch", "shift"]
+
+
+def test_bin_counts_by_hand_in_one_duckdb_aggregation():
+    baselines = {
+        # cut at 5 and 10; seen from 1 to 20
+        "income": {"edges": [5.0, 10.0], "shares": [0.3, 0.3, 0.3, 0.1], "range": [1.0, 20.0]},
+        "region": {"levels": ["it's", "south", "__missing__", "__other__"],
+                   "shares": [0.5, 0.4, 0.1, 0.0]},
+        "product": {"levels": ["101", "202", "__missing__", "__other__"],
+                    "shares": [0.5, 0.5, 0.0, 0.0]},
+    }
+    batch = pd.DataFrame({
+        "income": [0.5, 5.0, 9.9, 10.0, 25.0, None],      # 5 and 10 count above their edge
+        "region": ["it's", "south", None, "west", "west", "south"],
+        "product": [101, 101, 202, 303, 202, 101],         # integer codes, compared as text
+    })
+    rows, counts = bin_counts(batch, baselines)
+    assert rows == 6
+    assert counts["income"]["counts"].tolist() == [1, 2, 2, 1]   # <5, [5,10), >=10, missing
+    assert counts["income"]["outside"] == 2                      # 0.5 and 25
+    assert counts["region"]["counts"].tolist() == [1, 2, 1, 2]   # the quote survives SQL
+    assert counts["region"]["unseen"] == 2
+    assert counts["product"]["counts"].tolist() == [3, 2, 0, 1]
+    for column, reference in baselines.items():
+        assert psi_from_counts(reference, counts[column]["counts"]) == pytest.approx(
+            psi_from_baseline(reference, batch[column]))

@@ -4,7 +4,8 @@ A batch record holds the batch's identity (a hash of its rows and the model that
 its period (the applications' dates), its rows, approval rate and mean PD, the score PSI and
 each feature's CSI, the principal reason codes of its declines, and data-quality counts per
 feature: missing share, categories never seen in training and values outside the training
-range. Each is stored with its development value where the model carries one, so alerts
+range. The per-feature counts come from one aggregation in DuckDB, or in Spark where a batch
+is held there (``stability.bin_counts``). Each is stored with its development value where the model carries one, so alerts
 (``validation.alerts``) need nothing but the history. Pure functions; the scoring pipeline
 gathers the inputs and ``io.monitoring_store`` keeps the records.
 """
@@ -75,33 +76,25 @@ def _missing_reference(baseline: dict[str, list]) -> float:
     return float(baseline["shares"][-1])
 
 
-def _out_of_range(values: pd.Series, baseline: dict[str, Any]) -> float:
-    known = pd.to_numeric(values, errors="coerce").dropna()
-    low, high = baseline.get("range") or (np.nan, np.nan)
-    if "levels" in baseline or np.isnan(low):
-        return np.nan
-    return float(((known < low) | (known > high)).sum() / max(len(values), 1))
-
-
-def data_quality(prepared: pd.DataFrame, unseen: pd.DataFrame,
+def data_quality(rows: int, counts: dict[str, dict[str, Any]],
                  baselines: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """Per feature: missing share (development share as reference), share of categories
-    never seen in training (from ``unseen``: column, value, applicants) and share of values
-    outside the development range (NaN for a categorical feature, or a model stored without
-    ranges)."""
-    rows = len(prepared)
-    unseen_count = unseen.groupby("column")["applicants"].sum() if len(unseen) else pd.Series()
+    """Per feature, from its ``stability.bin_counts``: missing share (development's as
+    reference), share of categories never seen in training and share of values outside the
+    development range (NaN for a categorical feature, or a model stored without ranges)."""
     parts = []
-    for column in prepared.columns:
+    for column, found in counts.items():
         reference = baselines[column]
-        missing = int(prepared[column].isna().sum())
+        missing = int(found["counts"][reference["levels"].index(MISSING)]
+                      if "levels" in reference else found["counts"][-1])
+        unseen = int(found.get("unseen") or 0)
+        outside = found.get("outside")
         parts += [
             ("missing_share", column, missing / max(rows, 1), missing,
              _missing_reference(reference)),
-            ("unseen_share", column, float(unseen_count.get(column, 0)) / max(rows, 1),
-             int(unseen_count.get(column, 0)), 0.0),
-            ("out_of_range_share", column, _out_of_range(prepared[column], reference), None,
-             0.0),
+            ("unseen_share", column, unseen / max(rows, 1), unseen, 0.0),
+            ("out_of_range_share", column,
+             np.nan if outside is None else float(outside) / max(rows, 1),
+             None if outside is None else int(outside), 0.0),
         ]
     return pd.DataFrame(parts, columns=MEASURE_COLUMNS[1:])
 

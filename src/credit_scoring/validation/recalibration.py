@@ -24,7 +24,6 @@ from credit_scoring.validation.statistics import auc_confidence, auc_difference
 class Promotion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_auc_drop: float = Field(ge=0, lt=1)
-    calibration_p_value_below: float = Field(gt=0, lt=1)
 
 
 class Recalibration(BaseModel):
@@ -89,10 +88,17 @@ def compare_calibrations(y, parent_pd, new_pd, level: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def promotion_decision(table: pd.DataFrame, config: Recalibration) -> dict[str, Any]:
+def promotion_decision(table: pd.DataFrame, config: Recalibration,
+                       backtest: tuple[str, str]) -> dict[str, Any]:
     """Promote when calibration in the large improves on the holdout (smaller |z|) and the AUC
-    does not drop by more than ``max_auc_drop``; the verdict adds whether the new
-    calibration still fails its test there."""
+    does not drop by more than ``max_auc_drop``.
+
+    Args:
+        backtest: the backtest's recommendation for the recalibrated PDs on the holdout
+            (``backtesting.recommend``): anything but ``keep`` makes a promoted version's
+            verdict "fit with findings", with the reason (still miscalibrated, or its ranking
+            lost: a recalibration cannot fix that, only a redevelopment can).
+    """
     parent, new = table.iloc[0], table.iloc[1]
     better = abs(new["citl_z"]) < abs(parent["citl_z"])
     drop = parent["auc"] - new["auc"]
@@ -105,10 +111,9 @@ def promotion_decision(table: pd.DataFrame, config: Recalibration) -> dict[str, 
         f"AUC {parent['auc']:.3f} -> {new['auc']:.3f} "
         f"({'within' if kept else 'beyond'} the {config.promotion.max_auc_drop:g} allowed drop)",
     ]
-    rejected = new["citl_p_value"] < config.promotion.calibration_p_value_below
-    verdict = ("not fit" if not promote else "fit with findings" if rejected
-               else "fit for use")
-    if promote and rejected:
-        reasons.append(f"the recalibrated PDs still fail calibration in the large (p = "
-                       f"{new['citl_p_value']:.2g})")
+    action, why = backtest
+    if action != "keep":
+        reasons.append(f"the backtest of the recalibrated PDs on the holdout says {action}: {why}")
+    verdict = "not fit" if not promote else "fit for use" if action == "keep" else (
+        "fit with findings")
     return {"promote": promote, "verdict": verdict, "reasons": reasons}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -73,6 +74,89 @@ def psi_from_baseline(reference: dict[str, list], actual: pd.Series) -> float:
     else:
         shares = _numeric_shares(pd.Series(actual, dtype=float), reference["edges"])
     return _index(np.asarray(reference["shares"]), shares)
+
+
+QUOTES = {"duckdb": ('"', "VARCHAR"), "spark": ("`", "STRING")}
+"""Per SQL dialect: how a column name is quoted and the text type a category is cast to."""
+
+
+def bin_count_sql(baselines: dict[str, dict[str, Any]], table: str, dialect: str
+                  ) -> tuple[str, list[tuple[str, int]]]:
+    """One ``SELECT`` of ``table`` that counts every column of ``baselines`` into its PSI bins
+    (``bin_counts``), and how many of its values belong to each column, in order."""
+    quote, text = QUOTES[dialect]
+
+    def name(column: str) -> str:
+        return quote + column.replace(quote, quote * 2) + quote
+
+    def literal(value: Any) -> str:
+        escaped = str(value).replace("'", "''")
+        return "'" + (escaped.replace("\\", "\\\\") if dialect == "spark" else escaped) + "'"
+
+    def number(value: float) -> str:
+        return repr(float(value)) if np.isfinite(value) else "NULL"
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    selected, parts = ["COUNT(*)"], []
+    for column, reference in baselines.items():
+        values = name(column)
+        if "levels" in reference:
+            found = [count(f"CAST({values} AS {text}) = {literal(level)}")
+                     for level in reference["levels"][:-2]] + [count(f"{values} IS NULL")]
+        else:
+            found = [f"COUNT({values})"] + [count(f"{values} >= {number(edge)}")
+                                            for edge in reference["edges"]]
+            if reference.get("range"):
+                low, high = map(number, reference["range"])
+                found.append(count(f"{values} < {low} OR {values} > {high}"))
+        parts.append((column, len(found)))
+        selected += found
+    return f"SELECT {', '.join(selected)} FROM {table}", parts
+
+
+def bin_counts(batch: Any, baselines: dict[str, dict[str, Any]]
+               ) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The rows of ``batch`` and, per column of ``baselines``, its counts in the baseline's PSI
+    bins, in one aggregation: in DuckDB for a pandas frame, in Spark for a Spark DataFrame (a
+    batch scored and held there).
+
+    The bins are ``psi_from_baseline``'s: a numeric column cut at the stored edges (a value on
+    an edge counts above it) then its missing values, with the values outside the stored
+    development ``range`` (``outside``; None without one); a categorical column's levels, its
+    missing values and the levels never seen (``unseen``).
+    """
+    if isinstance(batch, pd.DataFrame):
+        sql, parts = bin_count_sql(baselines, "batch", "duckdb")
+        with duckdb.connect() as con:
+            con.register("batch", batch)
+            row = con.execute(sql).fetchone()
+    else:
+        view = "credit_scoring_batch"
+        batch.createOrReplaceTempView(view)
+        sql, parts = bin_count_sql(baselines, view, "spark")
+        row = batch.sparkSession.sql(sql).first()
+    values = np.asarray([0 if v is None else v for v in row], dtype=float)
+    rows, start, counts = int(values[0]), 1, {}
+    for column, size in parts:
+        found, start = values[start:start + size], start + size
+        reference = baselines[column]
+        if "levels" in reference:
+            counts[column] = {"counts": np.append(found, rows - found.sum()),
+                              "unseen": rows - found.sum()}
+            continue
+        edges = len(reference["edges"])
+        known = found[0]
+        bins = -np.diff(np.concatenate([[known], found[1:edges + 1], [0]]))
+        counts[column] = {"counts": np.append(bins, rows - known),
+                          "outside": found[edges + 1] if len(found) > edges + 1 else None}
+    return rows, counts
+
+
+def psi_from_counts(reference: dict[str, list], counts: np.ndarray) -> float:
+    """PSI of a sample's ``bin_counts`` against a stored baseline."""
+    return _index(np.asarray(reference["shares"]), counts / max(counts.sum(), 1))
 
 
 def psi(expected: pd.Series, actual: pd.Series, n_bins: int = 10, numeric: bool | None = None) -> float:

@@ -21,7 +21,13 @@ from credit_scoring.decisions import (
 )
 from credit_scoring.models.calibration import PDCalibrator
 from credit_scoring.models.selection import gate
-from credit_scoring.validation.backtesting import OutcomeColumns, band_table, match_outcomes
+from credit_scoring.validation.backtesting import (
+    OutcomeColumns,
+    Recommendation,
+    band_table,
+    match_outcomes,
+    recommend,
+)
 from credit_scoring.validation.monitoring import development_reference
 from credit_scoring.validation.recalibration import (
     Recalibration,
@@ -137,16 +143,22 @@ def refit_calibration(scoring_model: PyFuncModel, sample: dict[str, Any],
 
 def holdout_comparison(scoring_model: PyFuncModel, recalibrated: PDScorer,
                        sample: dict[str, Any], params: dict[str, Any],
-                       validation: dict[str, Any]) -> dict[str, Any]:
+                       monitoring: dict[str, Any], validation: dict[str, Any]) -> dict[str, Any]:
     """Parent against recalibrated PDs on the held-out later outcomes, the promotion rule's
-    decision and the registry gate's (``models.selection.gate`` under ``validation.gate``).
+    decision (with the backtest's recommendation for the new PDs there, by the rule of
+    ``monitoring.backtesting.recommendation``) and the registry gate's
+    (``models.selection.gate`` under ``validation.gate``).
     """
     config = Recalibration.model_validate(params)
     holdout = sample["holdout"]
     new_pd = recalibrated.calibrator.predict(holdout["pd_uncalibrated"])
     table = compare_calibrations(holdout["bad"], holdout["pd"], new_pd,
                                  validation["confidence_level"])
-    decision = promotion_decision(table, config)
+    development = ((scorer_of(scoring_model).baselines or {}).get("development") or {}).get(
+        "auc_approved")
+    decision = promotion_decision(table, config, recommend(
+        table.iloc[1].to_dict(), development,
+        Recommendation.model_validate(monitoring["backtesting"]["recommendation"])))
     bands = band_table(holdout.assign(
         pd=new_pd, band=recalibrated.policy.bands(recalibrated.policy.points(new_pd)),
         batch_id="holdout"), validation["confidence_level"], validation["jeffreys"])

@@ -37,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 holdout_comparison,
                 inputs=["scoring_model", "recalibrated_model", "recalibration_sample",
-                        "params:recalibrate", "params:validation"],
+                        "params:recalibrate", "params:monitoring", "params:validation"],
                 outputs="recalibration_comparison",
                 name="holdout_comparison",
             ),

@@ -26,8 +26,9 @@ from credit_scoring.validation.monitoring import (
     data_quality,
 )
 from credit_scoring.validation.stability import (
+    bin_counts,
     psi_from_baseline,
-    stability_report,
+    psi_from_counts,
     stability_status,
 )
 
@@ -84,9 +85,18 @@ def unseen_categories(scoring_model: PyFuncModel, applicants_prepared: pd.DataFr
     return table
 
 
+def count_bins(scoring_model: PyFuncModel, applicants_prepared: pd.DataFrame
+               ) -> dict[str, Any]:
+    """The batch's rows and, per feature, its counts in the model's PSI bins, its missing,
+    unseen and out-of-range values: one aggregation in DuckDB (``stability.bin_counts``, which
+    counts a batch held in Spark there)."""
+    rows, counts = bin_counts(applicants_prepared, scorer_of(scoring_model).baselines["features"])
+    return {"rows": rows, "counts": counts}
+
+
 def population_stability(
     scoring_model: PyFuncModel,
-    applicants_prepared: pd.DataFrame,
+    batch_bins: dict[str, Any],
     scored_applicants: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
@@ -102,7 +112,10 @@ def population_stability(
     psi = params["psi"]
     score = pd.DataFrame([{"variable": "score", "psi": psi_from_baseline(
         scorer.baselines["score"], scored_applicants["score"])}])
-    attributes = stability_report(scorer.baselines["features"], applicants_prepared)
+    attributes = pd.DataFrame(
+        [{"variable": column, "psi": psi_from_counts(scorer.baselines["features"][column],
+                                                     found["counts"])}
+         for column, found in batch_bins["counts"].items()], columns=["variable", "psi"])
     report = pd.concat([score, attributes], ignore_index=True)
     report["status"] = stability_status(report["psi"], psi["watch"], psi["alarm"])
     # which model's development sample the batch was measured against (validation reads it)
@@ -133,9 +146,9 @@ def record_batch(
     scoring_model: PyFuncModel,
     applicant_features_to_score: pd.DataFrame,
     applicants_prepared: pd.DataFrame,
+    batch_bins: dict[str, Any],
     scored_applicants: pd.DataFrame,
     population_stability_report: pd.DataFrame,
-    unseen_categories_report: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, float]], dict[str, Any]]:
     """The batch's record for the monitoring history (``validation.monitoring``), its
@@ -157,7 +170,7 @@ def record_batch(
     baselines = scorer.baselines or {}
     record = batch_record(
         batch_id, model, period, scored_applicants, population_stability_report,
-        data_quality(applicants_prepared, unseen_categories_report, baselines["features"]),
+        data_quality(batch_bins["rows"], batch_bins["counts"], baselines["features"]),
         baselines.get("development"),
         None if dates is None else dates.reset_index(drop=True), schema.get("id_column"),
         scorer.uncalibrated_pd(applicants_prepared))

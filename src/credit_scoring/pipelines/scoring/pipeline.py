@@ -14,6 +14,7 @@ output of the training run. Each batch is recorded in the monitoring history
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
+    count_bins,
     population_stability,
     prepare_applicants,
     record_batch,
@@ -45,17 +46,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="unseen_categories",
             ),
             Node(
+                count_bins,
+                inputs=["scoring_model", "applicants_prepared"],
+                outputs="batch_bins",
+                name="count_bins",
+            ),
+            Node(
                 population_stability,
-                inputs=["scoring_model", "applicants_prepared", "scored_applicants",
-                        "params:scoring"],
+                inputs=["scoring_model", "batch_bins", "scored_applicants", "params:scoring"],
                 outputs=["population_stability_report", "psi_metrics"],
                 name="population_stability",
             ),
             Node(
                 record_batch,
-                inputs=["scoring_model", "applicant_features_to_score", "applicants_prepared",
-                        "scored_applicants", "population_stability_report",
-                        "unseen_categories_report", "params:scoring"],
+                inputs=dict(
+                    scoring_model="scoring_model",
+                    applicant_features_to_score="applicant_features_to_score",
+                    applicants_prepared="applicants_prepared",
+                    batch_bins="batch_bins",
+                    scored_applicants="scored_applicants",
+                    population_stability_report="population_stability_report",
+                    params="params:scoring",
+                ),
                 outputs=["batch_record", "batch_metrics", "batch_summary"],
                 name="record_batch",
             ),
