@@ -107,9 +107,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batches", type=int, default=24)
     parser.add_argument("--smoke", action="store_true",
-                        help="2,000 rows and 2 batches: that the script runs (the test suite)")
+                        help="1,000 rows and 2 batches: that the script runs (the test suite)")
     args = parser.parse_args()
-    rows, batches = (2_000, 2) if args.smoke else (args.rows, args.batches)
+    rows, batches = (1_000, 2) if args.smoke else (args.rows, args.batches)
     from credit_scoring.io.monitoring_store import MonitoringStoreDataset  # noqa: PLC0415
 
     params = OmegaConfigLoader(str(args.project / "conf"), base_env="base",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
@@ -181,6 +182,24 @@ def kedro_run(project: Path, *pipelines: str, check: bool = True, params: str | 
     return result
 
 
+@contextlib.contextmanager
+def mlflow_uris_restored():
+    """MLflow's process-wide tracking and registry URIs (and their environment variables,
+    which subprocesses inherit) put back exactly as they were, unset included, so a run or
+    script that points them at a project leaks nothing into later tests."""
+    previous_uris = (mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri)
+    previous_env = {name: os.environ.get(name) for name in MLFLOW_URI_VARIABLES}
+    try:
+        yield
+    finally:
+        mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri = previous_uris
+        for name, value in previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = None,
                          env: str | None = None) -> BaseException | None:
     """What `kedro run [--env ...] --pipelines ... [--params ...]` does, in this process: the same
@@ -189,34 +208,29 @@ def kedro_run_in_process(project: Path, *pipelines: str, params: dict | None = N
     ``caplog``.
 
     The working directory is the project's while it runs (the catalog's paths are
-    relative). kedro-mlflow points MLflow's process-wide tracking and registry URIs (and
-    their environment variables, which subprocesses inherit) at the project's store; they
-    are put back exactly as they were, unset included, so nothing leaks into later tests.
+    relative); kedro-mlflow points MLflow's URIs at the project's store, and they are put back
+    (``mlflow_uris_restored``).
     """
     previous_dir = Path.cwd()
-    previous_uris = (mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri)
-    previous_env = {name: os.environ.get(name) for name in MLFLOW_URI_VARIABLES}
     os.chdir(project)
     try:
-        bootstrap_project(project)
-        with KedroSession.create(project_path=project, runtime_params=params,
-                                 env=env) as session:
-            session.run(pipeline_names=list(pipelines) or None)
-    except Exception as error:  # noqa: BLE001  (the run's failure is the result)
-        return error
+        with mlflow_uris_restored():
+            try:
+                bootstrap_project(project)
+                with KedroSession.create(project_path=project, runtime_params=params,
+                                         env=env) as session:
+                    session.run(pipeline_names=list(pipelines) or None)
+            except Exception as error:  # noqa: BLE001  (the run's failure is the result)
+                return error
+            finally:
+                # kedro-mlflow re-opens the pipeline's run before every node (its
+                # thread-safety workaround; with `nested: True` each re-opening stacks,
+                # kedro-mlflow#650) and closes it once; a `kedro run` process exits, here
+                # the stack is emptied.
+                while mlflow.active_run():
+                    mlflow.end_run()
     finally:
-        # kedro-mlflow re-opens the pipeline's run before every node (its thread-safety
-        # workaround; with `nested: True` each re-opening stacks, kedro-mlflow#650) and
-        # closes it once; a `kedro run` process exits, here the stack is emptied.
-        while mlflow.active_run():
-            mlflow.end_run()
         os.chdir(previous_dir)
-        mlflow_tracking_utils._tracking_uri, mlflow_registry_utils._registry_uri = previous_uris
-        for name, value in previous_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     return None
 
 

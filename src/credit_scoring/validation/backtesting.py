@@ -120,7 +120,7 @@ def band_table(rows: pd.DataFrame, level: float, lights: dict[str, float]) -> pd
     """Per batch and score band: applicants, defaults, mean PD and the Jeffreys test."""
     table = (rows.groupby(["batch_id", "band"], sort=False)
              .agg(applicants=("bad", "size"), bads=("bad", "sum"), mean_pd=("pd", "mean"))
-             .reset_index())
+             .reset_index().astype({"bads": int}))
     test = jeffreys(table["bads"], table["applicants"], table["mean_pd"], level)
     return table.assign(default_rate=table["bads"] / table["applicants"], dr_low=test["low"],
                         dr_high=test["high"], jeffreys_p_value=test["p_value"],

@@ -11,12 +11,16 @@ from credit_scoring.validation.backtesting import POPULATION
 from credit_scoring.validation.report import Items, Table, monitoring_figure, render, svg
 
 
+def _dated(table: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO days (2024-09-01), for the page and the JSON."""
+    return table.assign(**{column: table[column].dt.strftime("%Y-%m-%d")
+                           for column in table.columns
+                           if pd.api.types.is_datetime64_any_dtype(table[column])})
+
+
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON rows: dates as ISO strings, missing values as null."""
-    frame = table.copy()
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+    """JSON rows: dates as ISO days, missing values as null."""
+    frame = _dated(table)
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
@@ -74,7 +78,7 @@ def monitoring_report(
     ], columns=["item", "value"])
     quality = _latest_quality(monitoring_history, latest["batch_id"])
     reasons = _reasons(monitoring_history)
-    shown = batches.drop(columns=["batch_id"])
+    shown = _dated(batches.drop(columns=["batch_id"]))
     sections = [
         {"id": "batches", "title": "Batches over time",
          "text": "Each scored batch in time order (its applications' period), against the "
@@ -83,7 +87,7 @@ def monitoring_report(
         {"id": "alerts", "title": "Alerts",
          "text": "Every rule of monitoring.alerts that fired, with the features (or reason "
                  "codes) that drove it, largest first.",
-         "blocks": [alerts.drop(columns=["batch_id"]) if len(alerts)
+         "blocks": [_dated(alerts.drop(columns=["batch_id"])) if len(alerts)
                     else Items("No alert", ["No rule fired on any batch."])]},
         {"id": "data-quality", "title": "Data quality of the latest batch",
          "text": "Per feature: CSI, missing share against development, share of categories "
@@ -117,6 +121,9 @@ def _backtest_blocks(backtest: dict[str, Any]) -> list[Any]:
         return [Items("Backtesting not done", [backtest["message"]])]
     matching = backtest["matching"]
     recommendation = backtest["recommendation"]
+    last = backtest["batches"].iloc[-1]
+    start = pd.Timestamp(last["batch_start"])
+    latest = backtest["bands"][backtest["bands"]["batch_id"] == last["batch_id"]]
     return [
         Items("Recommendation", [f"{recommendation['action']} ({recommendation['batch_start']}): "
                                  f"{recommendation['why']}"]),
@@ -128,7 +135,10 @@ def _backtest_blocks(backtest: dict[str, Any]) -> list[Any]:
                if matching["never_scored"] else ""),
             f"{matching['declined_with_outcome']} for declined applicants (not in the backtest)",
             f"{matching['approved_waiting']} approved applicants without an outcome yet"]),
-        Table(backtest["batches"].drop(columns=["batch_id"]), f"Per batch, on {POPULATION}"),
-        Table(backtest["bands"].merge(backtest["batches"][["batch_id", "batch_start"]])
-              .drop(columns=["batch_id"]), f"Per batch and score band, on {POPULATION}"),
+        Table(_dated(backtest["batches"].drop(columns=["batch_id"])),
+              f"Per batch, on {POPULATION}"),
+        Table(latest.drop(columns=["batch_id"]).sort_values(
+            "band", key=lambda band: pd.to_numeric(band, errors="coerce")),
+              f"Per score band, the latest batch ({start:%Y-%m-%d}), on {POPULATION}; every "
+              "batch's in the JSON"),
     ]
